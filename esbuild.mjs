@@ -1,0 +1,27 @@
+// Bundles the extension and the CLI into dist/, and puts sql.js's WASM beside them.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const quiet = process.argv.includes('--quiet');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: !production,
+  minify: production,
+  logLevel: quiet ? 'warning' : 'info',
+};
+
+mkdirSync('dist', { recursive: true });
+await Promise.all([
+  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+]);
+const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');
+copyFileSync(wasm, 'dist/sql-wasm.wasm');

@@ -1,0 +1,187 @@
+import { crc32 } from 'node:zlib';
+import type { DirRecord, FileStat, ScanMode, Snapshot } from '../types';
+
+/**
+ * The scan cache file, version 1:
+ *
+ *   "DSXSCAN\n" | u32 version | u32 header length | header (JSON) | body
+ *   body = u32[3·D] (files, subdirs, flags per dir) | i64[4·D] stamps | f64[3·S] file stats | strings
+ *   strings = every dir path, then its file names, then its subdir names, joined by NUL
+ *
+ * NUL cannot occur in a POSIX file name, so it separates strings safely; a CRC-32 of the body
+ * catches corruption that the length checks do not.
+ */
+export const CACHE_FORMAT_VERSION = 1;
+const MAGIC = Buffer.from('DSXSCAN\n', 'latin1');
+const PREFIX = MAGIC.length + 8;
+
+const FLAG_STAMP = 1;
+const FLAG_RACY = 2;
+const FLAG_STATS = 4;
+
+export interface CacheHeader {
+  /** Absolute root path the snapshot describes. */
+  root: string;
+  /** Fingerprint of the options that shape the snapshot (extensions, excludes, symlinks). */
+  optionsKey: string;
+  toolVersion: string;
+  /** False for a checkpoint of an interrupted scan. */
+  complete: boolean;
+  /** Wall-clock ms of the last complete scan (0 if none yet). */
+  scannedAt: number;
+  /** Wall-clock ms of the last complete verify scan (0 if none yet). */
+  verifiedAt: number;
+  /** Wall-clock ms when this file was written. */
+  savedAt: number;
+  lastMode: ScanMode;
+  lastDurationMs: number;
+  dirs: number;
+  files: number;
+}
+
+interface BodyLayout {
+  dirs: number;
+  statCount: number;
+  stringBytes: number;
+  crc: number;
+}
+
+export class CacheFormatError extends Error {}
+
+export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
+  const dirs = snapshot.size;
+  const counts = new Uint32Array(dirs * 3);
+  const stamps = new BigInt64Array(dirs * 4);
+  const strings: string[] = [];
+  let statCount = 0;
+  let i = 0;
+  for (const [rel, rec] of snapshot) {
+    let flags = 0;
+    if (rec.stamp) {
+      flags |= FLAG_STAMP;
+      stamps[i * 4] = rec.stamp.mtimeNs;
+      stamps[i * 4 + 1] = rec.stamp.ctimeNs;
+      stamps[i * 4 + 2] = rec.stamp.ino;
+      stamps[i * 4 + 3] = rec.stamp.dev;
+    }
+    if (rec.racy) flags |= FLAG_RACY;
+    if (rec.stats) {
+      flags |= FLAG_STATS;
+      statCount += rec.files.length;
+    }
+    counts[i * 3] = rec.files.length;
+    counts[i * 3 + 1] = rec.subdirs.length;
+    counts[i * 3 + 2] = flags;
+    strings.push(rel);
+    for (const f of rec.files) strings.push(f);
+    for (const d of rec.subdirs) strings.push(d);
+    i++;
+  }
+  const stats = new Float64Array(statCount * 3);
+  let s = 0;
+  for (const rec of snapshot.values()) {
+    if (!rec.stats) continue;
+    for (let f = 0; f < rec.files.length; f++) {
+      const st = rec.stats[f];
+      stats[s++] = st ? st.size : NaN;
+      stats[s++] = st ? st.mtimeMs : NaN;
+      stats[s++] = st ? st.ino : NaN;
+    }
+  }
+  const stringBuf = Buffer.from(strings.join('\0'), 'utf8');
+  const body = Buffer.concat([
+    Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength),
+    pad8(counts.byteLength),
+    Buffer.from(stamps.buffer),
+    Buffer.from(stats.buffer),
+    stringBuf,
+  ]);
+  const layout: BodyLayout = { dirs, statCount, stringBytes: stringBuf.length, crc: crc32(body) };
+  const head = Buffer.from(JSON.stringify({ ...header, layout }), 'utf8');
+  const prefix = Buffer.alloc(PREFIX);
+  MAGIC.copy(prefix, 0);
+  prefix.writeUInt32LE(CACHE_FORMAT_VERSION, MAGIC.length);
+  prefix.writeUInt32LE(head.length, MAGIC.length + 4);
+  return Buffer.concat([prefix, head, body]);
+}
+
+function pad8(len: number): Buffer {
+  return Buffer.alloc((8 - (len % 8)) % 8);
+}
+
+/** Reads only the header: cheap enough for a status bar. Throws CacheFormatError on anything odd. */
+export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLayout; bodyStart: number } {
+  if (buf.length < PREFIX || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new CacheFormatError('not a scan cache file (bad magic)');
+  }
+  const version = buf.readUInt32LE(MAGIC.length);
+  if (version !== CACHE_FORMAT_VERSION) {
+    throw new CacheFormatError(`cache format version ${version}, expected ${CACHE_FORMAT_VERSION}`);
+  }
+  const headLen = buf.readUInt32LE(MAGIC.length + 4);
+  if (PREFIX + headLen > buf.length) throw new CacheFormatError('truncated header');
+  let parsed: CacheHeader & { layout: BodyLayout };
+  try {
+    parsed = JSON.parse(buf.toString('utf8', PREFIX, PREFIX + headLen));
+  } catch {
+    throw new CacheFormatError('corrupt header');
+  }
+  const { layout, ...header } = parsed;
+  if (!layout || typeof layout.dirs !== 'number') throw new CacheFormatError('corrupt header');
+  return { header, layout, bodyStart: PREFIX + headLen };
+}
+
+export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snapshot } {
+  const { header, layout, bodyStart } = decodeHeader(buf);
+  const D = layout.dirs;
+  const countsBytes = D * 12;
+  const stampsStart = countsBytes + ((8 - (countsBytes % 8)) % 8);
+  const statsStart = stampsStart + D * 32;
+  const stringsStart = statsStart + layout.statCount * 24;
+  const bodyLen = stringsStart + layout.stringBytes;
+  if (buf.length - bodyStart !== bodyLen) {
+    throw new CacheFormatError(`truncated or padded body: ${buf.length - bodyStart} bytes, expected ${bodyLen}`);
+  }
+  const body = buf.subarray(bodyStart);
+  if (crc32(body) !== layout.crc) throw new CacheFormatError('checksum mismatch (corrupt cache)');
+
+  // Copy into aligned memory: the file buffer's offset is arbitrary.
+  const aligned = new ArrayBuffer(stringsStart);
+  new Uint8Array(aligned).set(body.subarray(0, stringsStart));
+  const counts = new Uint32Array(aligned, 0, D * 3);
+  const stamps = new BigInt64Array(aligned, stampsStart, D * 4);
+  const stats = new Float64Array(aligned, statsStart, layout.statCount * 3);
+  const strings = body.toString('utf8', stringsStart).split('\0');
+
+  const snapshot: Snapshot = new Map();
+  let k = 0;
+  let s = 0;
+  for (let i = 0; i < D; i++) {
+    const nFiles = counts[i * 3];
+    const nSub = counts[i * 3 + 1];
+    const flags = counts[i * 3 + 2];
+    const rel = strings[k++];
+    if (rel === undefined || k + nFiles + nSub > strings.length) throw new CacheFormatError('corrupt string table');
+    const files = strings.slice(k, (k += nFiles));
+    const subdirs = strings.slice(k, (k += nSub));
+    const rec: DirRecord = {
+      stamp:
+        flags & FLAG_STAMP
+          ? { mtimeNs: stamps[i * 4], ctimeNs: stamps[i * 4 + 1], ino: stamps[i * 4 + 2], dev: stamps[i * 4 + 3] }
+          : null,
+      racy: (flags & FLAG_RACY) !== 0,
+      files,
+      subdirs,
+    };
+    if (flags & FLAG_STATS) {
+      const list = new Array<FileStat | undefined>(nFiles);
+      for (let f = 0; f < nFiles; f++, s += 3) {
+        if (!Number.isNaN(stats[s])) list[f] = { size: stats[s], mtimeMs: stats[s + 1], ino: stats[s + 2] };
+      }
+      rec.stats = list;
+    }
+    snapshot.set(rel, rec);
+  }
+  if (k !== strings.length && !(D === 0 && strings.length === 1)) throw new CacheFormatError('corrupt string table');
+  return { header, snapshot };
+}

@@ -1,0 +1,99 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { ScanOptions, Snapshot } from '../types';
+import { writeFileAtomic } from '../fsutil/atomicWrite';
+import { CacheFormatError, decodeCache, decodeHeader, encodeCache, type CacheHeader } from './format';
+
+export interface CachedScan {
+  header: CacheHeader;
+  snapshot: Snapshot;
+}
+
+export type CacheLoad =
+  | { kind: 'hit'; cache: CachedScan; loadMs: number }
+  | { kind: 'miss'; reason: string; loadMs: number; header?: CacheHeader };
+
+/** One cache file per dataset root, so several roots can share a store and be cleared one by one. */
+export function cacheFileFor(storeDir: string, root: string): string {
+  const id = createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16);
+  return path.join(storeDir, `scan-${id}.dsxcache`);
+}
+
+/** What a snapshot depends on besides the disk: a change of any of these invalidates it. */
+export function optionsKey(options: ScanOptions): string {
+  return JSON.stringify({
+    extensions: [...options.extensions].map((e) => e.toLowerCase()).sort(),
+    exclude: [...options.exclude].sort(),
+    followSymlinks: options.followSymlinks,
+  });
+}
+
+export async function loadCache(file: string, root: string, options: ScanOptions): Promise<CacheLoad> {
+  const start = performance.now();
+  const elapsed = (): number => performance.now() - start;
+  let buf: Buffer;
+  try {
+    buf = await fs.promises.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { kind: 'miss', reason: code === 'ENOENT' ? 'no scan cache yet' : `cache unreadable (${code})`, loadMs: elapsed() };
+  }
+  let cache: CachedScan;
+  try {
+    cache = decodeCache(buf);
+  } catch (err) {
+    if (!(err instanceof CacheFormatError)) throw err;
+    return { kind: 'miss', reason: `cache file is corrupt or truncated: ${err.message}`, loadMs: elapsed() };
+  }
+  if (cache.header.root !== path.resolve(root)) {
+    return { kind: 'miss', reason: `cache was built for another root (${cache.header.root})`, loadMs: elapsed(), header: cache.header };
+  }
+  if (cache.header.optionsKey !== optionsKey(options)) {
+    return {
+      kind: 'miss',
+      reason: `scan options changed since the cache was built (was ${cache.header.optionsKey})`,
+      loadMs: elapsed(),
+      header: cache.header,
+    };
+  }
+  return { kind: 'hit', cache, loadMs: elapsed() };
+}
+
+/** Header only (a few hundred bytes): for a status line that must not load a million names. */
+export async function readCacheHeader(file: string): Promise<CacheHeader | null> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(file, 'r');
+    const prefix = Buffer.alloc(16);
+    await handle.read(prefix, 0, 16, 0);
+    const headLen = prefix.readUInt32LE(12);
+    if (headLen > 1 << 20) return null;
+    const buf = Buffer.alloc(16 + headLen);
+    await handle.read(buf, 0, buf.length, 0);
+    const { header } = decodeHeader(buf);
+    return header;
+  } catch {
+    return null;
+  } finally {
+    await handle?.close();
+  }
+}
+
+export async function saveCache(file: string, cache: CachedScan): Promise<number> {
+  const data = encodeCache(cache.header, cache.snapshot);
+  await writeFileAtomic(file, data);
+  return data.length;
+}
+
+/** Removes this root's cache (and any checkpoint of it); other roots' caches in the store stay. */
+export async function clearCache(storeDir: string, root: string): Promise<boolean> {
+  const file = cacheFileFor(storeDir, root);
+  try {
+    await fs.promises.unlink(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}

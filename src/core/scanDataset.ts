@@ -1,0 +1,271 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ChangeList, FsOpCounts, ScanIssue, ScanMode, ScanOptions, ScanProgress } from './types';
+import { DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_SCAN_OPTIONS, normaliseExtensions } from './defaults';
+import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, type CachedScan } from './cache/store';
+import type { CacheHeader } from './cache/format';
+import type { ScanFileSystem } from './scanner/fileSystem';
+import { countSnapshot, walk } from './scanner/walk';
+import { TOOL_VERSION } from './version';
+
+export interface ScanDatasetRequest {
+  readonly root: string;
+  /** Where the cache lives (the extension's workspace storage, or the CLI's per-folder cache dir). */
+  readonly storeDir: string;
+  readonly options?: Partial<ScanOptions>;
+  /** Walk everything even when a valid cache exists. */
+  readonly forceRescan?: boolean;
+  /** Stat every file to catch in-place modifications. */
+  readonly verify?: boolean;
+  /** Delete this root's cache before scanning. */
+  readonly clearCache?: boolean;
+  /** Older than this since the last full or verify scan → the next scan verifies. */
+  readonly maxAgeMs?: number;
+  /** A cache already in memory (a running extension): skips the load from disk. */
+  readonly cached?: CachedScan;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ScanProgress & { mode: ScanMode }) => void;
+  readonly log?: (line: string) => void;
+  readonly concurrency?: number;
+  readonly checkpointIntervalMs?: number;
+  readonly changeSampleLimit?: number;
+  readonly fs?: ScanFileSystem;
+  readonly racyWindowNs?: bigint;
+  readonly now?: () => bigint;
+}
+
+export interface ScanReport {
+  root: string;
+  mode: ScanMode;
+  /** Why this mode was chosen (e.g. "cache older than 24 h", "no scan cache yet"). */
+  reason: string;
+  files: number;
+  dirs: number;
+  /** Directories whose listing was read (the rest were confirmed by a stat). */
+  dirsRead: number;
+  added: ChangeList;
+  removed: ChangeList;
+  modified: ChangeList;
+  errors: ScanIssue[];
+  elapsedMs: number;
+  cacheLoadMs: number;
+  cacheSaveMs: number;
+  cacheBytes: number;
+  fsOps: FsOpCounts;
+  /** Age of the cache when the scan started (since its last complete scan); null when there was none. */
+  cacheAgeMs: number | null;
+  checkpoints: number;
+  cancelled: boolean;
+  cacheFile: string;
+}
+
+export interface ScanDatasetResult {
+  report: ScanReport;
+  /** The updated cache, to keep in memory for the next scan. */
+  cache: CachedScan;
+}
+
+export class DatasetError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'ENOROOT' | 'ENOTDIR' | 'ESTORE',
+  ) {
+    super(message);
+  }
+}
+
+export function resolveOptions(root: string, storeDir: string, partial?: Partial<ScanOptions>): ScanOptions {
+  const exclude = [...(partial?.exclude ?? DEFAULT_SCAN_OPTIONS.exclude)];
+  const storeRel = path.relative(root, storeDir).split(path.sep).join('/');
+  if (storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel)) exclude.push(`${storeRel}/**`);
+  return {
+    extensions: normaliseExtensions(partial?.extensions ?? DEFAULT_SCAN_OPTIONS.extensions),
+    exclude,
+    followSymlinks: partial?.followSymlinks ?? DEFAULT_SCAN_OPTIONS.followSymlinks,
+  };
+}
+
+async function checkRoot(root: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(root);
+  } catch (err) {
+    throw new DatasetError(`folder not found: ${root} (${(err as NodeJS.ErrnoException).code})`, 'ENOROOT');
+  }
+  if (!st.isDirectory()) throw new DatasetError(`not a folder: ${root}`, 'ENOTDIR');
+}
+
+async function prepareStore(storeDir: string): Promise<void> {
+  try {
+    await fs.promises.mkdir(storeDir, { recursive: true });
+    await fs.promises.access(storeDir, fs.constants.W_OK);
+  } catch (err) {
+    throw new DatasetError(`cache store is not writable: ${storeDir} (${(err as NodeJS.ErrnoException).code})`, 'ESTORE');
+  }
+}
+
+function ageLabel(ms: number): string {
+  return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`;
+}
+
+/**
+ * Scans one dataset root with its cache: loads it, picks the cheapest safe mode, walks, saves
+ * checkpoints while walking and the cache at the end (atomically).
+ */
+export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetResult> {
+  const started = performance.now();
+  const root = path.resolve(req.root);
+  const storeDir = path.resolve(req.storeDir);
+  const log = req.log ?? ((): void => undefined);
+  await checkRoot(root);
+  await prepareStore(storeDir);
+  const options = resolveOptions(root, storeDir, req.options);
+  const file = cacheFileFor(storeDir, root);
+  const maxAgeMs = req.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
+
+  if (req.clearCache && (await clearCache(storeDir, root))) log(`cleared scan cache ${file}`);
+
+  let cached: CachedScan | null = null;
+  let cacheLoadMs = 0;
+  let missReason = '';
+  if (req.cached && !req.clearCache && req.cached.header.root === root && req.cached.header.optionsKey === optionsKey(options)) {
+    cached = req.cached;
+  } else {
+    const load = await loadCache(file, root, options);
+    cacheLoadMs = load.loadMs;
+    if (load.kind === 'hit') cached = load.cache;
+    else missReason = load.reason;
+  }
+
+  const wallNow = Date.now();
+  const header = cached?.header;
+  const cacheAgeMs = header && header.scannedAt ? wallNow - header.scannedAt : null;
+  const validatedAt = header ? header.verifiedAt : 0;
+  let mode: ScanMode;
+  let reason: string;
+  if (!cached) {
+    mode = 'full';
+    reason = req.clearCache ? 'cache cleared' : missReason;
+  } else if (req.forceRescan) {
+    mode = 'full';
+    reason = 'forced rescan';
+  } else if (!cached.header.complete) {
+    mode = 'resume';
+    reason = 'resuming an interrupted scan from its checkpoint';
+  } else if (req.verify) {
+    mode = 'verify';
+    reason = 'verify requested';
+  } else if (wallNow - validatedAt > maxAgeMs) {
+    mode = 'verify';
+    reason = `files last verified ${ageLabel(wallNow - validatedAt)} ago, max age ${ageLabel(maxAgeMs)}`;
+  } else {
+    mode = 'quick';
+    reason = 'valid cache';
+  }
+  log(`scan ${root}: ${mode} (${reason})`);
+
+  const snapshot = cached?.snapshot ?? new Map();
+  const baseHeader: CacheHeader = {
+    root,
+    optionsKey: optionsKey(options),
+    toolVersion: TOOL_VERSION,
+    complete: false,
+    scannedAt: header?.scannedAt ?? 0,
+    verifiedAt: header?.verifiedAt ?? 0,
+    savedAt: 0,
+    lastMode: header?.lastMode ?? mode,
+    lastDurationMs: header?.lastDurationMs ?? 0,
+    dirs: 0,
+    files: 0,
+  };
+
+  let checkpoints = 0;
+  let saving: Promise<unknown> | null = null;
+  const checkpoint = (): void => {
+    if (saving) return;
+    const counts = countSnapshot(snapshot);
+    const data: CachedScan = { header: { ...baseHeader, complete: false, savedAt: Date.now(), ...counts }, snapshot };
+    saving = saveCache(file, data)
+      .then(() => {
+        checkpoints++;
+      })
+      .catch((err: unknown) => log(`checkpoint failed: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        saving = null;
+      });
+  };
+  const interval = req.checkpointIntervalMs ?? 15_000;
+  const timer = setInterval(checkpoint, interval);
+  timer.unref?.();
+
+  let outcome;
+  try {
+    outcome = await walk({
+      root,
+      options,
+      mode,
+      snapshot,
+      fs: req.fs,
+      concurrency: req.concurrency,
+      signal: req.signal,
+      onProgress: req.onProgress && ((p) => req.onProgress?.({ ...p, mode })),
+      changeSampleLimit: req.changeSampleLimit,
+      racyWindowNs: req.racyWindowNs,
+      now: req.now,
+    });
+  } finally {
+    clearInterval(timer);
+    if (saving) await saving;
+  }
+
+  const counts = countSnapshot(snapshot);
+  const finishedAt = Date.now();
+  const elapsedWalk = performance.now() - started;
+  const complete = !outcome.cancelled;
+  const finalHeader: CacheHeader = complete
+    ? {
+        ...baseHeader,
+        complete: true,
+        scannedAt: finishedAt,
+        verifiedAt: mode === 'verify' || mode === 'full' || validatedAt === 0 ? finishedAt : validatedAt,
+        savedAt: finishedAt,
+        lastMode: mode,
+        lastDurationMs: Math.round(elapsedWalk),
+        ...counts,
+      }
+    : { ...baseHeader, complete: false, savedAt: finishedAt, ...counts };
+  const cache: CachedScan = { header: finalHeader, snapshot };
+  const saveStart = performance.now();
+  const cacheBytes = await saveCache(file, cache);
+  const cacheSaveMs = performance.now() - saveStart;
+  if (outcome.cancelled) log(`scan cancelled; checkpoint saved (${counts.dirs} dirs, ${counts.files} files)`);
+  for (const issue of outcome.issues) log(`  ${issue.code} ${issue.path || '.'}: ${issue.message}`);
+
+  const report: ScanReport = {
+    root,
+    mode,
+    reason,
+    files: counts.files,
+    dirs: counts.dirs,
+    dirsRead: outcome.dirsRead,
+    added: outcome.changes.added,
+    removed: outcome.changes.removed,
+    modified: outcome.changes.modified,
+    errors: outcome.issues,
+    elapsedMs: performance.now() - started,
+    cacheLoadMs,
+    cacheSaveMs,
+    cacheBytes,
+    fsOps: outcome.fsOps,
+    cacheAgeMs,
+    checkpoints,
+    cancelled: outcome.cancelled,
+    cacheFile: file,
+  };
+  log(
+    `scan ${root}: ${mode} done in ${Math.round(report.elapsedMs)} ms; ${counts.files} files in ${counts.dirs} dirs; ` +
+      `${report.dirsRead} dirs read; readdir ${report.fsOps.readdir}, stat ${report.fsOps.stat}; ` +
+      `+${report.added.count} -${report.removed.count} ~${report.modified.count}; ${report.errors.length} errors`,
+  );
+  return { report, cache };
+}
