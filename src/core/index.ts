@@ -7,3 +7,7 @@ export type { CachedScan, CacheLoad } from './cache/store';
 export type { CacheHeader } from './cache/format';
 export { resolveRoots } from './roots';
 export { TOOL_VERSION } from './version';
+export { countSnapshot, snapshotFiles } from './scanner/snapshot';
+export type { ScanFileSystem } from './scanner/fileSystem';
+export { nodeFileSystem } from './scanner/fileSystem';
+export { DEFAULT_RACY_WINDOW_NS } from './scanner/stamp';

@@ -5,7 +5,8 @@ import { DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_SCAN_OPTIONS, normaliseExtensions } f
 import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, type CachedScan } from './cache/store';
 import type { CacheHeader } from './cache/format';
 import type { ScanFileSystem } from './scanner/fileSystem';
-import { countSnapshot, walk } from './scanner/walk';
+import { walk } from './scanner/walk';
+import { countSnapshot } from './scanner/snapshot';
 import { TOOL_VERSION } from './version';
 
 export interface ScanDatasetRequest {

@@ -174,9 +174,9 @@ export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snaps
       subdirs,
     };
     if (flags & FLAG_STATS) {
-      const list = new Array<FileStat | undefined>(nFiles);
+      const list: (FileStat | undefined)[] = [];
       for (let f = 0; f < nFiles; f++, s += 3) {
-        if (!Number.isNaN(stats[s])) list[f] = { size: stats[s], mtimeMs: stats[s + 1], ino: stats[s + 2] };
+        list.push(Number.isNaN(stats[s]) ? undefined : { size: stats[s], mtimeMs: stats[s + 1], ino: stats[s + 2] });
       }
       rec.stats = list;
     }

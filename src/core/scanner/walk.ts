@@ -7,7 +7,7 @@ import { DEFAULT_FS_CONCURRENCY } from '../defaults';
 import { ChangeRecorder } from './changes';
 import { buildFilter, type EntryFilter } from './filters';
 import { nodeFileSystem, type ScanFileSystem } from './fileSystem';
-import { FsPool } from './fsPool';
+import { ABORTED, FsPool } from './fsPool';
 import { DEFAULT_RACY_WINDOW_NS, isRacy, sameStamp, stampOf, wallClockNs } from './stamp';
 
 export interface WalkRequest {
@@ -83,7 +83,7 @@ class Walker {
 
   constructor(private readonly req: WalkRequest) {
     this.filter = buildFilter(req.options);
-    this.pool = new FsPool(req.fs ?? nodeFileSystem, req.concurrency ?? DEFAULT_FS_CONCURRENCY);
+    this.pool = new FsPool(req.fs ?? nodeFileSystem, req.concurrency ?? DEFAULT_FS_CONCURRENCY, req.signal);
     this.changes = new ChangeRecorder(req.changeSampleLimit ?? 1000);
     this.racyWindow = req.racyWindowNs ?? DEFAULT_RACY_WINDOW_NS;
     this.now = req.now ?? wallClockNs;
@@ -124,11 +124,21 @@ class Walker {
     }
   }
 
+  /** A cancelled visit leaves its record as it was: the snapshot stays a consistent tree. */
   private async visit(rel: string, ancestors: readonly string[]): Promise<void> {
     if (this.req.signal?.aborted) {
       this.cancelled = true;
       return;
     }
+    try {
+      await this.visitDir(rel, ancestors);
+    } catch (err) {
+      if (err !== ABORTED) throw err;
+      this.cancelled = true;
+    }
+  }
+
+  private async visitDir(rel: string, ancestors: readonly string[]): Promise<void> {
     const snap = this.req.snapshot;
     const rec = snap.get(rel);
     if (!rec) return; // dropped by a concurrent re-read of its parent
@@ -139,6 +149,7 @@ class Walker {
     try {
       stamp = stampOf(await this.pool.statDir(abs));
     } catch (err) {
+      if (err === ABORTED) throw err;
       this.dirFailed(rel, rec, err);
       return;
     }
@@ -165,6 +176,7 @@ class Walker {
     try {
       entries = await this.pool.readdir(abs);
     } catch (err) {
+      if (err === ABORTED) throw err;
       this.dirFailed(rel, rec, err);
       return;
     }
@@ -210,6 +222,7 @@ class Walker {
           try {
             st = entry.isSymbolicLink() ? await this.pool.stat(childAbs) : await this.pool.lstat(childAbs);
           } catch (err) {
+            if (err === ABORTED) throw err;
             const code = errorCode(err);
             if (entry.isSymbolicLink() && code === 'ENOENT') this.issue(childRel, code, 'broken symbolic link');
             else if (code !== 'ENOENT') this.issue(childRel, code, errorMessage(err));
@@ -276,6 +289,7 @@ class Walker {
           const before = prevStats?.[i];
           if (before && !sameFileStat(before, st)) this.changes.add(this.changes.modified, rel, name);
         } catch (err) {
+          if (err === ABORTED) throw err;
           if (GONE.has(errorCode(err))) vanished.push(i);
           else this.issue(joinRel(rel, name), errorCode(err), errorMessage(err));
         }
@@ -332,10 +346,4 @@ function isUnknownType(entry: Dirent): boolean {
 
 export function walk(req: WalkRequest): Promise<WalkOutcome> {
   return new Walker(req).run();
-}
-
-export function countSnapshot(snapshot: Snapshot): { dirs: number; files: number } {
-  let files = 0;
-  for (const rec of snapshot.values()) files += rec.files.length;
-  return { dirs: snapshot.size, files };
 }

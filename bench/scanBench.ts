@@ -1,0 +1,331 @@
+/**
+ * Scan benchmark: our full / quick / verify scans against fdir and find on a synthetic tree.
+ *
+ *   npm run bench -- --files 1000000 [--per-dir 100] [--runs 5] [--json]
+ *
+ * Progress goes to stderr; stdout gets a markdown table, or with --json one JSON object.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { cacheFileFor, loadCache, resolveOptions, saveCache, scanDataset } from '../src/core';
+import type { CachedScan, ScanDatasetResult } from '../src/core';
+import * as peers from './peers';
+import { addFiles, cleanLeftovers, ensureTree, removeFiles, touchedLeaves } from './tree';
+
+const ADDED_FILES = 1000;
+/** Longer than the scanner's 2 s racy window: a directory changed before this is trusted. */
+const SETTLE_MS = 2100;
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+interface ScanSample {
+  ms: number;
+  saveMs: number;
+  readdir: number;
+  stat: number;
+  dirsRead: number;
+}
+
+interface ScanSummary {
+  ms: Stat;
+  saveMs: number;
+  readdir: number;
+  stat: number;
+  dirsRead: number;
+}
+
+interface Args {
+  files: number;
+  perDir: number;
+  runs: number;
+  json: boolean;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+function parseCli(): Args {
+  const { values } = parseArgs({
+    options: {
+      files: { type: 'string', default: '100000' },
+      'per-dir': { type: 'string', default: '100' },
+      runs: { type: 'string', default: '5' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const int = (name: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+    return n;
+  };
+  return {
+    files: int('files', values.files),
+    perDir: int('per-dir', values['per-dir']),
+    runs: int('runs', values.runs),
+    json: values.json ?? false,
+  };
+}
+
+function summarise(xs: readonly number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
+}
+
+/** Times are medians; operation counts are the worst run (they should not vary at all). */
+function summariseScans(name: string, xs: readonly ScanSample[]): ScanSummary {
+  const worst = (pick: (x: ScanSample) => number): number => {
+    const vals = xs.map(pick);
+    if (new Set(vals).size > 1) log(`  note: ${name} op counts varied between runs: ${vals.join(', ')}`);
+    return Math.max(...vals);
+  };
+  return {
+    ms: summarise(xs.map((x) => x.ms)),
+    saveMs: summarise(xs.map((x) => x.saveMs)).median,
+    readdir: worst((x) => x.readdir),
+    stat: worst((x) => x.stat),
+    dirsRead: worst((x) => x.dirsRead),
+  };
+}
+
+function sample(res: ScanDatasetResult): ScanSample {
+  const r = res.report;
+  return { ms: r.elapsedMs, saveMs: r.cacheSaveMs, readdir: r.fsOps.readdir, stat: r.fsOps.stat, dirsRead: r.dirsRead };
+}
+
+function gc(): void {
+  globalThis.gc?.();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until the last change to the tree is outside the racy window, so no stamp is distrusted. */
+async function settle(lastChange: number): Promise<void> {
+  const wait = lastChange + SETTLE_MS - Date.now();
+  if (wait > 0) await sleep(wait);
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) log(`  WARNING: ${what}`);
+}
+
+async function main(): Promise<void> {
+  const args = parseCli();
+  if (!globalThis.gc) log('note: run with --expose-gc for steadier numbers');
+  log(`tree: ${args.files} images, ${args.perDir} per dir`);
+  const tree = ensureTree(args.files, args.perDir, log);
+  const root = path.resolve(tree.root);
+  log(`  ${tree.reused ? 'reusing' : 'built'} ${root}: ${tree.imageFiles} images + ${tree.otherFiles} other files, ${tree.dirs} dirs`);
+  const touched = touchedLeaves(tree);
+  const leftovers = cleanLeftovers(root, touched);
+  if (leftovers) log(`  removed ${leftovers} files left by an interrupted run`);
+  let lastChange = Date.now();
+
+  const storeDir = path.join(tree.base, 'store');
+  const cacheFile = cacheFileFor(storeDir, root);
+  const options = resolveOptions(root, storeDir);
+
+  log('warming the page cache (untimed find -printf)');
+  peers.findPrintf(root);
+
+  const peerMs = { fdir: [] as number[], fdirSync: [] as number[], find: [] as number[], findPrintf: [] as number[] };
+  const full: ScanSample[] = [];
+  const quick: ScanSample[] = [];
+  const quickAfterAdd: ScanSample[] = [];
+  const verify: ScanSample[] = [];
+  const cacheLoadMs: number[] = [];
+  const cacheSaveMs: number[] = [];
+  let cacheBytes = 0;
+  const totalFiles = tree.imageFiles + tree.otherFiles;
+
+  for (let run = 0; run < args.runs; run++) {
+    log(`run ${run + 1}/${args.runs}`);
+    await settle(lastChange);
+
+    gc();
+    const fa = await peers.fdirAsync(root);
+    check(fa.files === totalFiles, `fdir found ${fa.files} files, expected ${totalFiles}`);
+    peerMs.fdir.push(fa.ms);
+
+    gc();
+    const fullRes = await scanDataset({ root, storeDir, forceRescan: true, clearCache: true });
+    const r = fullRes.report;
+    check(r.mode === 'full' && r.files === tree.imageFiles && r.dirs === tree.dirs,
+      `full scan: mode ${r.mode}, ${r.files} files, ${r.dirs} dirs (expected ${tree.imageFiles}, ${tree.dirs})`);
+    full.push(sample(fullRes));
+    let cache: CachedScan = fullRes.cache;
+
+    gc();
+    peerMs.fdirSync.push(peers.fdirSync(root).ms);
+
+    gc();
+    const quickRes = await scanDataset({ root, storeDir, cached: cache });
+    check(quickRes.report.mode === 'quick', `quick scan ran in ${quickRes.report.mode} mode`);
+    quick.push(sample(quickRes));
+    cache = quickRes.cache;
+
+    gc();
+    peerMs.find.push(peers.find(root).ms);
+
+    gc();
+    const verifyRes = await scanDataset({ root, storeDir, cached: cache, verify: true });
+    check(verifyRes.report.mode === 'verify' && verifyRes.report.modified.count === 0,
+      `verify: mode ${verifyRes.report.mode}, ${verifyRes.report.modified.count} modified`);
+    verify.push(sample(verifyRes));
+    cache = verifyRes.cache;
+
+    gc();
+    peerMs.findPrintf.push(peers.findPrintf(root).ms);
+
+    const added = addFiles(root, touched, ADDED_FILES, run);
+    gc();
+    const addRes = await scanDataset({ root, storeDir, cached: cache });
+    check(addRes.report.mode === 'quick' && addRes.report.added.count === ADDED_FILES,
+      `quick after add: mode ${addRes.report.mode}, ${addRes.report.added.count} added (expected ${ADDED_FILES})`);
+    quickAfterAdd.push(sample(addRes));
+    removeFiles(added);
+    const restoreRes = await scanDataset({ root, storeDir, cached: addRes.cache });
+    lastChange = Date.now();
+    check(restoreRes.report.removed.count === ADDED_FILES, `restore scan removed ${restoreRes.report.removed.count} files`);
+    cache = restoreRes.cache;
+
+    gc();
+    let t = performance.now();
+    cacheBytes = await saveCache(cacheFile, cache);
+    cacheSaveMs.push(performance.now() - t);
+
+    gc();
+    t = performance.now();
+    const load = await loadCache(cacheFile, root, options);
+    cacheLoadMs.push(performance.now() - t);
+    check(load.kind === 'hit' && load.cache.snapshot.size === tree.dirs, `cache load: ${load.kind}`);
+  }
+
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const result = {
+    files: tree.imageFiles,
+    dirs: tree.dirs,
+    peer: {
+      fdir: summarise(peerMs.fdir),
+      fdirSync: summarise(peerMs.fdirSync),
+      find: summarise(peerMs.find),
+      findPrintf: summarise(peerMs.findPrintf),
+    },
+    full: summariseScans('full', full),
+    quick: summariseScans('quick', quick),
+    quickAfterAdd: summariseScans('quickAfterAdd', quickAfterAdd),
+    verify: summariseScans('verify', verify),
+    cacheLoad: summarise(cacheLoadMs),
+    cacheSave: summarise(cacheSaveMs),
+    cacheBytes,
+    peakRssMb,
+    runs: args.runs,
+    touchedDirs: touched.length,
+  };
+
+  if (args.json) {
+    const ops = (s: ScanSummary): { ms: number; readdir: number; stat: number } => ({
+      ms: round(s.ms.median),
+      readdir: s.readdir,
+      stat: s.stat,
+    });
+    const out = {
+      files: result.files,
+      dirs: result.dirs,
+      peerMs: {
+        fdir: round(result.peer.fdir.median),
+        fdirSync: round(result.peer.fdirSync.median),
+        find: round(result.peer.find.median),
+        findPrintf: round(result.peer.findPrintf.median),
+      },
+      full: ops(result.full),
+      quick: ops(result.quick),
+      quickAfterAdd: ops(result.quickAfterAdd),
+      verify: ops(result.verify),
+      cacheLoadMs: round(result.cacheLoad.median),
+      cacheSaveMs: round(result.cacheSave.median),
+      cacheBytes: result.cacheBytes,
+      peakRssMb: round(result.peakRssMb),
+      runs: result.runs,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else {
+    process.stdout.write(renderTable(result));
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+type Result = {
+  files: number;
+  dirs: number;
+  peer: { fdir: Stat; fdirSync: Stat; find: Stat; findPrintf: Stat };
+  full: ScanSummary;
+  quick: ScanSummary;
+  quickAfterAdd: ScanSummary;
+  verify: ScanSummary;
+  cacheLoad: Stat;
+  cacheSave: Stat;
+  cacheBytes: number;
+  peakRssMb: number;
+  runs: number;
+  touchedDirs: number;
+};
+
+function renderTable(res: Result): string {
+  const f1 = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+  const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+  const fdirMs = res.peer.fdir.median;
+  const printfMs = res.peer.findPrintf.median;
+  const lines: string[] = [];
+  const row = (cells: (string | number)[]): void => {
+    lines.push(`| ${cells.join(' | ')} |`);
+  };
+
+  lines.push(`Scan bench: ${res.files.toLocaleString('en-US')} images (+~5 % other files) in ${res.dirs.toLocaleString('en-US')} dirs, ` +
+    `median of ${res.runs} runs (min–max); ratios vs fdir async (full, quick) or find -printf (verify)`);
+  lines.push('');
+  row(['measure', 'median ms', 'min–max ms', 'ratio', 'readdir', 'stat', 'dirs read', 'target', 'result']);
+  row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---']);
+  const peer = (name: string, s: Stat): void => row([name, f1(s.median), `${f1(s.min)}–${f1(s.max)}`, '', '', '', '', '', '']);
+  peer('fdir (withPromise)', res.peer.fdir);
+  peer('fdir (sync)', res.peer.fdirSync);
+  peer('find -type f', res.peer.find);
+  peer('find -type f -printf (stats)', res.peer.findPrintf);
+
+  const scan = (name: string, s: ScanSummary, peerMs: number, target: string, ok: boolean): void =>
+    row([name, f1(s.ms.median), `${f1(s.ms.min)}–${f1(s.ms.max)}`, ratio(s.ms.median, peerMs), s.readdir, s.stat, s.dirsRead, target, verdict(ok)]);
+  const fullRatio = res.full.ms.median / fdirMs;
+  scan('ours: full scan', res.full, fdirMs, '≤ 1.3× fdir', fullRatio <= 1.3);
+  const q = res.quick;
+  const statPerDir = q.stat / res.dirs;
+  scan('ours: quick, no change', q, fdirMs, '≤ 0.1× fdir, 0 readdir, ≈1 stat/dir',
+    q.ms.median / fdirMs <= 0.1 && q.readdir === 0 && statPerDir <= 1.05);
+  const qa = res.quickAfterAdd;
+  scan(`ours: quick after +${ADDED_FILES} files`, qa, fdirMs, `readdir = ${res.touchedDirs}`, qa.readdir === res.touchedDirs);
+  scan('ours: verify', res.verify, printfMs, '≤ 1.5× find -printf', res.verify.ms.median / printfMs <= 1.5);
+  row(['cache load (read + decode)', f1(res.cacheLoad.median), `${f1(res.cacheLoad.min)}–${f1(res.cacheLoad.max)}`, '', '', '', '', '< 1000 ms',
+    verdict(res.cacheLoad.median < 1000)]);
+  row(['cache save (encode + write)', f1(res.cacheSave.median), `${f1(res.cacheSave.min)}–${f1(res.cacheSave.max)}`, '', '', '', '', '', '']);
+  row(['peak RSS (bench process)', `${f1(res.peakRssMb)} MB`, '', '', '', '', '', '< 400 MB', verdict(res.peakRssMb < 400)]);
+  lines.push('');
+  lines.push(`cache file: ${(res.cacheBytes / 1048576).toFixed(1)} MB; ours include saving the cache ` +
+    `(median save inside full ${f1(res.full.saveMs)} ms, quick ${f1(res.quick.saveMs)} ms, verify ${f1(res.verify.saveMs)} ms); ` +
+    `quick stats ${statPerDir.toFixed(2)} per dir`);
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});

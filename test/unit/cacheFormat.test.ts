@@ -1,0 +1,40 @@
+import * as assert from 'node:assert/strict';
+import { decodeCache, encodeCache, CacheFormatError, type CacheHeader } from '../../src/core/cache/format';
+import type { Snapshot } from '../../src/core';
+
+const header: CacheHeader = {
+  root: '/data', optionsKey: '{}', toolVersion: '0.0.0', complete: true, scannedAt: 1, verifiedAt: 2, savedAt: 3,
+  lastMode: 'verify', lastDurationMs: 4, dirs: 3, files: 3,
+};
+
+describe('scan cache format', () => {
+  it('round-trips stamps, racy flags, pending directories, per-file stats and odd names', () => {
+    const snapshot: Snapshot = new Map([
+      ['', { stamp: { mtimeNs: 1700000000123456789n, ctimeNs: -5n, ino: 2n ** 62n, dev: 66306n }, racy: true, files: ['a.png', 'b\nc.jpg'], subdirs: ['été', 'pending'] }],
+      ['été', { stamp: { mtimeNs: 1n, ctimeNs: 2n, ino: 3n, dev: 4n }, racy: false, files: ['😺.webp'], subdirs: [], stats: [{ size: 10, mtimeMs: 1700000000123.4567, ino: 99 }] }],
+      ['pending', { stamp: null, racy: false, files: [], subdirs: [], stats: [] }],
+    ]);
+    snapshot.get('')!.stats = [undefined, { size: 0, mtimeMs: 0, ino: 1 }];
+    const decoded = decodeCache(encodeCache(header, snapshot));
+    assert.deepEqual(decoded.header, header);
+    assert.deepEqual(decoded.snapshot, snapshot);
+  });
+
+  it('round-trips an empty snapshot', () => {
+    const decoded = decodeCache(encodeCache(header, new Map()));
+    assert.equal(decoded.snapshot.size, 0);
+  });
+
+  it('rejects every truncation and a flipped byte anywhere in the body', () => {
+    const snapshot: Snapshot = new Map([['', { stamp: null, racy: false, files: ['x.png'], subdirs: [] }]]);
+    const buf = encodeCache(header, snapshot);
+    for (let len = 0; len < buf.length; len++) {
+      assert.throws(() => decodeCache(buf.subarray(0, len)), CacheFormatError, `length ${len}`);
+    }
+    for (let at = buf.length - 40; at < buf.length; at++) {
+      const bad = Buffer.from(buf);
+      bad[at] ^= 0x01;
+      assert.throws(() => decodeCache(bad), CacheFormatError, `byte ${at}`);
+    }
+  });
+});
