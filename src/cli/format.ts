@@ -1,6 +1,7 @@
-import type { ScanReport } from '../core';
+import type { RegisterReport, ScanReport, StatusCounts, StatusReport } from '../core';
 
-const n = (x: number): string => x.toLocaleString('en-US');
+export const num = (x: number): string => x.toLocaleString('en-US');
+const n = num;
 
 function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -56,5 +57,74 @@ export function scanReportText(r: ScanReport): string {
     for (const e of r.errors.slice(0, 20)) lines.push(`    ${e.code} ${JSON.stringify(e.path || '.')}: ${e.message}`);
     if (r.errors.length > 20) lines.push(`    … and ${n(r.errors.length - 20)} more (use --json for all)`);
   }
+  return lines.join('\n');
+}
+
+function countsJson(c: StatusCounts): Record<string, unknown> {
+  return {
+    new: c.new,
+    changed: c.changed,
+    missing: c.missing,
+    registered: c.registered,
+    unreadable: c.unreadable,
+    duplicateGroups: c.duplicateGroups,
+    external: c.external,
+    changedSource: c.changedSource,
+  };
+}
+
+export function statusReportJson(s: StatusReport & { duplicates?: { hash: string; paths: string[] }[] }): Record<string, unknown> {
+  return {
+    root: s.root,
+    ...countsJson(s),
+    cacheAgeMs: s.cacheAgeMs === null ? null : Math.round(s.cacheAgeMs),
+    scan: s.scan ? { mode: s.scan.mode, reason: s.scan.reason, files: s.scan.files, elapsedMs: Math.round(s.scan.elapsedMs), errors: s.scan.errors.length } : null,
+    duplicates: (s.duplicates ?? []).slice(0, 100),
+    registryFile: s.registryFile,
+    notices: s.notices,
+  };
+}
+
+export function statusReportText(s: StatusReport): string {
+  return [
+    `${s.root}:`,
+    `  new ${n(s.new)} · changed ${n(s.changed)} · missing ${n(s.missing)} · registered ${n(s.registered)} · unreadable ${n(s.unreadable)} · duplicate groups ${n(s.duplicateGroups)}` +
+      (s.external ? ` · in external registry ${n(s.external)}` : ''),
+    `  changed figure from: ${s.changedSource}`,
+    `  scan: ${s.scan ? `${s.scan.mode} (${s.scan.reason}) in ${duration(s.scan.elapsedMs)}` : 'not run (--no-scan)'}; cache age before: ${age(s.cacheAgeMs)}`,
+    `  registry: ${s.registryFile}`,
+  ].join('\n');
+}
+
+export function registerReportJson(r: RegisterReport): Record<string, unknown> {
+  const secs = r.elapsedMs / 1000;
+  return {
+    root: r.root,
+    scanMode: r.scan.mode,
+    before: countsJson(r.before),
+    toRegister: r.toRegister,
+    registered: r.outcome.registered,
+    unreadable: r.outcome.unreadable,
+    moved: r.outcome.moved,
+    bytes: r.outcome.bytes,
+    saves: r.outcome.saves,
+    cancelled: r.outcome.cancelled,
+    elapsedMs: Math.round(r.elapsedMs),
+    filesPerSec: secs > 0 ? Math.round((r.outcome.registered + r.outcome.unreadable + r.outcome.moved) / secs) : 0,
+    unreadableSamples: r.outcome.unreadableSamples,
+    registryFile: r.registryFile,
+    notices: r.notices,
+  };
+}
+
+export function registerReportText(r: RegisterReport): string {
+  const lines = [
+    `${r.root}: ${r.scan.mode} scan, then ${n(r.toRegister)} to register (${n(r.before.new)} new, ${n(r.before.changed)} changed)` +
+      (r.outcome.cancelled ? ' — CANCELLED, progress saved' : ''),
+    `  registered ${n(r.outcome.registered)} · unreadable ${n(r.outcome.unreadable)} · moved ${n(r.outcome.moved)} · ` +
+      `${(r.outcome.bytes / 1e6).toFixed(1)} MB read in ${duration(r.elapsedMs)} · ${n(r.outcome.saves)} saves`,
+  ];
+  for (const u of r.outcome.unreadableSamples.slice(0, 10)) lines.push(`    unreadable ${JSON.stringify(u.path)}: ${u.reason}`);
+  lines.push(`  registry: ${r.registryFile}`);
   return lines.join('\n');
 }

@@ -2,12 +2,15 @@
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import * as fs from 'node:fs';
 import {
-  DatasetError, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_EXCLUDE, DEFAULT_EXTENSIONS, TOOL_VERSION,
-  cacheFileFor, clearCache, resolveRoots, scanDataset, type ScanOptions,
+  DatasetError, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_EXCLUDE, DEFAULT_EXTENSIONS, DEFAULT_REGISTER_CONCURRENCY, TOOL_VERSION,
+  cacheFileFor, clearCache, datasetStatus, exportRegistry, registerDataset, registryFileFor, resolveRoots, scanDataset,
+  type DatasetRequest, type ExternalRegistrySpec, type ScanOptions,
 } from '../core';
+import type { ExportFormat } from '../core/registry/exportRegistry';
 import { defaultStoreFor } from './storeLocation';
-import { scanReportJson, scanReportText } from './format';
+import { age, num, registerReportJson, registerReportText, scanReportJson, scanReportText, statusReportJson, statusReportText } from './format';
 import { ProgressLine } from './progressLine';
 
 export const EXIT_OK = 0;
@@ -15,7 +18,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_CANCELLED = 130;
 
-interface ScanFlags {
+interface CommonFlags {
   store?: string;
   forceRescan?: boolean;
   verify?: boolean;
@@ -25,14 +28,36 @@ interface ScanFlags {
   exclude?: string[];
   followSymlinks?: boolean;
   maxAgeHours?: number;
-  concurrency?: number;
+  fsConcurrency?: number;
   json?: boolean;
   quiet?: boolean;
+  registeredFrom?: string;
+  table?: string;
+  pathColumn?: string;
+}
+
+interface ScanFlags extends CommonFlags {
+  concurrency?: number;
+}
+
+interface RegisterFlags extends CommonFlags {
+  concurrency?: number;
+  lockWait?: number;
+}
+
+interface StatusFlags extends CommonFlags {
+  scan?: boolean;
 }
 
 function positiveNumber(value: string): number {
   const x = Number(value);
   if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError('expected a positive number');
+  return x;
+}
+
+function nonNegativeNumber(value: string): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('expected a number ≥ 0');
   return x;
 }
 
@@ -44,7 +69,7 @@ function positiveInt(value: string): number {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-function scanOptionsFrom(flags: ScanFlags): Partial<ScanOptions> {
+function scanOptionsFrom(flags: CommonFlags): Partial<ScanOptions> {
   return {
     ...(flags.ext ? { extensions: flags.ext } : {}),
     ...(flags.exclude ? { exclude: [...DEFAULT_EXCLUDE, ...flags.exclude] } : {}),
@@ -52,47 +77,130 @@ function scanOptionsFrom(flags: ScanFlags): Partial<ScanOptions> {
   };
 }
 
-async function runScan(folders: string[], flags: ScanFlags): Promise<number> {
-  const roots = await resolveRoots(folders, process.cwd());
+function externalFrom(flags: CommonFlags): ExternalRegistrySpec | undefined {
+  if (!flags.registeredFrom) return undefined;
+  if (!flags.table || !flags.pathColumn) throw new UsageError('--registered-from needs --table and --path-column');
+  return { file: flags.registeredFrom, table: flags.table, pathColumn: flags.pathColumn };
+}
+
+class UsageError extends Error {}
+
+/** The request fields every command shares: store, scan options, cache policy. */
+function datasetRequest(root: string, flags: CommonFlags, signal: AbortSignal, progress: ProgressLine): DatasetRequest {
+  return {
+    root,
+    storeDir: flags.store ?? defaultStoreFor(root),
+    options: scanOptionsFrom(flags),
+    forceRescan: flags.forceRescan,
+    verify: flags.verify,
+    clearCache: flags.clearCache,
+    maxAgeMs: flags.maxAgeHours !== undefined ? flags.maxAgeHours * 3_600_000 : DEFAULT_CACHE_MAX_AGE_MS,
+    concurrency: flags.fsConcurrency,
+    signal,
+    registeredFrom: externalFrom(flags),
+    onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
+    log: flags.json || flags.quiet ? undefined : (line) => progress.log(line),
+  };
+}
+
+/** Ctrl-C (or SIGTERM) aborts the work, which then saves what it has; a second Ctrl-C quits at once. */
+async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let interrupts = 0;
-  const onSigint = (): void => {
+  const onSignal = (): void => {
     interrupts++;
     if (interrupts > 1) process.exit(EXIT_CANCELLED);
-    process.stderr.write('\nstopping after saving a checkpoint… (Ctrl-C again to quit at once)\n');
+    process.stderr.write('\nstopping after saving what is done… (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  let exit = EXIT_OK;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function runScan(folders: string[], flags: ScanFlags): Promise<number> {
+  const roots = await resolveRoots(folders, process.cwd());
+  return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
-      const { report } = await scanDataset({
-        root,
-        storeDir: flags.store ?? defaultStoreFor(root),
-        options: scanOptionsFrom(flags),
-        forceRescan: flags.forceRescan,
-        verify: flags.verify,
-        clearCache: flags.clearCache,
-        maxAgeMs: flags.maxAgeHours !== undefined ? flags.maxAgeHours * 3_600_000 : DEFAULT_CACHE_MAX_AGE_MS,
-        concurrency: flags.concurrency,
-        signal: controller.signal,
-        onProgress: (p) => progress.update(`${p.mode} scan: ${p.dirs.toLocaleString('en-US')} folders, ${p.files.toLocaleString('en-US')} images`),
-        log: flags.json || flags.quiet ? undefined : (line) => progress.log(line),
-      });
+      const { report } = await scanDataset({ ...datasetRequest(root, flags, signal, progress), concurrency: flags.concurrency ?? flags.fsConcurrency });
       progress.done();
       process.stdout.write((flags.json ? JSON.stringify(scanReportJson(report)) : scanReportText(report)) + '\n');
-      if (report.cancelled) {
-        exit = EXIT_CANCELLED;
-        break;
-      }
+      if (report.cancelled) return EXIT_CANCELLED;
     }
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    return EXIT_OK;
+  });
+}
+
+async function runRegister(folders: string[], flags: RegisterFlags): Promise<number> {
+  const roots = await resolveRoots(folders, process.cwd());
+  return withInterrupts(async (signal) => {
+    for (const root of roots) {
+      const progress = new ProgressLine(process.stderr, !flags.quiet);
+      const report = await registerDataset({
+        ...datasetRequest(root, flags, signal, progress),
+        registerConcurrency: flags.concurrency,
+        lockWaitMs: (flags.lockWait ?? 600) * 1000,
+        onLockWait: (holder) =>
+          process.stderr.write(
+            `waiting for the registry: in use by ${holder ? `${holder.command} (pid ${holder.pid}, since ${holder.since})` : 'another process'}…\n`,
+          ),
+        onRegisterProgress: (p) =>
+          progress.update(
+            `registering: ${num(p.done)}/${num(p.total)} · ${num(Math.round(p.filesPerSec))} files/s · ${(p.bytesPerSec / 1e6).toFixed(1)} MB/s` +
+              (p.etaSec !== null ? ` · ETA ${age(p.etaSec * 1000)}` : ''),
+          ),
+      });
+      progress.done();
+      for (const notice of report.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+      process.stdout.write((flags.json ? JSON.stringify(registerReportJson(report)) : registerReportText(report)) + '\n');
+      if (report.outcome.cancelled || report.scan.cancelled) return EXIT_CANCELLED;
+    }
+    return EXIT_OK;
+  });
+}
+
+async function runStatus(folders: string[], flags: StatusFlags): Promise<number> {
+  const roots = await resolveRoots(folders, process.cwd());
+  return withInterrupts(async (signal) => {
+    for (const root of roots) {
+      const progress = new ProgressLine(process.stderr, !flags.quiet);
+      const status = await datasetStatus({ ...datasetRequest(root, flags, signal, progress), scan: flags.scan !== false });
+      progress.done();
+      for (const notice of status.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+      process.stdout.write((flags.json ? JSON.stringify(statusReportJson(status)) : statusReportText(status)) + '\n');
+    }
+    return EXIT_OK;
+  });
+}
+
+async function runExport(folder: string, flags: { store?: string; format: ExportFormat; out?: string }): Promise<number> {
+  const [root] = await resolveRoots([folder], process.cwd());
+  const file = registryFileFor(flags.store ?? defaultStoreFor(root));
+  if (!flags.out) {
+    const n = await exportRegistry(file, root, flags.format, process.stdout);
+    process.stderr.write(`dataset-index: exported ${num(n)} rows\n`);
+    return EXIT_OK;
   }
-  return exit;
+  // Write beside the target and rename, so a failed export never leaves half a manifest.
+  const tmp = `${flags.out}.${process.pid}.tmp`;
+  const out = fs.createWriteStream(tmp);
+  try {
+    const n = await exportRegistry(file, root, flags.format, out);
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    fs.renameSync(tmp, flags.out);
+    process.stderr.write(`dataset-index: exported ${num(n)} rows to ${flags.out}\n`);
+  } catch (err) {
+    out.destroy();
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  return EXIT_OK;
 }
 
 async function runClearCache(folders: string[], flags: { store?: string; json?: boolean }): Promise<number> {
@@ -111,37 +219,62 @@ async function runClearCache(folders: string[], flags: { store?: string; json?: 
   return EXIT_OK;
 }
 
+/** The options shared by scan, register and status. */
+function addDatasetOptions(cmd: Command): Command {
+  return cmd
+    .argument('<folders...>', 'dataset folder(s); glob patterns such as "data/*/images" are expanded')
+    .option('--store <dir>', 'store directory for the scan cache and the registry (default: a per-folder directory under the user cache dir)')
+    .option('--use-cache', 'use the scan cache when it is valid (the default)')
+    .option('--force-rescan', 'walk every folder even if the cache is valid')
+    .option('--verify', 'also stat every file, to find files modified in place')
+    .option('--clear-cache', "delete this folder's scan cache first")
+    .addOption(new Option('--ext <list>', `image extensions, comma-separated (default: ${DEFAULT_EXTENSIONS.join(',')})`).argParser(collect))
+    .addOption(new Option('--exclude <glob>', `extra exclude glob, repeatable (always: ${DEFAULT_EXCLUDE.join(', ')})`).argParser(collect))
+    .option('--follow-symlinks', 'follow symbolic links (with loop detection)')
+    .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
+    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (default 16)').argParser(positiveInt))
+    .option('--registered-from <file>', "an existing SQLite database (read-only) whose paths count as registered")
+    .option('--table <name>', 'table of --registered-from')
+    .option('--path-column <name>', 'path column of --registered-from (absolute, or relative to the folder)')
+    .option('--json', 'print one JSON object per folder on stdout')
+    .option('-q, --quiet', 'no progress line or log');
+}
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('dataset-index')
-    .description('Incremental, cached scanning of image dataset folders.')
+    .description('Incremental, cached scanning and registration of image dataset folders.')
     .version(TOOL_VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
-    .command('scan')
-    .description('scan a dataset folder, incrementally when a valid cache exists')
-    .argument('<folders...>', 'dataset folder(s); glob patterns such as "data/*/images" are expanded')
-    .option('--store <dir>', 'cache store directory (default: a per-folder directory under the user cache dir)')
-    .option('--use-cache', 'use the scan cache when it is valid (the default)')
-    .option('--force-rescan', 'walk every folder even if the cache is valid')
-    .option('--verify', 'also stat every file, to find files modified in place')
-    .option('--clear-cache', "delete this folder's cache first")
-    .addOption(new Option('--ext <list>', `image extensions, comma-separated (default: ${DEFAULT_EXTENSIONS.join(',')})`).argParser(collect))
-    .addOption(new Option('--exclude <glob>', `extra exclude glob, repeatable (always: ${DEFAULT_EXCLUDE.join(', ')})`).argParser(collect))
-    .option('--follow-symlinks', 'follow symbolic links (with loop detection)')
-    .addOption(new Option('--max-age-hours <h>', 'verify files when the cache was last verified longer ago than this').argParser(positiveNumber).default(24))
-    .addOption(new Option('--concurrency <n>', 'file-system calls in flight').argParser(positiveInt))
-    .option('--json', 'print one JSON object per folder on stdout')
-    .option('-q, --quiet', 'no progress line or log')
+  addDatasetOptions(program.command('scan').description('scan a dataset folder, incrementally when a valid cache exists'))
+    .addOption(new Option('--concurrency <n>', 'file-system calls in flight (default 16)').argParser(positiveInt))
     .action(async (folders: string[], flags: ScanFlags) => setExit(await runScan(folders, flags)));
+
+  addDatasetOptions(program.command('register').description('scan, then register every new or changed image (hash, format, size)'))
+    .addOption(new Option('--concurrency <n>', `images read at once (default ${DEFAULT_REGISTER_CONCURRENCY})`).argParser(positiveInt))
+    .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
+    .action(async (folders: string[], flags: RegisterFlags) => setExit(await runRegister(folders, flags)));
+
+  addDatasetOptions(program.command('status').description('counts of new / changed / missing / registered images, without registering'))
+    .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
+    .action(async (folders: string[], flags: StatusFlags) => setExit(await runStatus(folders, flags)));
+
+  program
+    .command('export')
+    .description('write the registry of a folder as a CSV or JSON Lines manifest')
+    .argument('<folder>', 'dataset folder')
+    .option('--store <dir>', 'store directory')
+    .addOption(new Option('--format <format>', 'manifest format').choices(['csv', 'jsonl']).makeOptionMandatory())
+    .option('--out <file>', 'output file (default: stdout)')
+    .action(async (folder: string, flags: { store?: string; format: ExportFormat; out?: string }) => setExit(await runExport(folder, flags)));
 
   program
     .command('clear-cache')
-    .description("remove the scan cache of a folder (other folders' caches stay)")
+    .description("remove the scan cache of a folder (other folders' caches and the registry stay)")
     .argument('<folders...>', 'dataset folder(s)')
-    .option('--store <dir>', 'cache store directory')
+    .option('--store <dir>', 'store directory')
     .option('--json', 'print JSON')
     .action(async (folders: string[], flags: { store?: string; json?: boolean }) => setExit(await runClearCache(folders, flags)));
 
@@ -158,6 +291,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
+    if (err instanceof UsageError) {
+      process.stderr.write(`dataset-index: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`dataset-index: ${message}\n`);
     if (!(err instanceof DatasetError) && process.env.DATASET_INDEX_DEBUG) console.error(err);
@@ -166,6 +303,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `dataset-index export … | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_OK);
+    throw err;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

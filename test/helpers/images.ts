@@ -1,3 +1,4 @@
+import * as jpeg from 'jpeg-js';
 import { crc32, deflateSync } from 'node:zlib';
 
 function chunk(type: string, data: Buffer): Buffer {
@@ -32,4 +33,16 @@ export function makePng(width: number, height: number, seed = 0): Buffer {
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** A real baseline JPEG (jpeg-js encoder) of the given size. */
+export function makeJpeg(width: number, height: number, seed = 0, quality = 80): Buffer {
+  const data = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    data[i * 4] = (i * 3 + seed) & 255;
+    data[i * 4 + 1] = (i * 5 + seed * 7) & 255;
+    data[i * 4 + 2] = (i + seed * 11) & 255;
+    data[i * 4 + 3] = 255;
+  }
+  return Buffer.from(jpeg.encode({ data, width, height }, quality).data);
 }

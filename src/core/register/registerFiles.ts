@@ -1,0 +1,136 @@
+import * as path from 'node:path';
+import type { ImageRow, Registry } from '../registry/registry';
+import { newScratch, probeImage } from './probeImage';
+
+export interface RegisterProgress {
+  done: number;
+  total: number;
+  bytes: number;
+  filesPerSec: number;
+  bytesPerSec: number;
+  /** Seconds left at the current rate; null until there is a rate. */
+  etaSec: number | null;
+}
+
+export interface RegisterFilesRequest {
+  root: string;
+  rootId: number;
+  registry: Registry;
+  /** Relative paths to (re-)register. */
+  files: readonly string[];
+  /** Hash → path of registered rows gone from disk: a new file with such a hash is a move. */
+  missingByHash: Map<string, string>;
+  concurrency: number;
+  signal?: AbortSignal;
+  onProgress?: (p: RegisterProgress) => void;
+  /** Rows are committed in one transaction and the file saved at most this often (grows with save time). */
+  batchWindowMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RegisterFilesOutcome {
+  registered: number;
+  unreadable: number;
+  moved: number;
+  bytes: number;
+  saves: number;
+  cancelled: boolean;
+  unreadableSamples: { path: string; reason: string }[];
+}
+
+/**
+ * Probes files with bounded concurrency and commits rows in batches: a transaction plus an atomic
+ * save of the file per batch window, never per row. Killed at any moment, the file holds every
+ * batch saved before, and a rerun skips them.
+ */
+export async function registerFiles(req: RegisterFilesRequest): Promise<RegisterFilesOutcome> {
+  const { registry, rootId } = req;
+  const out: RegisterFilesOutcome = { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: false, unreadableSamples: [] };
+  const started = performance.now();
+  let window = req.batchWindowMs ?? 2000;
+  let lastSave = performance.now();
+  let pendingRows: ImageRow[] = [];
+  let pendingMoves: { from: string; row: ImageRow }[] = [];
+  let saving: Promise<void> | null = null;
+  let done = 0;
+  let lastReport = 0;
+
+  const commit = (): void => {
+    registry.upsert(rootId, pendingRows);
+    registry.move(rootId, pendingMoves);
+    pendingRows = [];
+    pendingMoves = [];
+  };
+  const save = async (): Promise<void> => {
+    if (pendingRows.length === 0 && pendingMoves.length === 0) return;
+    commit();
+    const t = performance.now();
+    await registry.save();
+    const took = performance.now() - t;
+    out.saves++;
+    // A big database takes a while to save: keep saving under ~10% of the run.
+    window = Math.max(window, took * 10);
+    lastSave = performance.now();
+  };
+  const report = (force = false): void => {
+    if (!req.onProgress) return;
+    const now = performance.now();
+    if (!force && now - lastReport < 200) return;
+    lastReport = now;
+    const secs = (now - started) / 1000;
+    const filesPerSec = secs > 0 ? done / secs : 0;
+    req.onProgress({
+      done,
+      total: req.files.length,
+      bytes: out.bytes,
+      filesPerSec,
+      bytesPerSec: secs > 0 ? out.bytes / secs : 0,
+      etaSec: filesPerSec > 0 ? (req.files.length - done) / filesPerSec : null,
+    });
+  };
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    const scratch = newScratch();
+    while (next < req.files.length) {
+      if (req.signal?.aborted) {
+        out.cancelled = true;
+        return;
+      }
+      const rel = req.files[next++];
+      const row = await probeImage(path.join(req.root, rel), rel, scratch);
+      const { bytesRead, ...clean } = row;
+      out.bytes += bytesRead;
+      done++;
+      const from = clean.hash ? req.missingByHash.get(clean.hash) : undefined;
+      if (from !== undefined) {
+        req.missingByHash.delete(clean.hash as string);
+        pendingMoves.push({ from, row: clean });
+        out.moved++;
+      } else {
+        pendingRows.push(clean);
+        if (clean.status === 'ok') out.registered++;
+        else {
+          out.unreadable++;
+          if (out.unreadableSamples.length < 100) out.unreadableSamples.push({ path: rel, reason: clean.reason ?? '' });
+        }
+      }
+      report();
+      if (!saving && performance.now() - lastSave >= window) {
+        saving = save().finally(() => {
+          saving = null;
+        });
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
+  } finally {
+    if (saving) await saving;
+    await save();
+    report(true);
+  }
+  if (req.signal?.aborted && done < req.files.length) out.cancelled = true;
+  req.log?.(`registered ${out.registered}, unreadable ${out.unreadable}, moved ${out.moved}; ${out.saves} saves`);
+  return out;
+}

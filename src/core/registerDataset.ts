@@ -1,0 +1,191 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
+import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
+import { diffSnapshot, type DatasetDiff } from './registry/diff';
+import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
+import { acquireLock, type LockHolder } from './registry/lock';
+import { Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
+import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
+
+export const REGISTRY_FILE = 'registry.sqlite';
+export const DEFAULT_REGISTER_CONCURRENCY = 8;
+
+export function registryFileFor(storeDir: string): string {
+  return path.join(path.resolve(storeDir), REGISTRY_FILE);
+}
+
+export interface DatasetRequest extends ScanDatasetRequest {
+  /** Paths listed in another tool's SQLite database count as registered. */
+  readonly registeredFrom?: ExternalRegistrySpec;
+}
+
+export interface RegisterRequest extends DatasetRequest {
+  readonly registerConcurrency?: number;
+  /** Only these relative paths (a selection in the tree); default: every new or changed image. */
+  readonly only?: readonly string[];
+  readonly onRegisterProgress?: (p: RegisterProgress) => void;
+  /** How long to wait for another process holding the registry (ms). Default 10 min. */
+  readonly lockWaitMs?: number;
+  readonly onLockWait?: (holder: LockHolder | null) => void;
+  readonly batchWindowMs?: number;
+}
+
+export interface StatusCounts {
+  new: number;
+  changed: number;
+  missing: number;
+  registered: number;
+  unreadable: number;
+  duplicateGroups: number;
+  external: number;
+  /** Where the `changed` figure comes from. */
+  changedSource: string;
+}
+
+export interface StatusReport extends StatusCounts {
+  root: string;
+  scan: ScanReport | null;
+  cacheAgeMs: number | null;
+  registryFile: string;
+  notices: string[];
+}
+
+export interface RegisterReport {
+  root: string;
+  scan: ScanReport;
+  before: StatusCounts;
+  outcome: RegisterFilesOutcome;
+  toRegister: number;
+  registryFile: string;
+  notices: string[];
+  elapsedMs: number;
+}
+
+function changedSource(statKnown: number, files: number, lastMode: string | undefined): string {
+  if (files === 0) return 'no files';
+  if (statKnown >= files) return 'verify scan (every file stat-ed)';
+  if (statKnown === 0) return `${lastMode ?? 'quick'} scan: files not stat-ed, in-place edits unknown until a verify scan`;
+  return `partial: ${statKnown} of ${files} files stat-ed by a verify scan`;
+}
+
+function countsOf(diff: DatasetDiff, duplicates: DuplicateGroup[], scanMode: string | undefined, files: number): StatusCounts {
+  return {
+    new: diff.newFiles.length,
+    changed: diff.changed.length,
+    missing: diff.missing.length,
+    registered: diff.registered,
+    unreadable: diff.unreadable,
+    duplicateGroups: duplicates.length,
+    external: diff.external,
+    changedSource: changedSource(diff.statKnown, files, scanMode),
+  };
+}
+
+async function externalPaths(req: DatasetRequest, root: string, notices: string[]): Promise<Set<string> | undefined> {
+  if (!req.registeredFrom) return undefined;
+  const ext = await readExternalRegistry(req.registeredFrom, root);
+  if (ext.outside) notices.push(`${ext.outside} paths in ${req.registeredFrom.file} are outside ${root} and were ignored`);
+  return ext.paths;
+}
+
+function missingByHash(index: RegisteredIndex, missing: readonly string[]): Map<string, string> {
+  const byHash = new Map<string, string>();
+  for (const p of missing) {
+    const i = index.position.get(p);
+    const h = i === undefined ? null : index.hash[i];
+    if (h && !index.unreadable[i as number]) byHash.set(h, p);
+  }
+  return byHash;
+}
+
+/** Scan (incremental), diff with the registry, without writing the registry. */
+export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<StatusReport & { diff: DatasetDiff; duplicates: DuplicateGroup[]; cache: CachedScan | null }> {
+  const root = path.resolve(req.root);
+  const notices: string[] = [];
+  let scan: ScanReport | null = null;
+  let cache: CachedScan | null = req.cached ?? null;
+  if (req.scan !== false) {
+    const res = await scanDataset(req);
+    scan = res.report;
+    cache = res.cache;
+  } else if (!cache) {
+    const load = await loadCache(cacheFileFor(req.storeDir, root), root, resolveOptions(root, path.resolve(req.storeDir), req.options));
+    if (load.kind === 'hit') cache = load.cache;
+    else notices.push(`no usable scan cache (${load.reason}); run a scan first`);
+  }
+  const file = registryFileFor(req.storeDir);
+  let registry: Registry | null = null;
+  if (fs.existsSync(file)) registry = (await Registry.open(file, { readOnly: true })).registry;
+  try {
+    const rootId = registry?.findRootId(root) ?? null;
+    const index = registry ? registry.loadIndex(rootId) : emptyIndex();
+    const diff = diffSnapshot(cache?.snapshot ?? new Map(), index, await externalPaths(req, root, notices));
+    const duplicates = registry?.duplicateGroups(rootId) ?? [];
+    const files = cache?.header.files ?? 0;
+    const mode = scan?.mode ?? cache?.header.lastMode;
+    const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
+    return { root, scan, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache };
+  } finally {
+    registry?.close();
+  }
+}
+
+function emptyIndex(): RegisteredIndex {
+  return { paths: [], position: new Map(), size: new Float64Array(0), mtimeMs: new Float64Array(0), unreadable: new Uint8Array(0), hash: [] };
+}
+
+/**
+ * The user's question end to end: scan, diff, register what is new or changed. Holds the registry
+ * lock from before reading it until the last save, so a second writer waits instead of losing rows.
+ */
+export async function registerDataset(req: RegisterRequest): Promise<RegisterReport & { cache: CachedScan }> {
+  const started = performance.now();
+  const root = path.resolve(req.root);
+  const notices: string[] = [];
+  const { report: scan, cache } = await scanDataset(req);
+  const file = registryFileFor(req.storeDir);
+  const lock = await acquireLock(`${file}.lock`, {
+    command: `register ${root}`,
+    waitMs: req.lockWaitMs ?? 10 * 60_000,
+    onWait: req.onLockWait,
+  });
+  try {
+    const { registry, notice } = await Registry.open(file);
+    if (notice) {
+      notices.push(notice);
+      req.log?.(notice);
+    }
+    try {
+      const rootId = registry.rootId(root);
+      const index = registry.loadIndex(rootId);
+      const diff = diffSnapshot(cache.snapshot, index, await externalPaths(req, root, notices));
+      const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
+      let todo = [...diff.newFiles, ...diff.changed];
+      if (req.only) {
+        const wanted = new Set(req.only);
+        todo = todo.filter((p) => wanted.has(p));
+      }
+      req.log?.(`register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.missing.length} missing; registering ${todo.length}`);
+      const outcome = scan.cancelled
+        ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
+        : await registerFiles({
+            root,
+            rootId,
+            registry,
+            files: todo,
+            missingByHash: missingByHash(index, diff.missing),
+            concurrency: req.registerConcurrency ?? DEFAULT_REGISTER_CONCURRENCY,
+            signal: req.signal,
+            onProgress: req.onRegisterProgress,
+            batchWindowMs: req.batchWindowMs,
+            log: req.log,
+          });
+      return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache };
+    } finally {
+      registry.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}

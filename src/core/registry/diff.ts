@@ -1,0 +1,58 @@
+import type { Snapshot } from '../types';
+import type { RegisteredIndex } from './registry';
+
+export interface DatasetDiff {
+  /** On disk, not registered (nor in the external registry). */
+  newFiles: string[];
+  /** Registered, but the size or mtime on disk differs (known only for files with a recorded stat). */
+  changed: string[];
+  /** Registered, gone from disk. */
+  missing: string[];
+  /** On disk and registered (including `changed` and `unreadable` ones). */
+  registered: number;
+  /** Registered with status unreadable, still on disk. */
+  unreadable: number;
+  /** On disk, counted as registered because the external registry lists them. */
+  external: number;
+  /** Files on disk whose size and mtime were known to the comparison (from a verify scan). */
+  statKnown: number;
+}
+
+/**
+ * Set-based: one pass over the snapshot with a hash-map lookup per file, one pass over the
+ * registered rows for the missing ones. No query per file.
+ */
+export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, external?: ReadonlySet<string>): DatasetDiff {
+  const seen = new Uint8Array(index.paths.length);
+  const newFiles: string[] = [];
+  const changed: string[] = [];
+  let registered = 0;
+  let unreadable = 0;
+  let externalCount = 0;
+  let statKnown = 0;
+  for (const [dir, rec] of snapshot) {
+    const prefix = dir ? `${dir}/` : '';
+    const files = rec.files;
+    const stats = rec.stats;
+    for (let k = 0; k < files.length; k++) {
+      const p = prefix + files[k];
+      const i = index.position.get(p);
+      if (i === undefined) {
+        if (external?.has(p)) externalCount++;
+        else newFiles.push(p);
+        continue;
+      }
+      seen[i] = 1;
+      registered++;
+      if (index.unreadable[i]) unreadable++;
+      const st = stats?.[k];
+      if (st) {
+        statKnown++;
+        if (st.size !== index.size[i] || st.mtimeMs !== index.mtimeMs[i]) changed.push(p);
+      }
+    }
+  }
+  const missing: string[] = [];
+  for (let i = 0; i < seen.length; i++) if (!seen[i]) missing.push(index.paths[i]);
+  return { newFiles, changed, missing, registered, unreadable, external: externalCount, statKnown };
+}

@@ -1,0 +1,279 @@
+import * as fs from 'node:fs';
+import type { Database, SqlValue } from 'sql.js';
+import { writeFileAtomic } from '../fsutil/atomicWrite';
+import { TOOL_VERSION } from '../version';
+import { migrate } from './schema';
+import { loadSqlJs } from './sqlite';
+
+export type ImageStatus = 'ok' | 'unreadable';
+
+export interface ImageRow {
+  path: string;
+  size: number | null;
+  mtimeMs: number | null;
+  hash: string | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  status: ImageStatus;
+  reason: string | null;
+  registeredAt: number;
+}
+
+/** Every registered path of one root, in columns: compact enough for a million rows. */
+export interface RegisteredIndex {
+  paths: string[];
+  position: Map<string, number>;
+  size: Float64Array;
+  mtimeMs: Float64Array;
+  unreadable: Uint8Array;
+  hash: (string | null)[];
+}
+
+export interface DuplicateGroup {
+  hash: string;
+  paths: string[];
+}
+
+export class RegistryCorruptError extends Error {}
+
+interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+function stampOf(st: fs.Stats): FileStamp {
+  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+}
+
+function timestampForFile(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+/**
+ * The registration database: a real SQLite file (sql.js keeps it in memory) saved atomically as a
+ * whole. Writers hold the lock (see lock.ts) from open to close; a file changed on disk by someone
+ * else is re-read before the next write.
+ */
+export class Registry {
+  private stamp: FileStamp | null = null;
+
+  private constructor(
+    readonly file: string,
+    private db: Database,
+  ) {}
+
+  /**
+   * Opens (or creates) the database. A corrupt file is moved aside to `<file>.corrupt-<time>`
+   * (never overwritten) and a fresh database started; `notice` says where it went.
+   */
+  static async open(file: string, options: { readOnly?: boolean } = {}): Promise<{ registry: Registry; notice?: string }> {
+    const SQL = await loadSqlJs();
+    let buf: Buffer | null = null;
+    let st: fs.Stats | null = null;
+    try {
+      buf = await fs.promises.readFile(file);
+      st = await fs.promises.stat(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (buf && buf.length > 0) {
+      try {
+        if (!buf.subarray(0, 16).equals(SQLITE_MAGIC)) throw new Error('not an SQLite database (bad header)');
+        const db = new SQL.Database(buf);
+        try {
+          const check = db.exec('PRAGMA quick_check(1)');
+          const verdict = String(check[0]?.values[0]?.[0] ?? '');
+          if (verdict !== 'ok') throw new Error(`integrity check failed: ${verdict}`);
+          if (!options.readOnly) migrate(db);
+        } catch (err) {
+          db.close();
+          throw err;
+        }
+        const registry = new Registry(file, db);
+        registry.stamp = st && stampOf(st);
+        return { registry };
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        if (options.readOnly) throw new RegistryCorruptError(`registry ${file} is unreadable: ${why}`);
+        const aside = `${file}.corrupt-${timestampForFile()}`;
+        await fs.promises.rename(file, aside);
+        const registry = new Registry(file, new SQL.Database());
+        migrate(registry.db);
+        registry.setMeta();
+        return { registry, notice: `the registry ${file} was corrupt (${why}); it was moved to ${aside} and a new one started` };
+      }
+    }
+    const registry = new Registry(file, new SQL.Database());
+    migrate(registry.db);
+    registry.setMeta();
+    return { registry };
+  }
+
+  private setMeta(): void {
+    this.db.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?)", [new Date().toISOString()]);
+    this.db.run("INSERT OR REPLACE INTO meta(key, value) VALUES ('tool_version', ?)", [TOOL_VERSION]);
+  }
+
+  /** Re-reads the file if another process replaced it since we read or wrote it. Returns whether it did. */
+  async reloadIfChanged(): Promise<boolean> {
+    let st: fs.Stats;
+    try {
+      st = await fs.promises.stat(this.file);
+    } catch {
+      return false;
+    }
+    const now = stampOf(st);
+    if (this.stamp && now.size === this.stamp.size && now.mtimeMs === this.stamp.mtimeMs && now.ino === this.stamp.ino) return false;
+    const { registry } = await Registry.open(this.file);
+    this.db.close();
+    this.db = registry.db;
+    this.stamp = registry.stamp;
+    return true;
+  }
+
+  rootId(root: string): number {
+    this.db.run('INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)', [root, new Date().toISOString()]);
+    return Number(this.db.exec('SELECT id FROM roots WHERE path = ?', [root])[0].values[0][0]);
+  }
+
+  /** The root's id, or null when it was never registered (read-only callers must not insert it). */
+  findRootId(root: string): number | null {
+    const res = this.db.exec('SELECT id FROM roots WHERE path = ?', [root]);
+    return res.length ? Number(res[0].values[0][0]) : null;
+  }
+
+  /**
+   * One query, four aggregated columns: a per-row loop through the WASM boundary costs microseconds
+   * a row, a million rows in one string costs one copy. Paths are joined by NUL and returned as a
+   * BLOB (a NUL cannot be in a file name, and text results would stop at the first NUL).
+   */
+  loadIndex(rootId: number | null): RegisteredIndex {
+    const empty: RegisteredIndex = {
+      paths: [], position: new Map(), size: new Float64Array(0), mtimeMs: new Float64Array(0), unreadable: new Uint8Array(0), hash: [],
+    };
+    if (rootId === null) return empty;
+    const res = this.db.exec(
+      `SELECT count(*), CAST(group_concat(path, char(0)) AS BLOB), group_concat(ifnull(size, ''), ','),
+              group_concat(ifnull(mtime_ms, ''), ','), group_concat(status = 'unreadable', ''), group_concat(ifnull(hash, ''), ',')
+       FROM (SELECT * FROM images WHERE root_id = ? ORDER BY path)`,
+      [rootId],
+    );
+    const [count, pathBlob, sizes, mtimes, flags, hashes] = res[0].values[0] as [number, Uint8Array | null, string | null, string | null, string | null, string | null];
+    if (!count) return empty;
+    const paths = Buffer.from(pathBlob as Uint8Array).toString('utf8').split('\0');
+    const position = new Map<string, number>();
+    for (let i = 0; i < paths.length; i++) position.set(paths[i], i);
+    const size = new Float64Array(count);
+    const mtimeMs = new Float64Array(count);
+    const unreadable = new Uint8Array(count);
+    const sizeParts = (sizes ?? '').split(',');
+    const mtimeParts = (mtimes ?? '').split(',');
+    for (let i = 0; i < count; i++) {
+      size[i] = sizeParts[i] === '' ? NaN : Number(sizeParts[i]);
+      mtimeMs[i] = mtimeParts[i] === '' ? NaN : Number(mtimeParts[i]);
+      unreadable[i] = flags?.charCodeAt(i) === 49 ? 1 : 0;
+    }
+    const hash = (hashes ?? '').split(',').map((h) => h || null);
+    return { paths, position, size, mtimeMs, unreadable, hash };
+  }
+
+  /** Inserts or replaces rows in one transaction. */
+  upsert(rootId: number, rows: readonly ImageRow[]): void {
+    if (rows.length === 0) return;
+    this.db.exec('BEGIN');
+    const stmt = this.db.prepare(
+      `INSERT OR REPLACE INTO images(root_id, path, size, mtime_ms, hash, width, height, format, status, reason, registered_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    try {
+      for (const r of rows) {
+        stmt.run([rootId, r.path, r.size, r.mtimeMs, r.hash, r.width, r.height, r.format, r.status, r.reason, r.registeredAt]);
+      }
+      stmt.free();
+      this.db.exec('COMMIT');
+    } catch (err) {
+      stmt.free();
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** The row of a file that moved follows it: same registration, new path and stat. */
+  move(rootId: number, moves: readonly { from: string; row: ImageRow }[]): void {
+    if (moves.length === 0) return;
+    this.db.exec('BEGIN');
+    try {
+      for (const { from, row } of moves) {
+        this.db.run('DELETE FROM images WHERE root_id = ? AND path = ?', [rootId, row.path]);
+        this.db.run('UPDATE images SET path = ?, size = ?, mtime_ms = ? WHERE root_id = ? AND path = ?', [row.path, row.size, row.mtimeMs, rootId, from]);
+      }
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  duplicateGroups(rootId: number | null): DuplicateGroup[] {
+    if (rootId === null) return [];
+    const res = this.db.exec(
+      `SELECT hash, CAST(group_concat(path, char(0)) AS BLOB) FROM images
+       WHERE root_id = ? AND status = 'ok' AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1 ORDER BY hash`,
+      [rootId],
+    );
+    if (!res.length) return [];
+    return res[0].values.map(([hash, blob]) => ({
+      hash: String(hash),
+      paths: Buffer.from(blob as Uint8Array).toString('utf8').split('\0').sort(),
+    }));
+  }
+
+  /** Rows of a root in path order, one at a time (for export: never a million objects at once). */
+  *rows(rootId: number | null): Generator<ImageRow> {
+    if (rootId === null) return;
+    const stmt = this.db.prepare(
+      'SELECT path, size, mtime_ms, hash, width, height, format, status, reason, registered_at FROM images WHERE root_id = ? ORDER BY path',
+    );
+    try {
+      stmt.bind([rootId]);
+      while (stmt.step()) {
+        const v = stmt.get() as SqlValue[];
+        yield {
+          path: String(v[0]),
+          size: v[1] as number | null,
+          mtimeMs: v[2] as number | null,
+          hash: v[3] as string | null,
+          width: v[4] as number | null,
+          height: v[5] as number | null,
+          format: v[6] as string | null,
+          status: v[7] as ImageStatus,
+          reason: v[8] as string | null,
+          registeredAt: Number(v[9]),
+        };
+      }
+    } finally {
+      stmt.free();
+    }
+  }
+
+  count(rootId: number | null): number {
+    if (rootId === null) return 0;
+    return Number(this.db.exec('SELECT count(*) FROM images WHERE root_id = ?', [rootId])[0].values[0][0]);
+  }
+
+  /** Writes the whole database atomically; returns its size in bytes. */
+  async save(): Promise<number> {
+    const data = this.db.export();
+    await writeFileAtomic(this.file, data);
+    this.stamp = stampOf(await fs.promises.stat(this.file));
+    return data.length;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

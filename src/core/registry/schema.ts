@@ -1,0 +1,63 @@
+import type { Database } from 'sql.js';
+
+/**
+ * The registry schema. `PRAGMA user_version` holds the version; each migration takes a database
+ * from version i to i+1, in one transaction, so an old file opens and is brought forward.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 0 → 1
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE roots (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    added_at TEXT NOT NULL
+  );
+  CREATE TABLE images (
+    root_id INTEGER NOT NULL REFERENCES roots(id),
+    path TEXT NOT NULL,
+    size INTEGER,
+    mtime_ms REAL,
+    hash TEXT,
+    width INTEGER,
+    height INTEGER,
+    format TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'unreadable')),
+    reason TEXT,
+    registered_at INTEGER NOT NULL,
+    PRIMARY KEY (root_id, path)
+  ) WITHOUT ROWID;
+  CREATE INDEX images_hash ON images(hash);
+  CREATE VIEW images_readable AS
+    SELECT r.path AS root, i.path, r.path || '/' || i.path AS abs_path, i.size, i.mtime_ms, i.hash,
+           i.width, i.height, i.format, i.status, i.reason,
+           strftime('%Y-%m-%dT%H:%M:%fZ', i.registered_at / 1000.0, 'unixepoch') AS registered_at
+    FROM images i JOIN roots r ON r.id = i.root_id;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database): number {
+  return Number(db.exec('PRAGMA user_version')[0].values[0][0]);
+}
+
+/** Returns the version the file had before. Throws if the file is newer than this tool. */
+export function migrate(db: Database): number {
+  const from = schemaVersion(db);
+  if (from > SCHEMA_VERSION) {
+    throw new Error(`registry schema version ${from} is newer than this tool understands (${SCHEMA_VERSION}); upgrade dataset-index`);
+  }
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    db.exec('BEGIN');
+    try {
+      db.exec(MIGRATIONS[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+  return from;
+}

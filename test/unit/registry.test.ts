@@ -1,0 +1,296 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  acquireLock, datasetStatus, LockBusyError, Registry, registerDataset, registryFileFor, type RegisterRequest,
+} from '../../src/core';
+import { loadSqlJs } from '../../src/core/registry/sqlite';
+import { makeJpeg, makePng } from '../helpers/images';
+import { removeDir, tempDir } from '../helpers/tmp';
+
+const repo = path.resolve(__dirname, '../../..');
+const cli = path.join(repo, 'dist/cli.js');
+const later = (): bigint => (BigInt(Date.now()) + 10_000n) * 1_000_000n;
+
+function put(root: string, rel: string, data: Buffer): string {
+  const abs = path.join(root, rel);
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, data);
+  return abs;
+}
+
+/** 12 PNGs and 8 JPEGs of varied sizes in three folders. */
+function dataset(root: string): string[] {
+  const rels: string[] = [];
+  for (let i = 0; i < 12; i++) rels.push(path.relative(root, put(root, `png/set${i % 3}/p${i}.png`, makePng(8 + i, 5 + i, i))));
+  for (let i = 0; i < 8; i++) rels.push(path.relative(root, put(root, `jpg/j${i}.jpg`, makeJpeg(16 + i * 8, 8 + i, i))));
+  return rels.sort();
+}
+
+function sqlite(file: string, sql: string): string {
+  return execFileSync('sqlite3', [file, sql], { encoding: 'utf8' }).trim();
+}
+
+describe('registry and registration', () => {
+  let root: string;
+  let store: string;
+  const register = (extra: Partial<RegisterRequest> = {}) => registerDataset({ root, storeDir: store, now: later, ...extra });
+  const status = (extra: Partial<RegisterRequest> & { scan?: boolean } = {}) => datasetStatus({ root, storeDir: store, now: later, ...extra });
+
+  beforeEach(() => {
+    root = tempDir('reg-root');
+    store = tempDir('reg-store');
+  });
+  afterEach(() => {
+    removeDir(root);
+    removeDir(store);
+  });
+
+  it('registers every image with format, dimensions and hash; a rerun registers nothing', async () => {
+    const rels = dataset(root);
+    const first = await register();
+    assert.equal(first.outcome.registered, 20);
+    assert.equal(first.before.new, 20);
+    const { registry } = await Registry.open(registryFileFor(store), { readOnly: true });
+    const rows = [...registry.rows(registry.findRootId(root))];
+    registry.close();
+    assert.deepEqual(rows.map((r) => r.path), rels);
+    const p3 = rows.find((r) => r.path === 'png/set0/p3.png')!;
+    assert.deepEqual([p3.format, p3.width, p3.height, p3.status], ['png', 11, 8, 'ok']);
+    const j2 = rows.find((r) => r.path === 'jpg/j2.jpg')!;
+    assert.deepEqual([j2.format, j2.width, j2.height], ['jpg', 32, 10]);
+    assert.match(j2.hash ?? '', /^[0-9a-f]{16}$/);
+    assert.equal(j2.size, fs.statSync(path.join(root, 'jpg/j2.jpg')).size);
+
+    const again = await register();
+    assert.equal(again.toRegister, 0);
+    assert.equal(again.outcome.saves, 0, 'nothing to write, nothing written');
+    const s = await status();
+    assert.deepEqual([s.new, s.changed, s.missing, s.registered], [0, 0, 0, 20]);
+  });
+
+  it('tracks add → new, edit → changed (after a verify scan), delete → missing, move → moved', async () => {
+    dataset(root);
+    await register();
+    put(root, 'png/set1/added.png', makePng(30, 30, 99));
+    fs.rmSync(path.join(root, 'jpg/j0.jpg'));
+    // Rewritten in place: the folder's stamp does not change, so only a verify scan sees it.
+    const edited = path.join(root, 'png/set2/p2.png');
+    fs.writeFileSync(edited, makePng(40, 40, 7));
+    fs.renameSync(path.join(root, 'jpg/j1.jpg'), path.join(root, 'png/set0/j1-moved.jpg'));
+
+    const quick = await status();
+    assert.equal(quick.changed, 0);
+    assert.match(quick.changedSource, /in-place edits unknown/);
+    assert.deepEqual([...quick.diff.newFiles].sort(), ['png/set0/j1-moved.jpg', 'png/set1/added.png']);
+    assert.deepEqual([...quick.diff.missing].sort(), ['jpg/j0.jpg', 'jpg/j1.jpg']);
+
+    const verified = await status({ verify: true });
+    assert.deepEqual(verified.diff.changed, ['png/set2/p2.png']);
+    assert.match(verified.changedSource, /verify scan/);
+
+    const r = await register();
+    assert.equal(r.outcome.moved, 1);
+    assert.equal(r.outcome.registered, 2, 'the new file and the edited one');
+    const { registry } = await Registry.open(registryFileFor(store), { readOnly: true });
+    const rows = new Map([...registry.rows(registry.findRootId(root))].map((row) => [row.path, row]));
+    registry.close();
+    assert.ok(!rows.has('jpg/j1.jpg'), 'the moved row left its old path');
+    assert.equal(rows.get('png/set0/j1-moved.jpg')?.format, 'jpg');
+    assert.equal(rows.get('png/set2/p2.png')?.width, 40);
+    assert.equal(rows.size, 21, 'the 20 rows (deleted j0 stays as missing, j1 moved) plus added.png');
+    const after = await status();
+    assert.deepEqual([after.new, after.changed, after.missing], [0, 0, 1]);
+    assert.deepEqual(after.diff.missing, ['jpg/j0.jpg']);
+  });
+
+  it('reports duplicate groups by content hash', async () => {
+    const png = makePng(9, 9, 1);
+    put(root, 'a/one.png', png);
+    put(root, 'b/two.png', png);
+    put(root, 'c/three.png', png);
+    put(root, 'c/other.png', makePng(9, 9, 2));
+    await register();
+    const s = await status();
+    assert.equal(s.duplicateGroups, 1);
+    assert.deepEqual(s.duplicates[0].paths, ['a/one.png', 'b/two.png', 'c/three.png']);
+  });
+
+  it('records corrupt, truncated, zero-byte and non-image files as unreadable, and goes on', async () => {
+    put(root, 'ok.png', makePng(5, 5));
+    put(root, 'empty.jpg', Buffer.alloc(0));
+    put(root, 'text.png', Buffer.from('this is not a PNG'));
+    put(root, 'cut.png', makePng(64, 64, 3).subarray(0, 80));
+    const jpg = makeJpeg(64, 64, 1);
+    put(root, 'cut.jpg', jpg.subarray(0, jpg.length - 100));
+    put(root, 'random.webp', Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) & 255)));
+    const r = await register();
+    assert.equal(r.outcome.registered, 1);
+    assert.equal(r.outcome.unreadable, 5);
+    const reasons = Object.fromEntries(r.outcome.unreadableSamples.map((u) => [u.path, u.reason]));
+    assert.match(reasons['empty.jpg'], /empty file/);
+    assert.match(reasons['text.png'], /not a recognised image/);
+    assert.match(reasons['cut.png'], /truncated PNG/);
+    assert.match(reasons['cut.jpg'], /truncated JPEG/);
+    assert.match(reasons['random.webp'], /not a recognised image/);
+    const s = await status();
+    assert.deepEqual([s.new, s.unreadable, s.registered], [0, 5, 6]);
+  });
+
+  it('counts paths of an external SQLite registry as registered, and never writes that file', async () => {
+    const rels = dataset(root);
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    db.run('CREATE TABLE processed (id INTEGER PRIMARY KEY, file_path TEXT)');
+    db.run('INSERT INTO processed(file_path) VALUES (?), (?), (?), (?)', [path.join(root, rels[0]), rels[1], `./${rels[2]}`, '/elsewhere/x.png']);
+    const extFile = path.join(store, 'pipeline.db');
+    fs.writeFileSync(extFile, db.export());
+    db.close();
+    const before = createHash('sha256').update(fs.readFileSync(extFile)).digest('hex');
+    const mtime = fs.statSync(extFile).mtimeMs;
+    const registeredFrom = { file: extFile, table: 'processed', pathColumn: 'file_path' };
+
+    const s = await status({ registeredFrom });
+    assert.equal(s.external, 3);
+    assert.equal(s.new, 17);
+    assert.match(s.notices.join(), /1 paths .* outside/);
+    const r = await register({ registeredFrom });
+    assert.equal(r.toRegister, 17);
+    assert.equal(createHash('sha256').update(fs.readFileSync(extFile)).digest('hex'), before);
+    assert.equal(fs.statSync(extFile).mtimeMs, mtime);
+    await assert.rejects(status({ registeredFrom: { ...registeredFrom, pathColumn: 'nope' } }), /has no column nope \(columns: id, file_path\)/);
+    await assert.rejects(status({ registeredFrom: { ...registeredFrom, table: 'nope' } }), /has no table nope/);
+  });
+
+  it('moves a corrupt database aside, says where, and starts a fresh one', async () => {
+    dataset(root);
+    await register();
+    const file = registryFileFor(store);
+    const good = fs.readFileSync(file);
+    const damaged = Buffer.concat([good.subarray(0, 4096), Buffer.alloc(good.length - 4096, 0xab)]);
+    fs.writeFileSync(file, damaged);
+    const r = await register();
+    assert.equal(r.notices.length, 1);
+    const aside = /moved to (\S+) and a new one started/.exec(r.notices[0])?.[1];
+    assert.ok(aside && fs.existsSync(aside), r.notices[0]);
+    assert.ok(fs.readFileSync(aside).equals(damaged), 'the damaged file is kept as it was');
+    assert.equal(r.outcome.registered, 20, 'a fresh registry registers everything again');
+    assert.equal(sqlite(file, 'PRAGMA integrity_check'), 'ok');
+  });
+
+  it('is a real SQLite file: sqlite3 and Python read it, schema and view included', async function () {
+    dataset(root);
+    await register();
+    const file = registryFileFor(store);
+    assert.equal(sqlite(file, 'PRAGMA integrity_check'), 'ok');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '1');
+    assert.equal(sqlite(file, "SELECT count(*) FROM images WHERE status = 'ok'"), '20');
+    assert.equal(sqlite(file, 'SELECT path FROM roots'), root);
+    assert.match(sqlite(file, "SELECT value FROM meta WHERE key = 'tool_version'"), /^\d+\.\d+\.\d+/);
+    assert.match(sqlite(file, 'SELECT registered_at FROM images_readable LIMIT 1'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const py = spawnSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*), count(distinct hash) from images").fetchone())', file], { encoding: 'utf8' });
+    if (py.status === null) this.skip();
+    assert.equal(py.stdout.trim(), '(20, 20)');
+  });
+
+  it('re-reads a database another process changed before writing to it', async () => {
+    dataset(root);
+    await register();
+    const file = registryFileFor(store);
+    const { registry } = await Registry.open(file);
+    assert.equal(await registry.reloadIfChanged(), false);
+    execFileSync('sqlite3', [file, "DELETE FROM images WHERE path LIKE 'jpg/%'"]);
+    assert.equal(await registry.reloadIfChanged(), true);
+    assert.equal(registry.count(registry.findRootId(root)), 12);
+    registry.close();
+  });
+
+  it('a second writer waits for the lock, or fails cleanly when told not to wait', async () => {
+    const lockFile = `${registryFileFor(store)}.lock`;
+    const held = await acquireLock(lockFile, { command: 'test holder', waitMs: 0 });
+    await assert.rejects(acquireLock(lockFile, { command: 'second', waitMs: 0 }), (err: unknown) => {
+      assert.ok(err instanceof LockBusyError);
+      assert.match(err.message, new RegExp(`in use by test holder \\(pid ${process.pid}`));
+      return true;
+    });
+    let waited = false;
+    const second = acquireLock(lockFile, { command: 'second', waitMs: 5000, onWait: () => (waited = true) });
+    setTimeout(() => void held.release(), 300);
+    const got = await second;
+    assert.ok(waited);
+    await got.release();
+    assert.ok(!fs.existsSync(lockFile));
+    // A lock left by a dead process is taken over.
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: 999_999, host: require('node:os').hostname(), command: 'dead', since: '', token: 'x' }));
+    const taken = await acquireLock(lockFile, { command: 'after crash', waitMs: 0 });
+    await taken.release();
+  });
+
+  it('two processes registering into one database at once lose no rows', async function () {
+    this.timeout(120_000);
+    const other = tempDir('reg-other');
+    const a = dataset(root);
+    const b = dataset(other);
+    const run = (dir: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, 'register', dir, '--store', store, '--json', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+    const results = await Promise.all([run(root), run(other), run(root)]);
+    assert.deepEqual(results.map((r) => r.code), [0, 0, 0], results.map((r) => r.stderr).join('\n'));
+    const file = registryFileFor(store);
+    assert.equal(sqlite(file, 'SELECT count(*) FROM images'), String(a.length + b.length));
+    assert.equal(sqlite(file, 'SELECT count(*) FROM (SELECT DISTINCT root_id, path FROM images)'), String(a.length + b.length));
+    assert.ok(results.some((r) => /waiting for the registry/.test(r.stderr)), 'someone had to wait');
+    removeDir(other);
+  });
+
+  it('a registration killed with SIGKILL keeps every saved batch, and a rerun completes without duplicates', async function () {
+    this.timeout(120_000);
+    const n = 1500;
+    for (let i = 0; i < n; i++) put(root, `d${i % 10}/img${i}.png`, makePng(16, 16, i));
+    const file = registryFileFor(store);
+    const child = spawn(process.execPath, [path.join(repo, 'out/test/fixtures/slowRegister.js'), root, store], { stdio: 'inherit' });
+    const deadline = Date.now() + 60_000;
+    let rows = 0;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (!fs.existsSync(file)) continue;
+      rows = Number(sqlite(file, 'SELECT count(*) FROM images'));
+      if (rows >= 100) break;
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const saved = Number(sqlite(file, 'SELECT count(*) FROM images'));
+    assert.ok(saved >= 100 && saved < n, `killed mid-run with ${saved} rows saved`);
+    assert.equal(sqlite(file, 'PRAGMA integrity_check'), 'ok');
+    assert.ok(fs.existsSync(`${file}.lock`), 'the dead process left its lock');
+
+    const r = await register();
+    assert.equal(r.toRegister, n - saved, 'the rerun does only what is left');
+    assert.equal(sqlite(file, 'SELECT count(*) FROM images'), String(n));
+    assert.equal(sqlite(file, 'SELECT count(DISTINCT path) FROM images'), String(n));
+  });
+
+  it('cancel stops registration after saving what is done; the next run finishes it', async () => {
+    for (let i = 0; i < 1000; i++) put(root, `d${i % 3}/img${i}.png`, makePng(8, 8, i));
+    const controller = new AbortController();
+    const first = await register({
+      signal: controller.signal,
+      registerConcurrency: 2,
+      onRegisterProgress: (p) => {
+        if (p.done >= 1) controller.abort();
+      },
+    });
+    assert.equal(first.outcome.cancelled, true);
+    const done = first.outcome.registered;
+    assert.ok(done >= 1 && done < 1000, `${done} registered before the cancel`);
+    const second = await register();
+    assert.equal(second.toRegister, 1000 - done);
+    assert.equal((await status()).registered, 1000);
+  });
+});
