@@ -1,55 +1,34 @@
 import * as vscode from 'vscode';
-import type { ScanReport } from '../core';
+import { CommandCenter } from './commands';
+import { DatasetModel } from './model';
+import { SCAN_SHAPING, SECTION } from './settings';
 
-/**
- * A thin first version: one command that runs the core scan on each workspace folder, with the
- * cache in this workspace's storage. The engine is loaded on first use so activation costs nothing.
- */
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Dataset Index', { log: true });
-  context.subscriptions.push(
-    output,
-    vscode.commands.registerCommand('datasetIndex.indexImages', () => indexImages(context, output)),
-  );
+export interface DatasetIndexApi {
+  /** The datasets (one per root of each workspace folder) and where each keeps its store. */
+  datasets(): { folder: string; root: string; storeDir: string }[];
 }
 
-async function indexImages(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<ScanReport[]> {
-  const folders = vscode.workspace.workspaceFolders ?? [];
-  const storage = context.storageUri;
-  if (folders.length === 0 || !storage) {
-    void vscode.window.showInformationMessage('Dataset Index: open a folder to index its images.');
-    return [];
-  }
-  const { scanDataset } = await import('../core');
-  const maxAgeHours = vscode.workspace.getConfiguration('datasetIndex').get<number>('cacheMaxAgeHours', 24);
-  const reports: ScanReport[] = [];
-  await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Indexing images', cancellable: true },
-    async (progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      for (const folder of folders) {
-        const storeDir = storage.fsPath;
-        try {
-          const { report } = await scanDataset({
-            root: folder.uri.fsPath,
-            storeDir,
-            maxAgeMs: maxAgeHours * 3_600_000,
-            signal: controller.signal,
-            log: (line) => output.info(line),
-            onProgress: (p) => progress.report({ message: `${folder.name}: ${p.files.toLocaleString()} images in ${p.dirs.toLocaleString()} folders` }),
-          });
-          reports.push(report);
-        } catch (err) {
-          output.error(String(err));
-          void vscode.window.showErrorMessage(`Dataset Index: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-    },
+/**
+ * Activation builds objects and subscribes to events, nothing more: no scan, no sql.js, no file
+ * read until a command (or, later, the view) needs it.
+ */
+export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
+  const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
+  const model = new DatasetModel(context.storageUri, log);
+  const commands = new CommandCenter(model, log);
+  context.subscriptions.push(
+    log,
+    model,
+    commands,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (SCAN_SHAPING.some((key) => e.affectsConfiguration(key))) model.reloadSettings();
+      else if (e.affectsConfiguration(SECTION)) model.rebuild();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => model.rebuild()),
   );
-  const files = reports.reduce((sum, r) => sum + r.files, 0);
-  void vscode.window.showInformationMessage(`Dataset Index: ${files.toLocaleString()} images indexed.`);
-  return reports;
+  return {
+    datasets: () => model.all.map((d) => ({ folder: d.folder.name, root: d.root, storeDir: d.storeDir })),
+  };
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,634 @@
+/**
+ * Registration benchmark.
+ *
+ *   npx tsc -p . && node --expose-gc out/bench/registerBench.js [--images 20000] [--rows 1000000] [--runs 3]
+ *       [--concurrency 8] [--part all|images|rows] [--json]
+ *
+ * 1. registerDataset on N real generated images (fresh store each run: everything is new) against an
+ *    I/O floor: the same files read with the same concurrency (open, 1 MiB reads into one buffer,
+ *    close; no parsing, no hashing). Page cache warm for both (one untimed read of everything first).
+ * 2. loadIndex + diffSnapshot of a synthetic 1M-file snapshot against a 1M-row registry
+ *    (1 % new, 1 % missing).
+ * 3. save() and open of the 1M-row database (with and without the integrity quick_check).
+ * 4. Peak RSS.
+ *
+ * Times are medians over --runs. Progress goes to stderr; stdout gets a markdown table, or with
+ * --json one JSON object. Targets are informational: a miss never fails the process.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_REGISTER_CONCURRENCY, Registry, diffSnapshot, registerDataset } from '../src/core';
+import type { DirRecord, DirStamp, ImageRow, Snapshot } from '../src/core';
+import { loadSqlJs } from '../src/core/registry/sqlite';
+import { ensureImages, type ImageFile } from './imagesGen';
+
+const UPSERT_BATCH = 50_000;
+const FILES_PER_DIR = 100;
+const MB = 1048576;
+
+const TARGET = {
+  registerVsFloor: 1.5,
+  loadDiffMs: 1500,
+  saveMs: 1500,
+  peakRssMb: 1024,
+};
+
+interface Args {
+  images: number;
+  rows: number;
+  runs: number;
+  concurrency: number;
+  part: 'all' | 'images' | 'rows';
+  json: boolean;
+}
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+function parseCli(): Args {
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string', default: '20000' },
+      rows: { type: 'string', default: '1000000' },
+      runs: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: String(DEFAULT_REGISTER_CONCURRENCY) },
+      part: { type: 'string', default: 'all' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const int = (name: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+    return n;
+  };
+  const part = values.part ?? 'all';
+  if (part !== 'all' && part !== 'images' && part !== 'rows') throw new Error(`--part must be all, images or rows, got ${part}`);
+  return {
+    images: int('images', values.images),
+    rows: int('rows', values.rows),
+    runs: int('runs', values.runs),
+    concurrency: int('concurrency', values.concurrency),
+    part,
+    json: values.json ?? false,
+  };
+}
+
+function summarise(xs: readonly number[]): Stat {
+  if (xs.length === 0) return { median: NaN, min: NaN, max: NaN };
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
+}
+
+function gc(): void {
+  globalThis.gc?.();
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) log(`  WARNING: ${what}`);
+}
+
+function rssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+function memNow(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (x: number): number => round(x / MB);
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 1: registration throughput vs the I/O floor
+
+/** The I/O floor: open, read in 1 MiB chunks into one reused buffer per worker, close. */
+async function readAll(root: string, files: readonly ImageFile[], concurrency: number): Promise<{ ms: number; bytes: number; mismatched: number }> {
+  const started = performance.now();
+  let next = 0;
+  let bytes = 0;
+  let mismatched = 0;
+  const worker = async (): Promise<void> => {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    while (next < files.length) {
+      const f = files[next++];
+      const handle = await fs.promises.open(path.join(root, f.rel), 'r');
+      let got = 0;
+      try {
+        for (;;) {
+          const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+      bytes += got;
+      if (got !== f.size) mismatched++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { ms: performance.now() - started, bytes, mismatched };
+}
+
+interface ImagesResult {
+  files: number;
+  totalBytes: number;
+  png: number;
+  jpeg: number;
+  folders: number;
+  concurrency: number;
+  generated: { reused: boolean; ms: number; dir: string };
+  floor: { ms: Stat; filesPerSec: number; mbPerSec: number };
+  register: { ms: Stat; filesPerSec: number; mbPerSec: number; saves: number };
+  scanMs: Stat;
+  registerOnlyMs: Stat;
+  /** Median over runs of (registerDataset time / floor time of the same run). */
+  ratio: number;
+  registerOnlyRatio: number;
+  rssAfterMb: number;
+}
+
+async function benchImages(args: Args): Promise<ImagesResult> {
+  const set = ensureImages(args.images, log);
+  log(`images: ${set.reused ? 'reusing' : 'generated'} ${set.root}: ${set.files.length} files (${set.png} PNG, ${set.jpeg} JPEG), ` +
+    `${(set.totalBytes / MB).toFixed(0)} MB in ${set.folders} folders`);
+  log('warming the page cache (untimed read of every file)');
+  const warm = await readAll(set.root, set.files, args.concurrency);
+  check(warm.mismatched === 0, `${warm.mismatched} files differ in size from the manifest`);
+
+  const floorMs: number[] = [];
+  const regMs: number[] = [];
+  const scanMs: number[] = [];
+  const regOnlyMs: number[] = [];
+  const ratios: number[] = [];
+  const regOnlyRatios: number[] = [];
+  let saves = 0;
+  let regBytes = 0;
+  for (let run = 0; run < args.runs; run++) {
+    log(`images run ${run + 1}/${args.runs}`);
+    // Alternate the order so neither side always runs second on a just-warmed machine.
+    const order = run % 2 === 0 ? ['floor', 'register'] : ['register', 'floor'];
+    let floor = 0;
+    let reg = 0;
+    let scan = 0;
+    for (const what of order) {
+      gc();
+      if (what === 'floor') {
+        const r = await readAll(set.root, set.files, args.concurrency);
+        check(r.bytes === set.totalBytes, `floor read ${r.bytes} bytes, expected ${set.totalBytes}`);
+        floor = r.ms;
+        log(`  floor ${r.ms.toFixed(0)} ms`);
+      } else {
+        const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-regbench-store-'));
+        try {
+          const rep = await registerDataset({ root: set.root, storeDir, registerConcurrency: args.concurrency });
+          const o = rep.outcome;
+          check(o.registered === set.files.length && o.unreadable === 0 && o.moved === 0 && !o.cancelled,
+            `registered ${o.registered}, unreadable ${o.unreadable} (${o.unreadableSamples.slice(0, 3).map((u) => `${u.path}: ${u.reason}`).join('; ')}), ` +
+            `moved ${o.moved}, expected ${set.files.length} registered`);
+          check(rep.scan.mode === 'full' && rep.scan.files === set.files.length, `scan: mode ${rep.scan.mode}, ${rep.scan.files} files`);
+          check(o.bytes === set.totalBytes, `registration read ${o.bytes} bytes, expected ${set.totalBytes}`);
+          reg = rep.elapsedMs;
+          scan = rep.scan.elapsedMs;
+          saves = o.saves;
+          regBytes = o.bytes;
+          log(`  registerDataset ${reg.toFixed(0)} ms (scan ${scan.toFixed(0)} ms, ${o.saves} saves)`);
+        } finally {
+          fs.rmSync(storeDir, { recursive: true, force: true });
+        }
+      }
+    }
+    floorMs.push(floor);
+    regMs.push(reg);
+    scanMs.push(scan);
+    regOnlyMs.push(reg - scan);
+    ratios.push(reg / floor);
+    regOnlyRatios.push((reg - scan) / floor);
+  }
+  const floor = summarise(floorMs);
+  const register = summarise(regMs);
+  const n = set.files.length;
+  return {
+    files: n,
+    totalBytes: set.totalBytes,
+    png: set.png,
+    jpeg: set.jpeg,
+    folders: set.folders,
+    concurrency: args.concurrency,
+    generated: { reused: set.reused, ms: set.generateMs, dir: set.base },
+    floor: { ms: floor, filesPerSec: n / (floor.median / 1000), mbPerSec: set.totalBytes / MB / (floor.median / 1000) },
+    register: { ms: register, filesPerSec: n / (register.median / 1000), mbPerSec: regBytes / MB / (register.median / 1000), saves },
+    scanMs: summarise(scanMs),
+    registerOnlyMs: summarise(regOnlyMs),
+    ratio: summarise(ratios).median,
+    registerOnlyRatio: summarise(regOnlyRatios).median,
+    rssAfterMb: rssMb(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parts 2–4: a 1M-row registry
+
+/** Copy of the query in Registry.loadIndex, timed alone on a second connection (diagnostic). */
+const LOAD_INDEX_SQL = `SELECT count(*), CAST(group_concat(path, char(0)) AS BLOB), group_concat(ifnull(size, ''), ','),
+              group_concat(ifnull(mtime_ms, ''), ','), group_concat(status = 'unreadable', ''), group_concat(ifnull(hash, ''), ',')
+       FROM (SELECT * FROM images WHERE root_id = ? ORDER BY path)`;
+
+const NO_STAMP: DirStamp = { mtimeNs: 0n, ctimeNs: 0n, ino: 0n, dev: 0n };
+
+function dirName(d: number): string {
+  return `d${String(d).padStart(4, '0')}`;
+}
+
+/** File k of directory d; k = 0..FILES_PER_DIR. The snapshot has k < FILES_PER_DIR, the registry k ≥ 1. */
+function fileName(d: number, k: number): string {
+  return `img_${String(d * (FILES_PER_DIR + 1) + k).padStart(6, '0')}.jpg`;
+}
+
+/** All snapshot file names, NUL-joined: each run splits it afresh, as decodeCache does (no string hashes cached). */
+function snapshotNames(dirs: number): Buffer {
+  const names: string[] = [];
+  for (let d = 0; d < dirs; d++) for (let k = 0; k < FILES_PER_DIR; k++) names.push(fileName(d, k));
+  return Buffer.from(names.join('\0'), 'utf8');
+}
+
+function buildSnapshot(dirs: number, namesBlob: Buffer): Snapshot {
+  const all = namesBlob.toString('utf8').split('\0');
+  const snap: Snapshot = new Map();
+  const dirNames: string[] = [];
+  for (let d = 0; d < dirs; d++) dirNames.push(dirName(d));
+  snap.set('', { stamp: NO_STAMP, racy: false, files: [], subdirs: dirNames });
+  for (let d = 0; d < dirs; d++) {
+    const rec: DirRecord = { stamp: NO_STAMP, racy: false, files: all.slice(d * FILES_PER_DIR, (d + 1) * FILES_PER_DIR), subdirs: [] };
+    snap.set(dirNames[d], rec);
+  }
+  return snap;
+}
+
+function hex16(rand: () => number): string {
+  const hi = Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
+  const lo = Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
+  return hi + lo;
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Inserts dirs × FILES_PER_DIR rows (k = 1..FILES_PER_DIR of each dir) in batches. */
+function fillRegistry(registry: Registry, rootId: number, dirs: number): number {
+  const rand = rng(4242);
+  const now = Date.now();
+  let batch: ImageRow[] = [];
+  let rows = 0;
+  for (let d = 0; d < dirs; d++) {
+    const dir = dirName(d);
+    for (let k = 1; k <= FILES_PER_DIR; k++) {
+      const width = 64 + Math.floor(rand() * 4000);
+      batch.push({
+        path: `${dir}/${fileName(d, k)}`,
+        size: 20_000 + Math.floor(rand() * 2_000_000),
+        mtimeMs: 1.7e12 + rand() * 3e10,
+        hash: hex16(rand),
+        width,
+        height: Math.round(width * 0.75),
+        format: 'jpg',
+        status: 'ok',
+        reason: null,
+        registeredAt: now - Math.floor(rand() * 1e9),
+      });
+      if (batch.length === UPSERT_BATCH) {
+        registry.upsert(rootId, batch);
+        rows += batch.length;
+        batch = [];
+      }
+    }
+  }
+  registry.upsert(rootId, batch);
+  rows += batch.length;
+  return rows;
+}
+
+interface RowsResult {
+  rows: number;
+  snapshotFiles: number;
+  dirs: number;
+  fillMs: number;
+  loadIndexMs: Stat;
+  loadIndexSqlMs: Stat;
+  diffMs: Stat;
+  loadDiffMs: Stat;
+  duplicateGroupsMs: Stat;
+  diffCounts: { newFiles: number; missing: number; registered: number };
+  saveMs: Stat;
+  fileMb: number;
+  openMs: Stat;
+  openNoCheckMs: Stat;
+  quickCheckMs: Stat;
+  memAfterLoadIndex: Record<string, number>;
+  peakRssMb: number;
+}
+
+async function benchRows(args: Args): Promise<RowsResult> {
+  const dirs = Math.max(1, Math.round(args.rows / FILES_PER_DIR));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-regbench-db-'));
+  const file = path.join(dir, 'registry.sqlite');
+  const root = '/data/regbench-root';
+  try {
+    log(`rows: building a registry of ${dirs * FILES_PER_DIR} rows in ${file}`);
+    let { registry } = await Registry.open(file);
+    const rootId = registry.rootId(root);
+    let t = performance.now();
+    const rows = fillRegistry(registry, rootId, dirs);
+    const fillMs = performance.now() - t;
+    log(`  inserted ${rows} rows in ${fillMs.toFixed(0)} ms`);
+    const namesBlob = snapshotNames(dirs);
+    const snapshotFiles = dirs * FILES_PER_DIR;
+    gc();
+
+    const loadMs: number[] = [];
+    const diffMs: number[] = [];
+    const bothMs: number[] = [];
+    const dupMs: number[] = [];
+    const saveMs: number[] = [];
+    const openMs: number[] = [];
+    const openNoCheckMs: number[] = [];
+    const quickCheckMs: number[] = [];
+    const loadSqlMs: number[] = [];
+    let counts = { newFiles: 0, missing: 0, registered: 0 };
+    let memAfterLoadIndex: Record<string, number> = {};
+    let fileBytes = 0;
+    const SQL = await loadSqlJs();
+
+    for (let run = 0; run < args.runs; run++) {
+      log(`rows run ${run + 1}/${args.runs}`);
+      let snapshot: Snapshot | null = buildSnapshot(dirs, namesBlob);
+      gc();
+      const t0 = performance.now();
+      let index: ReturnType<Registry['loadIndex']> | null = registry.loadIndex(rootId);
+      const t1 = performance.now();
+      if (run === 0) memAfterLoadIndex = memNow();
+      let diff: ReturnType<typeof diffSnapshot> | null = diffSnapshot(snapshot, index);
+      const t2 = performance.now();
+      loadMs.push(t1 - t0);
+      diffMs.push(t2 - t1);
+      bothMs.push(t2 - t0);
+      counts = { newFiles: diff.newFiles.length, missing: diff.missing.length, registered: diff.registered };
+      check(index.paths.length === rows, `loadIndex returned ${index.paths.length} rows, expected ${rows}`);
+      check(counts.newFiles === dirs && counts.missing === dirs && counts.registered === snapshotFiles - dirs,
+        `diff: ${counts.newFiles} new, ${counts.missing} missing, ${counts.registered} registered (expected ${dirs}, ${dirs}, ${snapshotFiles - dirs})`);
+      log(`  loadIndex ${(t1 - t0).toFixed(0)} ms, diff ${(t2 - t1).toFixed(0)} ms`);
+      index = null;
+      diff = null;
+      snapshot = null;
+
+      gc();
+      t = performance.now();
+      const groups = registry.duplicateGroups(rootId);
+      dupMs.push(performance.now() - t);
+      check(groups.length === 0, `${groups.length} duplicate groups, expected none`);
+
+      gc();
+      t = performance.now();
+      fileBytes = await registry.save();
+      saveMs.push(performance.now() - t);
+      log(`  save ${saveMs[saveMs.length - 1].toFixed(0)} ms (${(fileBytes / MB).toFixed(1)} MB)`);
+      registry.close();
+
+      // Open without the check first (one database in memory at a time), then the real open,
+      // which becomes the registry of the next run.
+      gc();
+      t = performance.now();
+      const buf = await fs.promises.readFile(file);
+      const plain = new SQL.Database(buf);
+      openNoCheckMs.push(performance.now() - t);
+      t = performance.now();
+      const verdict = String(plain.exec('PRAGMA quick_check(1)')[0]?.values[0]?.[0] ?? '');
+      quickCheckMs.push(performance.now() - t);
+      check(verdict === 'ok', `quick_check: ${verdict}`);
+      // Diagnostic: how much of loadIndex is the SQL itself (a copy of its query).
+      gc();
+      t = performance.now();
+      plain.exec(LOAD_INDEX_SQL, [rootId]);
+      loadSqlMs.push(performance.now() - t);
+      plain.close();
+
+      gc();
+      t = performance.now();
+      const opened = await Registry.open(file);
+      openMs.push(performance.now() - t);
+      check(!opened.notice, `open: ${opened.notice}`);
+      registry = opened.registry;
+      log(`  open ${openMs[openMs.length - 1].toFixed(0)} ms (no check ${openNoCheckMs[openNoCheckMs.length - 1].toFixed(0)} ms, ` +
+        `quick_check ${quickCheckMs[quickCheckMs.length - 1].toFixed(0)} ms)`);
+    }
+    registry.close();
+    return {
+      rows,
+      snapshotFiles,
+      dirs,
+      fillMs,
+      loadIndexMs: summarise(loadMs),
+      loadIndexSqlMs: summarise(loadSqlMs),
+      diffMs: summarise(diffMs),
+      loadDiffMs: summarise(bothMs),
+      duplicateGroupsMs: summarise(dupMs),
+      diffCounts: counts,
+      saveMs: summarise(saveMs),
+      fileMb: fileBytes / MB,
+      openMs: summarise(openMs),
+      openNoCheckMs: summarise(openNoCheckMs),
+      quickCheckMs: summarise(quickCheckMs),
+      memAfterLoadIndex,
+      peakRssMb: rssMb(),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+interface Result {
+  runs: number;
+  machine: { cpus: number; cpuModel: string; memGb: number; node: string; platform: string; tmpdir: string };
+  images: ImagesResult | null;
+  rows: RowsResult | null;
+  peakRssMb: number;
+}
+
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+
+function statJson(s: Stat): { median: number; min: number; max: number } {
+  return { median: round(s.median), min: round(s.min), max: round(s.max) };
+}
+
+function toJson(res: Result): unknown {
+  const im = res.images;
+  const rw = res.rows;
+  return {
+    runs: res.runs,
+    machine: res.machine,
+    images: im && {
+      files: im.files,
+      mb: round(im.totalBytes / MB),
+      png: im.png,
+      jpeg: im.jpeg,
+      folders: im.folders,
+      concurrency: im.concurrency,
+      floorMs: statJson(im.floor.ms),
+      floorFilesPerSec: Math.round(im.floor.filesPerSec),
+      floorMbPerSec: round(im.floor.mbPerSec),
+      registerMs: statJson(im.register.ms),
+      registerFilesPerSec: Math.round(im.register.filesPerSec),
+      registerMbPerSec: round(im.register.mbPerSec),
+      scanMs: statJson(im.scanMs),
+      registerOnlyMs: statJson(im.registerOnlyMs),
+      saves: im.register.saves,
+      ratio: round(im.ratio, 2),
+      registerOnlyRatio: round(im.registerOnlyRatio, 2),
+      ratioTarget: TARGET.registerVsFloor,
+      ratioResult: verdict(im.ratio <= TARGET.registerVsFloor),
+      rssAfterMb: round(im.rssAfterMb),
+    },
+    rows: rw && {
+      rows: rw.rows,
+      snapshotFiles: rw.snapshotFiles,
+      dirs: rw.dirs,
+      fillMs: round(rw.fillMs),
+      loadIndexMs: statJson(rw.loadIndexMs),
+      loadIndexSqlMs: statJson(rw.loadIndexSqlMs),
+      diffMs: statJson(rw.diffMs),
+      loadDiffMs: statJson(rw.loadDiffMs),
+      loadDiffTargetMs: TARGET.loadDiffMs,
+      loadDiffResult: verdict(rw.loadDiffMs.median <= TARGET.loadDiffMs),
+      diffCounts: rw.diffCounts,
+      duplicateGroupsMs: statJson(rw.duplicateGroupsMs),
+      saveMs: statJson(rw.saveMs),
+      saveTargetMs: TARGET.saveMs,
+      saveResult: verdict(rw.saveMs.median <= TARGET.saveMs),
+      fileMb: round(rw.fileMb),
+      openMs: statJson(rw.openMs),
+      openNoCheckMs: statJson(rw.openNoCheckMs),
+      quickCheckMs: statJson(rw.quickCheckMs),
+      memAfterLoadIndexMb: rw.memAfterLoadIndex,
+      peakRssMb: round(rw.peakRssMb),
+    },
+    peakRssMb: round(res.peakRssMb),
+    peakRssTargetMb: TARGET.peakRssMb,
+    peakRssResult: verdict(res.peakRssMb < TARGET.peakRssMb),
+  };
+}
+
+function renderTable(res: Result): string {
+  const f = (x: number): string => (Number.isNaN(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  const range = (s: Stat): string => `${f(s.min)}–${f(s.max)}`;
+  const lines: string[] = [];
+  const row = (cells: (string | number)[]): void => {
+    lines.push(`| ${cells.join(' | ')} |`);
+  };
+  const head = (): void => {
+    row(['measure', 'median ms', 'min–max ms', 'throughput / value', 'target', 'result']);
+    row(['---', '---:', '---:', '---:', '---', '---']);
+  };
+  const m = res.machine;
+  lines.push(`Register bench: median of ${res.runs} runs; ${m.cpus} × ${m.cpuModel}, ${m.memGb} GB RAM, Node ${m.node}, tmpdir ${m.tmpdir}`);
+
+  const im = res.images;
+  if (im) {
+    lines.push('');
+    lines.push(`### Registration: ${im.files.toLocaleString('en-US')} images (${im.png} PNG, ${im.jpeg} JPEG), ` +
+      `${(im.totalBytes / MB).toFixed(0)} MB in ${im.folders} folders, concurrency ${im.concurrency}, warm page cache, fresh store each run`);
+    lines.push('');
+    head();
+    const rate = (ms: number, bytes: number): string => `${Math.round(im.files / (ms / 1000)).toLocaleString('en-US')} files/s, ${(bytes / MB / (ms / 1000)).toFixed(0)} MB/s`;
+    row(['I/O floor (open + 1 MiB reads + close)', f(im.floor.ms.median), range(im.floor.ms), rate(im.floor.ms.median, im.totalBytes), '', '']);
+    row(['registerDataset (scan + diff + register + saves)', f(im.register.ms.median), range(im.register.ms),
+      rate(im.register.ms.median, im.totalBytes), '', '']);
+    row(['— of which scan (report.scan.elapsedMs)', f(im.scanMs.median), range(im.scanMs), '', '', '']);
+    row(['— of which the rest (open, diff, probe, commit, save)', f(im.registerOnlyMs.median), range(im.registerOnlyMs),
+      `${im.register.saves} saves`, '', '']);
+    row(['ratio registerDataset / floor', '', '', `${im.ratio.toFixed(2)}×`, `≤ ${TARGET.registerVsFloor}×`, verdict(im.ratio <= TARGET.registerVsFloor)]);
+    row(['ratio (registerDataset − scan) / floor', '', '', `${im.registerOnlyRatio.toFixed(2)}×`, '', '']);
+  }
+
+  const rw = res.rows;
+  if (rw) {
+    lines.push('');
+    lines.push(`### 1M registry: ${rw.rows.toLocaleString('en-US')} rows vs a snapshot of ${rw.snapshotFiles.toLocaleString('en-US')} files ` +
+      `in ${rw.dirs.toLocaleString('en-US')} dirs (${rw.diffCounts.newFiles} new, ${rw.diffCounts.missing} missing)`);
+    lines.push('');
+    head();
+    row([`fill: upsert in ${UPSERT_BATCH.toLocaleString('en-US')}-row batches (setup, once)`, f(rw.fillMs), '',
+      `${Math.round(rw.rows / (rw.fillMs / 1000)).toLocaleString('en-US')} rows/s`, '', '']);
+    row(['registry.loadIndex', f(rw.loadIndexMs.median), range(rw.loadIndexMs), '', '', '']);
+    row(['— its SQL query alone (diagnostic, 2nd connection)', f(rw.loadIndexSqlMs.median), range(rw.loadIndexSqlMs), '', '', '']);
+    row(['diffSnapshot', f(rw.diffMs.median), range(rw.diffMs), '', '', '']);
+    row(['loadIndex + diffSnapshot', f(rw.loadDiffMs.median), range(rw.loadDiffMs), '', `≤ ${TARGET.loadDiffMs} ms`,
+      verdict(rw.loadDiffMs.median <= TARGET.loadDiffMs)]);
+    row(['registry.duplicateGroups (also run by registerDataset)', f(rw.duplicateGroupsMs.median), range(rw.duplicateGroupsMs), '', '', '']);
+    row(['registry.save (export + atomic write + fsync)', f(rw.saveMs.median), range(rw.saveMs), `${rw.fileMb.toFixed(1)} MB file`,
+      `≤ ${TARGET.saveMs} ms`, verdict(rw.saveMs.median <= TARGET.saveMs)]);
+    row(['Registry.open (read + quick_check + migrate)', f(rw.openMs.median), range(rw.openMs), '', '', '']);
+    row(['— open without check (readFile + new SQL.Database)', f(rw.openNoCheckMs.median), range(rw.openNoCheckMs), '', '', '']);
+    row(['— PRAGMA quick_check(1) alone', f(rw.quickCheckMs.median), range(rw.quickCheckMs), '', '', '']);
+  }
+
+  lines.push('');
+  head();
+  if (im) row(['peak RSS after registration part', '', '', `${f(im.rssAfterMb)} MB`, '', '']);
+  row([`peak RSS of the process${rw ? ' (after the 1M part)' : ''}`, '', '', `${f(res.peakRssMb)} MB`, `< ${TARGET.peakRssMb} MB`,
+    verdict(res.peakRssMb < TARGET.peakRssMb)]);
+  if (rw) {
+    const mem = rw.memAfterLoadIndex;
+    lines.push('');
+    lines.push(`memory right after loadIndex (MB): rss ${mem.rss}, heapUsed ${mem.heapUsed}, external ${mem.external}, arrayBuffers ${mem.arrayBuffers}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const args = parseCli();
+  if (!globalThis.gc) log('note: run with --expose-gc for steadier numbers');
+  const cpus = os.cpus();
+  const machine = {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memGb: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    tmpdir: os.tmpdir(),
+  };
+  const images = args.part === 'rows' ? null : await benchImages(args);
+  gc();
+  const rows = args.part === 'images' ? null : await benchRows(args);
+  const result: Result = { runs: args.runs, machine, images, rows, peakRssMb: rssMb() };
+  process.stdout.write(args.json ? `${JSON.stringify(toJson(result))}\n` : renderTable(result));
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});

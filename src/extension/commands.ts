@@ -1,0 +1,211 @@
+import * as vscode from 'vscode';
+import type { Dataset, DatasetModel, DatasetStatus } from './model';
+import { withCancellableProgress } from './progress';
+
+export const COMMANDS = {
+  indexImages: 'datasetIndex.indexImages',
+  registerNew: 'datasetIndex.registerNew',
+  clearCache: 'datasetIndex.clearCache',
+  clearCacheAndRegistry: 'datasetIndex.clearCacheAndRegistry',
+  forceRescan: 'datasetIndex.forceRescan',
+  verify: 'datasetIndex.verify',
+  showLog: 'datasetIndex.showLog',
+} as const;
+
+const n = (x: number): string => x.toLocaleString();
+
+/** What a command returns to a caller (tests, other extensions): plain data, no class instances. */
+export interface IndexSummary {
+  folder: string;
+  root: string;
+  storeDir: string;
+  mode: string | null;
+  files: number;
+  new: number;
+  changed: number;
+  missing: number;
+  registered: number;
+  unreadable: number;
+  duplicateGroups: number;
+  dirsRead: number;
+  fsOps: { readdir: number; stat: number } | null;
+  cancelled: boolean;
+}
+
+function summary(ds: Dataset, s: DatasetStatus): IndexSummary {
+  return {
+    folder: ds.folder.name,
+    root: ds.root,
+    storeDir: ds.storeDir,
+    mode: s.scan?.mode ?? null,
+    files: s.scan?.files ?? ds.cacheHeader?.files ?? 0,
+    new: s.new,
+    changed: s.changed,
+    missing: s.missing,
+    registered: s.registered,
+    unreadable: s.unreadable,
+    duplicateGroups: s.duplicateGroups,
+    dirsRead: s.scan?.dirsRead ?? 0,
+    fsOps: s.scan?.fsOps ?? null,
+    cancelled: s.scan?.cancelled ?? false,
+  };
+}
+
+/**
+ * Every command goes through `register`: one place that logs, turns an error into one message
+ * for the user, and says so when no folder is open.
+ */
+export class CommandCenter implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly model: DatasetModel,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.register(COMMANDS.indexImages, () => this.index({}));
+    this.register(COMMANDS.forceRescan, () => this.index({ forceRescan: true }));
+    this.register(COMMANDS.verify, () => this.index({ verify: true }));
+    this.register(COMMANDS.registerNew, (...args: unknown[]) => this.registerNew(args));
+    this.register(COMMANDS.clearCache, () => this.clear(false));
+    this.register(COMMANDS.clearCacheAndRegistry, (opts?: unknown) => this.clearWithRegistry(opts));
+    this.register(COMMANDS.showLog, () => this.log.show());
+  }
+
+  private register(id: string, handler: (...args: never[]) => unknown): void {
+    this.disposables.push(
+      vscode.commands.registerCommand(id, async (...args: never[]) => {
+        try {
+          return await handler(...args);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          this.log.error(`${id}: ${message}`);
+          void vscode.window.showErrorMessage(`Dataset Index: ${message}`, 'Show Log').then((choice) => {
+            if (choice) this.log.show();
+          });
+          return undefined;
+        }
+      }),
+    );
+  }
+
+  private datasetsOrSay(): readonly Dataset[] {
+    const all = this.model.all;
+    if (all.length === 0) {
+      void vscode.window.showInformationMessage(
+        this.model.hasStorage ? 'Dataset Index: no dataset folder to index (check datasetIndex.roots).' : 'Dataset Index: open a folder to index its images.',
+      );
+    }
+    return all;
+  }
+
+  private async index(options: { forceRescan?: boolean; verify?: boolean }): Promise<IndexSummary[]> {
+    const datasets = this.datasetsOrSay();
+    if (datasets.length === 0) return [];
+    const title = options.forceRescan ? 'Dataset Index: full rescan' : options.verify ? 'Dataset Index: verifying files' : 'Dataset Index: indexing images';
+    const results: IndexSummary[] = [];
+    await withCancellableProgress(title, async (report, signal) => {
+      for (const ds of datasets) {
+        if (signal.aborted) break;
+        const status = await ds.index({
+          ...options,
+          signal,
+          onProgress: (p) => report(`${ds.label}: ${p.mode} scan · ${n(p.dirs)} folders · ${n(p.files)} images`),
+        });
+        results.push(summary(ds, status));
+      }
+    });
+    const fresh = results.reduce((sum, r) => sum + r.new + r.changed, 0);
+    const files = results.reduce((sum, r) => sum + r.files, 0);
+    const cancelled = results.some((r) => r.cancelled);
+    const text = cancelled
+      ? `Dataset Index: scan cancelled; what was scanned is saved and the next scan resumes.`
+      : `Dataset Index: ${n(files)} images, ${n(fresh)} new or changed.`;
+    const actions = fresh > 0 && !cancelled ? [`Register ${n(fresh)} New Images`] : [];
+    void vscode.window.showInformationMessage(text, ...actions).then((choice) => {
+      if (choice) void vscode.commands.executeCommand(COMMANDS.registerNew);
+    });
+    return results;
+  }
+
+  /**
+   * Registers new and changed images of every dataset, or only the selection: tree items carry
+   * `{ dataset, paths }` (a file, or all files of a folder).
+   */
+  private async registerNew(args: unknown[]): Promise<{ root: string; registered: number; unreadable: number; moved: number; cancelled: boolean }[]> {
+    const selection = args.flat().filter((a): a is { dataset: Dataset; paths: () => string[] } => !!a && typeof a === 'object' && 'dataset' in a && 'paths' in a);
+    const targets: { ds: Dataset; only?: string[] }[] = selection.length
+      ? [...new Set(selection.map((s) => s.dataset))].map((ds) => ({
+          ds,
+          only: selection.filter((s) => s.dataset === ds).flatMap((s) => s.paths()),
+        }))
+      : this.datasetsOrSay().map((ds) => ({ ds }));
+    const results: { root: string; registered: number; unreadable: number; moved: number; cancelled: boolean }[] = [];
+    if (targets.length === 0) return results;
+    await withCancellableProgress('Dataset Index: registering images', async (report, signal) => {
+      for (const { ds, only } of targets) {
+        if (signal.aborted) break;
+        report(`${ds.label}: scanning…`);
+        const r = await ds.register({
+          only,
+          signal,
+          onProgress: (p) =>
+            report(
+              `${ds.label}: ${n(p.done)} / ${n(p.total)} · ${n(Math.round(p.filesPerSec))} files/s` +
+                (p.etaSec !== null && p.done < p.total ? ` · ${formatEta(p.etaSec)} left` : ''),
+              p.total ? (100 * p.done) / p.total : undefined,
+            ),
+        });
+        results.push({ root: ds.root, registered: r.outcome.registered, unreadable: r.outcome.unreadable, moved: r.outcome.moved, cancelled: r.outcome.cancelled });
+      }
+    });
+    const registered = results.reduce((s, r) => s + r.registered, 0);
+    const unreadable = results.reduce((s, r) => s + r.unreadable, 0);
+    const moved = results.reduce((s, r) => s + r.moved, 0);
+    const cancelled = results.some((r) => r.cancelled);
+    void vscode.window.showInformationMessage(
+      `Dataset Index: ${cancelled ? 'registration cancelled after ' : ''}${n(registered)} images registered` +
+        (moved ? `, ${n(moved)} moved` : '') +
+        (unreadable ? `, ${n(unreadable)} unreadable (see the Unreadable group)` : '') +
+        (cancelled ? '; run it again to finish.' : '.'),
+    );
+    return results;
+  }
+
+  private async clear(alsoRegistry: boolean): Promise<string[]> {
+    const datasets = this.datasetsOrSay();
+    for (const ds of datasets) await ds.clearCache(alsoRegistry);
+    if (datasets.length && !alsoRegistry) {
+      void vscode.window
+        .showInformationMessage('Dataset Index: scan cache cleared for this workspace; the registry is kept.', 'Also Delete Registry…')
+        .then((choice) => {
+          if (choice) void vscode.commands.executeCommand(COMMANDS.clearCacheAndRegistry);
+        });
+    }
+    return datasets.map((d) => d.storeDir);
+  }
+
+  private async clearWithRegistry(opts: unknown): Promise<string[]> {
+    const skip = !!opts && typeof opts === 'object' && (opts as { skipConfirmation?: boolean }).skipConfirmation === true;
+    if (!skip) {
+      const choice = await vscode.window.showWarningMessage(
+        'Delete the scan cache and the registry of this workspace?',
+        { modal: true, detail: 'Every image will be new again and must be registered again. Other workspaces are not affected.' },
+        'Clear Cache and Registry',
+      );
+      if (!choice) return [];
+    }
+    const stores = await this.clear(true);
+    void vscode.window.showInformationMessage('Dataset Index: scan cache and registry cleared for this workspace.');
+    return stores;
+  }
+
+  dispose(): void {
+    vscode.Disposable.from(...this.disposables).dispose();
+  }
+}
+
+function formatEta(secs: number): string {
+  if (secs < 60) return `${Math.ceil(secs)} s`;
+  if (secs < 3600) return `${Math.round(secs / 60)} min`;
+  return `${(secs / 3600).toFixed(1)} h`;
+}

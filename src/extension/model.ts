@@ -1,0 +1,230 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import * as vscode from 'vscode';
+import type {
+  CachedScan, DatasetDiff, DuplicateGroup, RegisterProgress, RegisterReport, ScanMode, ScanReport, StatusReport,
+} from '../core';
+import { readSettings, type FolderSettings } from './settings';
+
+type Core = typeof import('../core');
+let core: Promise<Core> | undefined;
+/** The engine (and sql.js with it) loads on first use, not at activation. */
+export const loadCore = (): Promise<Core> => (core ??= import('../core'));
+
+export interface ScanProgressEvent {
+  mode: ScanMode;
+  dirs: number;
+  files: number;
+}
+
+export type DatasetStatus = StatusReport & { diff: DatasetDiff; duplicates: DuplicateGroup[] };
+
+/** One dataset root: its store, its scan cache in memory, and what the last scan and diff said. */
+export class Dataset {
+  private cache: CachedScan | null = null;
+  private _lastScan: ScanReport | null = null;
+  private _status: DatasetStatus | null = null;
+  private readonly _onDidChange = new vscode.EventEmitter<Dataset>();
+  readonly onDidChange = this._onDidChange.event;
+  /** Serialises operations: a watcher refresh never runs while a scan or registration does. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly folder: vscode.WorkspaceFolder,
+    readonly root: string,
+    readonly storeDir: string,
+    private settings: FolderSettings,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get label(): string {
+    const rel = path.relative(this.folder.uri.fsPath, this.root);
+    return rel ? `${this.folder.name}/${rel.split(path.sep).join('/')}` : this.folder.name;
+  }
+
+  get lastScan(): ScanReport | null {
+    return this._lastScan;
+  }
+
+  get status(): DatasetStatus | null {
+    return this._status;
+  }
+
+  get cacheHeader(): CachedScan['header'] | null {
+    return this.cache?.header ?? null;
+  }
+
+  get maxAgeMs(): number {
+    return this.settings.maxAgeMs;
+  }
+
+  updateSettings(settings: FolderSettings): void {
+    this.settings = settings;
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private request(signal?: AbortSignal): Parameters<Core['datasetStatus']>[0] {
+    return {
+      root: this.root,
+      storeDir: this.storeDir,
+      options: this.settings.scanOptions,
+      maxAgeMs: this.settings.maxAgeMs,
+      registeredFrom: this.settings.registeredFrom,
+      signal,
+      log: (line) => this.log.info(line),
+    };
+  }
+
+  /** Incremental scan + diff with the registry. */
+  index(
+    options: { forceRescan?: boolean; verify?: boolean; signal?: AbortSignal; onProgress?: (p: ScanProgressEvent) => void } = {},
+  ): Promise<DatasetStatus> {
+    return this.serial(async () => {
+      const { datasetStatus } = await loadCore();
+      const status = await datasetStatus({
+        ...this.request(options.signal),
+        cached: this.cache ?? undefined,
+        forceRescan: options.forceRescan,
+        verify: options.verify,
+        onProgress: options.onProgress,
+      });
+      this.cache = status.cache;
+      this._lastScan = status.scan;
+      this._status = status;
+      this.log.info(
+        `${this.label}: ${status.new} new, ${status.changed} changed, ${status.missing} missing, ${status.registered} registered, ` +
+          `${status.unreadable} unreadable, ${status.duplicateGroups} duplicate groups`,
+      );
+      for (const issue of status.scan?.errors ?? []) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
+      this._onDidChange.fire(this);
+      return status;
+    });
+  }
+
+  /** Registers every new or changed image (or only `only`), then refreshes the diff from the cache. */
+  register(
+    options: { only?: string[]; signal?: AbortSignal; onProgress?: (p: RegisterProgress) => void } = {},
+  ): Promise<RegisterReport> {
+    return this.serial(async () => {
+      const { registerDataset, datasetStatus } = await loadCore();
+      const report = await registerDataset({
+        ...this.request(options.signal),
+        cached: this.cache ?? undefined,
+        registerConcurrency: this.settings.registerConcurrency,
+        only: options.only,
+        onRegisterProgress: options.onProgress,
+        lockWaitMs: 60_000,
+      });
+      for (const notice of report.notices) this.log.warn(notice);
+      this.cache = report.cache;
+      this._lastScan = report.scan;
+      const status = await datasetStatus({ ...this.request(), cached: report.cache, scan: false });
+      this._status = status;
+      this._onDidChange.fire(this);
+      return report;
+    });
+  }
+
+  /** Forgets the scan cache (memory and disk); with `alsoRegistry`, the registry file too. */
+  clearCache(alsoRegistry: boolean): Promise<void> {
+    return this.serial(async () => {
+      const { clearCache, registryFileFor } = await loadCore();
+      await clearCache(this.storeDir, this.root);
+      if (alsoRegistry) await fs.promises.rm(registryFileFor(this.storeDir), { force: true });
+      this.cache = null;
+      this._lastScan = null;
+      this._status = null;
+      this.log.info(`${this.label}: scan cache cleared${alsoRegistry ? ', registry deleted' : ''} (${this.storeDir})`);
+      this._onDidChange.fire(this);
+    });
+  }
+
+  dispose(): void {
+    this._onDidChange.dispose();
+  }
+}
+
+/** Every workspace folder's datasets; follows folder and setting changes. */
+export class DatasetModel implements vscode.Disposable {
+  private datasets: Dataset[] = [];
+  private readonly _onDidChange = new vscode.EventEmitter<Dataset | undefined>();
+  /** Fires with the dataset that changed, or undefined when the set of datasets changed. */
+  readonly onDidChange = this._onDidChange.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly storage: vscode.Uri | undefined,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.rebuild();
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.rebuild()),
+      this._onDidChange,
+    );
+  }
+
+  get all(): readonly Dataset[] {
+    return this.datasets;
+  }
+
+  get hasStorage(): boolean {
+    return this.storage !== undefined;
+  }
+
+  /** Store of one workspace folder: workspace-scoped storage, one sub-folder per workspace folder. */
+  storeFor(folder: vscode.WorkspaceFolder): string {
+    if (!this.storage) throw new Error('no workspace storage: open a folder first');
+    const id = createHash('sha256').update(folder.uri.toString()).digest('hex').slice(0, 12);
+    const name = folder.name.replace(/[^\w.-]+/g, '_') || 'folder';
+    return path.join(this.storage.fsPath, `${name}-${id}`);
+  }
+
+  /** Rebuilds the dataset list from folders and settings, keeping the state of datasets that stay. */
+  rebuild(): void {
+    const folders = this.storage ? vscode.workspace.workspaceFolders ?? [] : [];
+    const next: Dataset[] = [];
+    for (const folder of folders) {
+      if (folder.uri.scheme !== 'file') continue;
+      const settings = readSettings(folder);
+      for (const root of settings.roots) {
+        const existing = this.datasets.find((d) => d.folder.uri.toString() === folder.uri.toString() && d.root === root);
+        if (existing) {
+          existing.updateSettings(settings);
+          next.push(existing);
+        } else {
+          const ds = new Dataset(folder, root, this.storeFor(folder), settings, this.log);
+          ds.onDidChange((d) => this._onDidChange.fire(d));
+          next.push(ds);
+        }
+      }
+    }
+    for (const old of this.datasets) if (!next.includes(old)) old.dispose();
+    this.datasets = next;
+    this._onDidChange.fire(undefined);
+  }
+
+  /** Re-reads settings; datasets whose scan-shaping settings changed start over. */
+  reloadSettings(): void {
+    for (const ds of this.datasets) ds.dispose();
+    this.datasets = [];
+    this.rebuild();
+  }
+
+  forFile(uri: vscode.Uri): Dataset | undefined {
+    const p = uri.fsPath;
+    return this.datasets
+      .filter((d) => p === d.root || p.startsWith(d.root + path.sep))
+      .sort((a, b) => b.root.length - a.root.length)[0];
+  }
+
+  dispose(): void {
+    for (const ds of this.datasets) ds.dispose();
+    vscode.Disposable.from(...this.disposables).dispose();
+  }
+}
