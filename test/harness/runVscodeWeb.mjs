@@ -4,12 +4,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { format } from 'node:util';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS } from './chromiumArgs.mjs';
 import { startCodeServer } from './codeServer.mjs';
 import { chromium as chromiumPath, ensureTools, playwright } from './tools.mjs';
 import { makeDataset, repo } from './workspace.mjs';
 
 const TIMEOUT_MS = Number(process.env.DSX_VSCODE_TIMEOUT_MS ?? 10 * 60_000);
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 async function main() {
   const started = Date.now();
