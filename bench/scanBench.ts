@@ -5,6 +5,7 @@
  *
  * Progress goes to stderr; stdout gets a markdown table, or with --json one JSON object.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheFileFor, loadCache, resolveOptions, saveCache, scanDataset } from '../src/core';
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
   const cacheFile = cacheFileFor(storeDir, root);
   const options = resolveOptions(root, storeDir);
 
+  const loadAtStart = os.loadavg()[0];
   log('warming the page cache (untimed find -printf)');
   peers.findPrintf(root);
 
@@ -228,6 +230,7 @@ async function main(): Promise<void> {
     peakRssMb,
     runs: args.runs,
     touchedDirs: touched.length,
+    load: [loadAtStart, os.loadavg()[0]] as const,
   };
 
   if (args.json) {
@@ -279,6 +282,8 @@ type Result = {
   peakRssMb: number;
   runs: number;
   touchedDirs: number;
+  /** 1-minute load average at the start and the end: other work on the machine skews every number. */
+  load: readonly [number, number];
 };
 
 function renderTable(res: Result): string {
@@ -321,7 +326,8 @@ function renderTable(res: Result): string {
   lines.push('');
   lines.push(`cache file: ${(res.cacheBytes / 1048576).toFixed(1)} MB; ours include saving the cache ` +
     `(median save inside full ${f1(res.full.saveMs)} ms, quick ${f1(res.quick.saveMs)} ms, verify ${f1(res.verify.saveMs)} ms); ` +
-    `quick stats ${statPerDir.toFixed(2)} per dir`);
+    `quick stats ${statPerDir.toFixed(2)} per dir; load average ${res.load[0].toFixed(2)} → ${res.load[1].toFixed(2)} ` +
+    `on ${os.cpus().length} CPUs`);
   return `${lines.join('\n')}\n`;
 }
 
