@@ -69,7 +69,7 @@ function changedSource(statKnown: number, files: number, lastMode: string | unde
   return `partial: ${statKnown} of ${files} files stat-ed by a verify scan`;
 }
 
-function countsOf(diff: DatasetDiff, duplicates: DuplicateGroup[], scanMode: string | undefined, files: number): StatusCounts {
+export function countsOf(diff: DatasetDiff, duplicates: DuplicateGroup[], scanMode: string | undefined, files: number): StatusCounts {
   return {
     new: diff.newFiles.length,
     changed: diff.changed.length,
@@ -100,7 +100,17 @@ function missingByHash(index: RegisteredIndex, missing: readonly string[]): Map<
 }
 
 /** Scan (incremental), diff with the registry, without writing the registry. */
-export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<StatusReport & { diff: DatasetDiff; duplicates: DuplicateGroup[]; cache: CachedScan | null }> {
+export interface DatasetStatusResult extends StatusReport {
+  diff: DatasetDiff;
+  duplicates: DuplicateGroup[];
+  cache: CachedScan | null;
+  /** The registered rows the diff used: keep it to re-diff after file events without a query. */
+  index: RegisteredIndex;
+  /** Paths counted as registered through the external registry. */
+  externalPaths?: ReadonlySet<string>;
+}
+
+export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<DatasetStatusResult> {
   const root = path.resolve(req.root);
   const notices: string[] = [];
   let scan: ScanReport | null = null;
@@ -120,12 +130,15 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   try {
     const rootId = registry?.findRootId(root) ?? null;
     const index = registry ? registry.loadIndex(rootId) : emptyIndex();
-    const diff = diffSnapshot(cache?.snapshot ?? new Map(), index, await externalPaths(req, root, notices));
+    const external = await externalPaths(req, root, notices);
+    const diff = diffSnapshot(cache?.snapshot ?? new Map(), index, external);
     const duplicates = registry?.duplicateGroups(rootId) ?? [];
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
-    return { root, scan, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache };
+    return {
+      root, scan, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external,
+    };
   } finally {
     registry?.close();
   }

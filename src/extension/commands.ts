@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { DatasetTreeProvider, Node } from './datasetTree';
 import type { Dataset, DatasetModel, DatasetStatus } from './model';
 import { withCancellableProgress } from './progress';
 
@@ -10,6 +12,10 @@ export const COMMANDS = {
   forceRescan: 'datasetIndex.forceRescan',
   verify: 'datasetIndex.verify',
   showLog: 'datasetIndex.showLog',
+  registerSelection: 'datasetIndex.registerSelection',
+  showMore: 'datasetIndex.showMore',
+  copyPath: 'datasetIndex.copyPath',
+  revealInExplorer: 'datasetIndex.revealInExplorer',
 } as const;
 
 const n = (x: number): string => x.toLocaleString();
@@ -61,6 +67,7 @@ export class CommandCenter implements vscode.Disposable {
   constructor(
     private readonly model: DatasetModel,
     private readonly log: vscode.LogOutputChannel,
+    private readonly tree: DatasetTreeProvider,
   ) {
     this.register(COMMANDS.indexImages, () => this.index({}));
     this.register(COMMANDS.forceRescan, () => this.index({ forceRescan: true }));
@@ -69,6 +76,23 @@ export class CommandCenter implements vscode.Disposable {
     this.register(COMMANDS.clearCache, () => this.clear(false));
     this.register(COMMANDS.clearCacheAndRegistry, (opts?: unknown) => this.clearWithRegistry(opts));
     this.register(COMMANDS.showLog, () => this.log.show());
+    // Tree context menu: the clicked node, and the whole selection when several are selected.
+    this.register(COMMANDS.registerSelection, (node?: Node, selected?: Node[]) => {
+      const nodes = selected?.length ? selected : node ? [node] : [];
+      const targets = nodes.map((n) => this.tree.target(n)).filter((t) => t !== null);
+      // A selection with nothing registrable in it must not fall back to "register everything".
+      return targets.length ? this.registerNew(targets) : [];
+    });
+    this.register(COMMANDS.showMore, (node: Node) => this.tree.showMore(node));
+    this.register(COMMANDS.copyPath, async (node: Node) => {
+      const p = nodePath(node);
+      if (p) await vscode.env.clipboard.writeText(p);
+      return p;
+    });
+    this.register(COMMANDS.revealInExplorer, async (node: Node) => {
+      const p = nodePath(node);
+      if (p) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(p));
+    });
   }
 
   private register(id: string, handler: (...args: never[]) => unknown): void {
@@ -202,6 +226,14 @@ export class CommandCenter implements vscode.Disposable {
   dispose(): void {
     vscode.Disposable.from(...this.disposables).dispose();
   }
+}
+
+function nodePath(node: Node | undefined): string | null {
+  if (!node) return null;
+  if (node.kind === 'image') return path.join(node.ds.root, node.rel);
+  if (node.kind === 'folder') return path.join(node.ds.root, node.dir);
+  if (node.kind === 'dataset' || node.kind === 'group') return node.ds.root;
+  return null;
 }
 
 function formatEta(secs: number): string {

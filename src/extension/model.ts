@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type {
-  CachedScan, DatasetDiff, DuplicateGroup, RegisterProgress, RegisterReport, ScanMode, ScanReport, StatusReport,
+  CacheHeader, CachedScan, DatasetStatusResult, FileEvent, ImageRow, RegisterProgress, RegisterReport, Registry, ScanMode, ScanReport,
 } from '../core';
 import { readSettings, type FolderSettings } from './settings';
 
@@ -18,13 +18,18 @@ export interface ScanProgressEvent {
   files: number;
 }
 
-export type DatasetStatus = StatusReport & { diff: DatasetDiff; duplicates: DuplicateGroup[] };
+export type DatasetStatus = DatasetStatusResult;
 
 /** One dataset root: its store, its scan cache in memory, and what the last scan and diff said. */
 export class Dataset {
   private cache: CachedScan | null = null;
   private _lastScan: ScanReport | null = null;
   private _status: DatasetStatus | null = null;
+  private diskHeader: CacheHeader | null = null;
+  private _cleared = false;
+  private lookupRegistry: Promise<Registry | null> | null = null;
+  /** Bumped on every change: views cache what they derive from the status by this number. */
+  version = 0;
   private readonly _onDidChange = new vscode.EventEmitter<Dataset>();
   readonly onDidChange = this._onDidChange.event;
   /** Serialises operations: a watcher refresh never runs while a scan or registration does. */
@@ -51,12 +56,41 @@ export class Dataset {
     return this._status;
   }
 
-  get cacheHeader(): CachedScan['header'] | null {
-    return this.cache?.header ?? null;
+  /** The header of the cache in memory, else the one read from disk by `peekCache`. */
+  get cacheHeader(): CacheHeader | null {
+    return this.cache?.header ?? this.diskHeader;
+  }
+
+  get cleared(): boolean {
+    return this._cleared;
+  }
+
+  get snapshot(): CachedScan['snapshot'] | null {
+    return this.cache?.snapshot ?? null;
+  }
+
+  private changed(): void {
+    this.version++;
+    this._onDidChange.fire(this);
+  }
+
+  /** Reads only the cache file's header (a few hundred bytes): enough for the status bar's age. */
+  async peekCache(): Promise<void> {
+    if (this.cache) return;
+    const { readCacheHeader, cacheFileFor } = await loadCore();
+    const header = await readCacheHeader(cacheFileFor(this.storeDir, this.root));
+    if (header && header.root === this.root) {
+      this.diskHeader = header;
+      this.changed();
+    }
   }
 
   get maxAgeMs(): number {
     return this.settings.maxAgeMs;
+  }
+
+  get watchEnabled(): boolean {
+    return this.settings.watch;
   }
 
   updateSettings(settings: FolderSettings): void {
@@ -97,12 +131,13 @@ export class Dataset {
       this.cache = status.cache;
       this._lastScan = status.scan;
       this._status = status;
+      this._cleared = false;
       this.log.info(
         `${this.label}: ${status.new} new, ${status.changed} changed, ${status.missing} missing, ${status.registered} registered, ` +
           `${status.unreadable} unreadable, ${status.duplicateGroups} duplicate groups`,
       );
       for (const issue of status.scan?.errors ?? []) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
-      this._onDidChange.fire(this);
+      this.changed();
       return status;
     });
   }
@@ -126,7 +161,7 @@ export class Dataset {
       this._lastScan = report.scan;
       const status = await datasetStatus({ ...this.request(), cached: report.cache, scan: false });
       this._status = status;
-      this._onDidChange.fire(this);
+      this.changed();
       return report;
     });
   }
@@ -138,15 +173,60 @@ export class Dataset {
       await clearCache(this.storeDir, this.root);
       if (alsoRegistry) await fs.promises.rm(registryFileFor(this.storeDir), { force: true });
       this.cache = null;
+      this.diskHeader = null;
       this._lastScan = null;
       this._status = null;
+      this._cleared = true;
       this.log.info(`${this.label}: scan cache cleared${alsoRegistry ? ', registry deleted' : ''} (${this.storeDir})`);
-      this._onDidChange.fire(this);
+      this.changed();
     });
+  }
+
+  /**
+   * Watcher events, applied to the snapshot in memory and diffed against the registered rows kept
+   * from the last status — no rescan, no query. Falls back to a quick rescan when the events cannot
+   * be placed. Returns what it did, for the log and the tests.
+   */
+  applyEvents(events: FileEvent[]): Promise<{ rescan: string | null; added: number; removed: number; changed: number }> {
+    return this.serial(async () => {
+      const status = this._status;
+      if (!this.cache || !status) return { rescan: null, added: 0, removed: 0, changed: 0 };
+      const { applyFileEvents, diffSnapshot, countsOf, resolveOptions } = await loadCore();
+      const options = resolveOptions(this.root, this.storeDir, this.settings.scanOptions);
+      const out = await applyFileEvents(this.cache.snapshot, this.root, options, events);
+      if (out.rescanReason) {
+        this.log.info(`${this.label}: ${out.rescanReason}; quick rescan`);
+        return { rescan: out.rescanReason, added: 0, removed: 0, changed: 0 };
+      }
+      if (out.added.length + out.removed.length + out.changed.length === 0) return { rescan: null, added: 0, removed: 0, changed: 0 };
+      const diff = diffSnapshot(this.cache.snapshot, status.index, status.externalPaths);
+      const files = this.cache.snapshot.size ? [...this.cache.snapshot.values()].reduce((n, r) => n + r.files.length, 0) : 0;
+      this.cache.header = { ...this.cache.header, files };
+      this._status = { ...status, ...countsOf(diff, status.duplicates, 'watcher', files), diff };
+      this.log.info(`${this.label}: file events: +${out.added.length} -${out.removed.length} ~${out.changed.length}`);
+      this.changed();
+      return { rescan: null, added: out.added.length, removed: out.removed.length, changed: out.changed.length };
+    });
+  }
+
+  /** The registry row of an image, for tooltips (opens the registry read-only on first use). */
+  async lookup(rel: string): Promise<ImageRow | null> {
+    const { Registry, registryFileFor } = await loadCore();
+    const file = registryFileFor(this.storeDir);
+    if (!fs.existsSync(file)) return null;
+    this.lookupRegistry ??= Registry.open(file, { readOnly: true }).then(
+      (r) => r.registry,
+      () => null,
+    );
+    const registry = await this.lookupRegistry;
+    if (!registry) return null;
+    await registry.reloadIfChanged();
+    return registry.find(registry.findRootId(this.root), rel);
   }
 
   dispose(): void {
     this._onDidChange.dispose();
+    void this.lookupRegistry?.then((r) => r?.close());
   }
 }
 

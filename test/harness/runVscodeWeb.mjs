@@ -35,7 +35,7 @@ async function main() {
       const list = Array.isArray(args) ? args : [args];
       const text = format(...list);
       // The workbench's own chatter (signed-in sessions of built-in agents, offline look-ups) is not ours.
-      if (/^\[AgentHost\]|No signed-in session/.test(text)) return;
+      if (/^(\[AgentHost|Resolving connection|Resolved connection|Creating a socket|Timed out waiting for authentication|\s+at )|No signed-in session/.test(text)) return;
       (type === 'error' ? process.stderr : process.stdout).write(`${text}\n`);
     });
     await page.exposeFunction('codeAutomationExit', (code) => settle(Number(code)));

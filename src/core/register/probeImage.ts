@@ -114,3 +114,24 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
     await handle.close();
   }
 }
+
+/** Size and, from the first 256 KB, format and dimensions: enough for a tooltip, no hash. */
+export async function probeHeader(absPath: string): Promise<{ size: number | null; width: number | null; height: number | null; format: string | null }> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(absPath, 'r');
+    const st = await handle.stat();
+    const buf = Buffer.alloc(Math.min(st.size, 256 * 1024));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    try {
+      const r = imageSize(buf.subarray(0, bytesRead));
+      return { size: st.size, width: r.width ?? null, height: r.height ?? null, format: r.type ?? null };
+    } catch {
+      return { size: st.size, width: null, height: null, format: null };
+    }
+  } catch {
+    return { size: null, width: null, height: null, format: null };
+  } finally {
+    await handle?.close();
+  }
+}

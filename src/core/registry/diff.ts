@@ -12,6 +12,8 @@ export interface DatasetDiff {
   registered: number;
   /** Registered with status unreadable, still on disk. */
   unreadable: number;
+  /** Their paths (rare: bad files are few). */
+  unreadablePaths: string[];
   /** On disk, counted as registered because the external registry lists them. */
   external: number;
   /** Files on disk whose size and mtime were known to the comparison (from a verify scan). */
@@ -28,6 +30,7 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
   const changed: string[] = [];
   let registered = 0;
   let unreadable = 0;
+  const unreadablePaths: string[] = [];
   let externalCount = 0;
   let statKnown = 0;
   for (const [dir, rec] of snapshot) {
@@ -44,7 +47,10 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
       }
       seen[i] = 1;
       registered++;
-      if (index.unreadable[i]) unreadable++;
+      if (index.unreadable[i]) {
+        unreadable++;
+        unreadablePaths.push(p);
+      }
       const st = stats?.[k];
       if (st) {
         statKnown++;
@@ -54,5 +60,5 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
   }
   const missing: string[] = [];
   for (let i = 0; i < seen.length; i++) if (!seen[i]) missing.push(index.paths[i]);
-  return { newFiles, changed, missing, registered, unreadable, external: externalCount, statKnown };
+  return { newFiles, changed, missing, registered, unreadable, unreadablePaths, external: externalCount, statKnown };
 }

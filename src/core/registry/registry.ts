@@ -260,6 +260,25 @@ export class Registry {
     }
   }
 
+  find(rootId: number | null, relPath: string): ImageRow | null {
+    if (rootId === null) return null;
+    const stmt = this.db.prepare(
+      'SELECT path, size, mtime_ms, hash, width, height, format, status, reason, registered_at FROM images WHERE root_id = ? AND path = ?',
+    );
+    try {
+      stmt.bind([rootId, relPath]);
+      if (!stmt.step()) return null;
+      const v = stmt.get() as SqlValue[];
+      return {
+        path: String(v[0]), size: v[1] as number | null, mtimeMs: v[2] as number | null, hash: v[3] as string | null,
+        width: v[4] as number | null, height: v[5] as number | null, format: v[6] as string | null,
+        status: v[7] as ImageStatus, reason: v[8] as string | null, registeredAt: Number(v[9]),
+      };
+    } finally {
+      stmt.free();
+    }
+  }
+
   count(rootId: number | null): number {
     if (rootId === null) return 0;
     return Number(this.db.exec('SELECT count(*) FROM images WHERE root_id = ?', [rootId])[0].values[0][0]);

@@ -1,0 +1,91 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FileStat, ScanOptions, Snapshot } from '../types';
+import { buildFilter } from './filters';
+
+export type FileEventKind = 'created' | 'deleted' | 'changed';
+
+export interface FileEvent {
+  kind: FileEventKind;
+  /** Absolute path. */
+  path: string;
+}
+
+export interface ApplyEventsOutcome {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Set when the events cannot be applied safely and a quick rescan must decide instead. */
+  rescanReason: string | null;
+}
+
+export const MAX_EVENTS_PER_BATCH = 20_000;
+
+/**
+ * Applies watcher events to a snapshot without a rescan. Events are hints: each is checked with
+ * one stat (an event may be stale by the time we see it), and anything the snapshot cannot place
+ * (a folder it does not know, a deleted folder, a flood of events) asks for a quick rescan instead.
+ * Directory stamps are left alone, so the next scan re-reads touched folders and stays correct.
+ */
+export async function applyFileEvents(
+  snapshot: Snapshot,
+  root: string,
+  options: ScanOptions,
+  events: readonly FileEvent[],
+): Promise<ApplyEventsOutcome> {
+  const out: ApplyEventsOutcome = { added: [], removed: [], changed: [], rescanReason: null };
+  if (events.length > MAX_EVENTS_PER_BATCH) {
+    out.rescanReason = `${events.length} file events at once`;
+    return out;
+  }
+  const filter = buildFilter(options);
+  const latest = new Map<string, FileEventKind>();
+  for (const e of events) latest.set(e.path, e.kind);
+  for (const [abs, kind] of latest) {
+    const rel = path.relative(root, abs).split(path.sep).join('/');
+    if (!rel || rel.startsWith('../') || rel === '..' || path.isAbsolute(rel)) continue;
+    if (kind === 'deleted' && snapshot.has(rel)) {
+      out.rescanReason = `folder ${rel} was deleted`;
+      return out;
+    }
+    const slash = rel.lastIndexOf('/');
+    const dir = slash < 0 ? '' : rel.slice(0, slash);
+    const name = rel.slice(slash + 1);
+    if (!filter.isImageName(name) || filter.isExcludedFile(rel) || excludedByAncestor(filter.isExcludedDir, dir)) continue;
+    const rec = snapshot.get(dir);
+    if (!rec) {
+      out.rescanReason = `a file appeared in ${dir || '.'}, a folder the index does not know yet`;
+      return out;
+    }
+    let st: fs.Stats | null = null;
+    try {
+      st = await fs.promises.stat(abs);
+    } catch {
+      st = null;
+    }
+    const at = rec.files.indexOf(name);
+    if (st && st.isFile()) {
+      const stat: FileStat = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+      if (at < 0) {
+        rec.files.push(name);
+        if (rec.stats) rec.stats.push(stat);
+        out.added.push(rel);
+      } else {
+        (rec.stats ??= new Array<FileStat | undefined>(rec.files.length))[at] = stat;
+        if (kind === 'changed') out.changed.push(rel);
+      }
+    } else if (!st && at >= 0) {
+      rec.files.splice(at, 1);
+      rec.stats?.splice(at, 1);
+      out.removed.push(rel);
+    }
+  }
+  return out;
+}
+
+function excludedByAncestor(isExcludedDir: (rel: string) => boolean, dir: string): boolean {
+  for (let d = dir; d; d = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '') {
+    if (isExcludedDir(d)) return true;
+  }
+  return false;
+}

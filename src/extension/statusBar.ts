@@ -1,0 +1,95 @@
+import * as vscode from 'vscode';
+import type { DatasetModel } from './model';
+
+const num = (x: number): string => x.toLocaleString();
+
+export function formatAge(ms: number): string {
+  if (ms < 60_000) return 'just now';
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min ago`;
+  if (ms < 48 * 3_600_000) return `${Math.round(ms / 3_600_000)} h ago`;
+  return `${Math.round(ms / 86_400_000)} days ago`;
+}
+
+/**
+ * "$(file-media) 1,234 new · scanned 5 min ago": unregistered images and the age of the scan, kept
+ * current as time passes; a warning look when nothing is indexed or the cache is past its max age.
+ */
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('datasetIndex.status', vscode.StatusBarAlignment.Left, 10);
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly model: DatasetModel) {
+    this.item.name = 'Dataset Index';
+    this.item.command = 'datasetIndex.indexImages';
+    this.disposables.push(this.item, model.onDidChange(() => this.render()));
+    this.timer = setInterval(() => this.render(), 30_000);
+    this.render();
+  }
+
+  get text(): string {
+    return this.item.text;
+  }
+
+  render(): void {
+    const datasets = this.model.all;
+    if (datasets.length === 0) {
+      this.item.hide();
+      return;
+    }
+    const now = Date.now();
+    const indexed = datasets.filter((d) => d.status);
+    const headers = datasets.map((d) => d.cacheHeader).filter((h) => h && h.scannedAt > 0);
+    const oldest = headers.length === datasets.length ? Math.min(...headers.map((h) => h!.scannedAt)) : 0;
+    const stale = datasets.some((d) => {
+      const h = d.cacheHeader;
+      return !h || !h.complete || now - h.verifiedAt > d.maxAgeMs;
+    });
+    const parts: string[] = [];
+    if (indexed.length) parts.push(`${num(indexed.reduce((s, d) => s + (d.status?.new ?? 0) + (d.status?.changed ?? 0), 0))} new`);
+    if (datasets.every((d) => d.cleared && !d.cacheHeader)) parts.push('cache cleared');
+    else if (oldest) parts.push(`scanned ${formatAge(now - oldest)}`);
+    else parts.push('not indexed');
+    this.item.text = `$(file-media) ${parts.join(' · ')}`;
+    this.item.backgroundColor = stale || !oldest ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.tooltip = this.tooltip(now);
+    this.item.accessibilityInformation = { label: `Dataset Index: ${parts.join(', ')}. Click to index images.` };
+    this.item.show();
+  }
+
+  private tooltip(now: number): vscode.MarkdownString {
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown('**Dataset Index** — click to index images\n\n');
+    for (const d of this.model.all) {
+      const h = d.cacheHeader;
+      const s = d.status;
+      md.appendMarkdown(`---\n\n**${d.label}**\n\n`);
+      if (!h) {
+        md.appendMarkdown(d.cleared ? 'scan cache cleared; not indexed since\n\n' : 'not indexed yet\n\n');
+      } else {
+        md.appendMarkdown(`${num(h.files)} images in ${num(h.dirs)} folders\n\n`);
+        md.appendMarkdown(`last scan: ${h.lastMode}, ${(h.lastDurationMs / 1000).toFixed(1)} s, ${h.scannedAt ? formatAge(now - h.scannedAt) : 'never completed'}\n\n`);
+        const verifiedAgo = now - h.verifiedAt;
+        md.appendMarkdown(
+          verifiedAgo > d.maxAgeMs
+            ? `$(warning) files last verified ${formatAge(verifiedAgo)}: the next scan verifies them\n\n`
+            : `files verified ${formatAge(verifiedAgo)}\n\n`,
+        );
+      }
+      if (s) {
+        md.appendMarkdown(
+          `new ${num(s.new)} · changed ${num(s.changed)} · missing ${num(s.missing)} · registered ${num(s.registered)}` +
+            (s.unreadable ? ` · unreadable ${num(s.unreadable)}` : '') +
+            '\n\n',
+        );
+      }
+      md.appendMarkdown(`store: \`${d.storeDir}\`\n\n`);
+    }
+    return md;
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    vscode.Disposable.from(...this.disposables).dispose();
+  }
+}
