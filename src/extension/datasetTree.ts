@@ -228,7 +228,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     if (row?.status === 'unreadable') md.appendMarkdown(`$(warning) unreadable: ${escapeMd(row.reason ?? '')}\n\n`);
     if (row) md.appendMarkdown(`registered ${new Date(row.registeredAt).toLocaleString()}\n\n`);
     else md.appendMarkdown(node.group === 'missing' ? 'gone from disk\n\n' : 'not registered\n\n');
-    md.appendMarkdown(`\`${escapeMd(node.rel)}\``);
+    md.appendMarkdown(`\`${node.rel.replace(/`/g, "'")}\``);
     item.tooltip = md;
     return item;
   }

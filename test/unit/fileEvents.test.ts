@@ -1,0 +1,79 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { applyFileEvents, resolveOptions, scanDataset, snapshotFiles, type FileEvent } from '../../src/core';
+import { removeDir, tempDir, writeImage, writeText } from '../helpers/tmp';
+
+const later = (): bigint => (BigInt(Date.now()) + 10_000n) * 1_000_000n;
+
+describe('file events applied to a snapshot', () => {
+  let root: string;
+  let store: string;
+  beforeEach(() => {
+    root = tempDir('ev-root');
+    store = tempDir('ev-store');
+  });
+  afterEach(() => {
+    removeDir(root);
+    removeDir(store);
+  });
+
+  async function indexed() {
+    writeImage(root, 'a/one.png');
+    writeImage(root, 'a/two.png');
+    writeImage(root, 'b/three.jpg');
+    const { cache } = await scanDataset({ root, storeDir: store, now: later });
+    return { snapshot: cache.snapshot, options: resolveOptions(root, store) };
+  }
+
+  it('adds created images in known folders, removes deleted ones, records changed stats — no rescan', async () => {
+    const { snapshot, options } = await indexed();
+    const events: FileEvent[] = [];
+    for (let i = 0; i < 1000; i++) events.push({ kind: 'created', path: writeImage(root, `a/new${i}.png`) });
+    fs.rmSync(path.join(root, 'b/three.jpg'));
+    events.push({ kind: 'deleted', path: path.join(root, 'b/three.jpg') });
+    fs.appendFileSync(path.join(root, 'a/one.png'), 'x');
+    events.push({ kind: 'changed', path: path.join(root, 'a/one.png') });
+    events.push({ kind: 'created', path: writeText(root, 'a/notes.txt') });
+    const out = await applyFileEvents(snapshot, root, options, events);
+    assert.equal(out.rescanReason, null);
+    assert.equal(out.added.length, 1000);
+    assert.deepEqual(out.removed, ['b/three.jpg']);
+    assert.deepEqual(out.changed, ['a/one.png']);
+    const files = [...snapshotFiles(snapshot)];
+    assert.equal(files.length, 1002);
+    const rec = snapshot.get('a')!;
+    assert.equal(rec.stats?.[rec.files.indexOf('one.png')]?.size, fs.statSync(path.join(root, 'a/one.png')).size);
+    // The directory stamps were left alone: a quick scan re-reads the touched folders and agrees.
+    const fresh = tempDir('ev-fresh');
+    const { cache } = await scanDataset({ root, storeDir: fresh, now: later });
+    assert.deepEqual([...snapshotFiles(cache.snapshot)].sort(), files.sort());
+    removeDir(fresh);
+  });
+
+  it('checks each event against the disk: a stale "created" for a file already gone changes nothing', async () => {
+    const { snapshot, options } = await indexed();
+    const out = await applyFileEvents(snapshot, root, options, [{ kind: 'created', path: path.join(root, 'a/ghost.png') }]);
+    assert.deepEqual([out.added, out.removed, out.rescanReason], [[], [], null]);
+  });
+
+  it('asks for a rescan for a new folder, a deleted folder, or a flood of events', async () => {
+    const { snapshot, options } = await indexed();
+    const inNew = await applyFileEvents(snapshot, root, options, [{ kind: 'created', path: writeImage(root, 'c/d/x.png') }]);
+    assert.match(inNew.rescanReason ?? '', /folder the index does not know/);
+    const gone = await applyFileEvents(snapshot, root, options, [{ kind: 'deleted', path: path.join(root, 'b') }]);
+    assert.match(gone.rescanReason ?? '', /folder b was deleted/);
+    const flood = Array.from({ length: 20_001 }, (_, i) => ({ kind: 'created' as const, path: path.join(root, `a/f${i}.png`) }));
+    assert.match((await applyFileEvents(snapshot, root, options, flood)).rescanReason ?? '', /20001 file events/);
+  });
+
+  it('ignores events outside the root, in excluded folders and for non-images', async () => {
+    const { snapshot, options } = await indexed();
+    const out = await applyFileEvents(snapshot, root, options, [
+      { kind: 'created', path: writeImage(root, 'node_modules/x/logo.png') },
+      { kind: 'created', path: '/elsewhere/y.png' },
+      { kind: 'created', path: writeText(root, 'a/readme.md') },
+    ]);
+    assert.deepEqual([out.added, out.rescanReason], [[], null]);
+  });
+});
