@@ -146,7 +146,11 @@ export class CommandCenter implements vscode.Disposable {
       : `Dataset Index: ${n(files)} images, ${n(fresh)} new or changed.`;
     const actions = fresh > 0 && !cancelled ? [`Register ${n(fresh)} New Images`] : [];
     void vscode.window.showInformationMessage(text, ...actions).then((choice) => {
-      if (choice) void vscode.commands.executeCommand(COMMANDS.registerNew);
+      if (!choice) return;
+      // The notification may be clicked long after: say so if there is nothing left to register.
+      const left = this.model.all.reduce((sum, d) => sum + (d.status ? d.status.new + d.status.changed : 0), 0);
+      if (left === 0) void vscode.window.showInformationMessage('Dataset Index: every image is registered already.');
+      else void vscode.commands.executeCommand(COMMANDS.registerNew);
     });
     return results;
   }

@@ -139,6 +139,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
         item.tooltip = node.ds.root;
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = 'dataset';
+        item.accessibilityInformation = { label: `${node.ds.label}, ${item.description}` };
         return item;
       }
       case 'group': {
@@ -147,7 +148,8 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
         item.id = `group:${node.ds.root}:${node.group}`;
         item.iconPath = new vscode.ThemeIcon(g.icon, g.color ? new vscode.ThemeColor(g.color) : undefined);
         item.contextValue = `group-${node.group}`;
-        if (node.group === 'changed') item.tooltip = node.ds.status?.changedSource;
+        item.accessibilityInformation = { label: `${g.label}, ${num(node.count)} ${node.group === 'duplicates' ? 'groups' : 'images'}` };
+        if (node.group === 'changed') item.tooltip = `${g.label} (${num(node.count)}): ${node.ds.status?.changedSource ?? ''}`;
         return item;
       }
       case 'folder': {

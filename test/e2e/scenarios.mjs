@@ -1,71 +1,233 @@
-// What a person does and sees, step by step. Each scenario gets { page, workspace, shot, check }.
-import { readdirSync } from 'node:fs';
+// What a person does and sees, step by step, in one workbench: the scenarios run in order and each
+// starts where the previous one left off. Each gets { page, workspace, shot, check, log }:
+// shot(name, { clip, docs }) saves a screenshot (a `docs` name also saves it for docs/images/),
+// check(ok, message) fails the run with exit code 1.
+// What is expected is read from the files on disk, not written down here.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { repo } from '../harness/workspace.mjs';
+import {
+  SIDEBAR, STATUS_BAR, STATUS_ITEM, activityBadge, clean, clearNotifications, eventually, expand, hoverRow, notification,
+  regionOf, runCommand, statusText, treeRow, treeRows,
+} from './ui.mjs';
 
+export { clearNotifications, notification, runCommand } from './ui.mjs';
+
+const IMAGE = /\.(png|jpe?g)$/i;
+
+/** Images under a folder, recursively (the generated dataset holds PNG and JPEG files and a .txt per folder). */
 function countImages(dir) {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.isDirectory()) n += countImages(join(dir, e.name));
-    else if (/\.(png|jpe?g)$/i.test(e.name)) n++;
+    else if (IMAGE.test(e.name)) n++;
   }
   return n;
 }
 
-/** F1, type the title, Enter — retried while the workbench is still registering extensions' commands. */
-export async function runCommand(page, title, { timeout = 60_000 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 20_000 });
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ timeout: 3_000 });
-      await page.keyboard.press('Enter');
-      return;
-    } catch (err) {
-      await page.keyboard.press('Escape');
-      if (Date.now() > deadline) throw err;
-      await page.waitForTimeout(1_000);
-    }
-  }
+const subfolders = (dir) => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const imagesIn = (dir) => readdirSync(dir).filter((n) => IMAGE.test(n)).sort();
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(file) {
+  const b = readFileSync(file);
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
 }
 
-/**
- * A notification with this text, read from the notification center (this VS Code collects
- * notifications there, behind the bell, rather than in toasts, in a headless window).
- */
-export async function notification(page, text, { timeout = 60_000 } = {}) {
-  const item = page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications');
-    try {
-      await item.waitFor({ timeout: 2_000 });
-      return item;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-  }
+/** The left column of the workbench: activity bar and side bar, from the top to `bottom` (a locator) or to the status bar. */
+async function leftColumn(page, bottom) {
+  const box = await regionOf(page, [page.locator('.part.activitybar'), page.locator(SIDEBAR)]);
+  const end = bottom ? await bottom.boundingBox() : null;
+  const y = Math.max(0, Math.floor(box.y) - 2);
+  const to = end ? Math.min(box.y + box.height, end.y + end.height + 12) : page.viewportSize().height;
+  return { x: 0, y, width: Math.ceil(box.x + box.width), height: Math.round(to - y) };
 }
 
-export async function clearNotifications(page) {
-  await runCommand(page, 'Notifications: Clear All Notifications');
-}
+/** The Dataset Index icon in the activity bar. */
+const activityIcon = (page) => page.locator('.part.activitybar .action-item .action-label[aria-label^="Dataset Index"]');
+
+const labels = (rows) => rows.map((r) => (r.description ? `${r.label} [${r.description}]` : r.label));
+const hasRow = (rows, label, description) => rows.some((r) => r.label === label && (description === undefined || r.description === description));
+
+const TOTAL = { count: 0 };
+const WATCHED = { folder: '', names: [] };
 
 export const scenarios = [
   {
-    name: 'Index Images from the command palette shows how many images there are',
+    name: '1. Opening the Dataset Index view: welcome content, "not indexed" in the status bar',
     async run({ page, workspace, shot, check }) {
-      await shot('workbench-opened');
-      await runCommand(page, 'Dataset Index: Index Images');
-      const expected = countImages(workspace);
-      const toast = await notification(page, 'new or changed');
-      const text = (await toast.innerText()).replace(/\s+/g, ' ');
-      await shot('index-images-notification');
-      check(text.includes(`${expected} images, ${expected} new or changed`), `notification says "${text}", expected ${expected} images`);
-      check(text.includes(`Register ${expected} New Images`), `notification offers registration: "${text}"`);
+      TOTAL.count = countImages(workspace);
+      check(TOTAL.count > 0, `the generated dataset has no images: ${workspace}`);
+      // The icon appears once the workbench has read the installed extensions.
+      const icon = activityIcon(page);
+      await icon.waitFor({ timeout: 60_000 });
+      await icon.click();
+      const welcome = page.locator(`${SIDEBAR} .welcome-view`);
+      await eventually(check, 'the view shows its welcome content', async () => clean(await welcome.innerText()), (t) => t.includes('No images indexed yet'));
+      await page.locator(`${SIDEBAR} .welcome-view .monaco-button`, { hasText: 'Index Images' }).waitFor({ timeout: 10_000 });
+      const title = clean(await page.locator(`${SIDEBAR} .composite.title`).innerText());
+      check(/dataset index/i.test(title) && /dataset images/i.test(title), `side bar title is "${title}"`);
+      // Opening the view activates the extension; its status bar item says nothing is indexed.
+      await eventually(check, 'the status bar says "not indexed"', () => statusText(page), (t) => t === 'not indexed');
+      await shot('view-opened-welcome');
+    },
+  },
+  {
+    name: '2. Index Images from the welcome button: New group, folders with counts, thumbnails, hover',
+    async run({ page, workspace, shot, check, log }) {
+      const n = TOTAL.count;
+      await page.locator(`${SIDEBAR} .welcome-view .monaco-button`, { hasText: 'Index Images' }).click();
+      await eventually(check, `the tree shows "New (${n})"`, () => treeRows(page), (rows) => hasRow(rows, `New (${n})`));
+      await eventually(check, `the status bar shows "${n} new · scanned …"`, () => statusText(page), (t) => new RegExp(`^${n} new · scanned `).test(t ?? ''));
+      await eventually(check, `the activity bar badge shows ${n}`, () => activityBadge(page), (b) => b === String(n));
+      const rows = await treeRows(page);
+      for (const g of ['Changed (0)', 'Missing (0)', 'Registered (0)']) check(hasRow(rows, g), `group "${g}" in ${JSON.stringify(labels(rows))}`);
+      await shot('indexed-groups');
+
+      // New → top folders with their image counts.
+      await expand(page, check, `New (${n})`);
+      const tops = subfolders(workspace);
+      const topRows = await eventually(check, 'the New group lists the top folders with counts', () => treeRows(page), (r) =>
+        tops.every((f) => hasRow(r, f, String(countImages(join(workspace, f))))),
+      );
+      log(`folders: ${labels(topRows).join(', ')}`);
+      // → a folder → its sub-folders → one of them → its images.
+      const top = tops[0];
+      await expand(page, check, top);
+      const days = subfolders(join(workspace, top));
+      await eventually(check, `"${top}" lists ${days.join(', ')} with counts`, () => treeRows(page), (r) =>
+        days.every((d) => hasRow(r, d, String(countImages(join(workspace, top, d))))),
+      );
+      const day = days[0];
+      await expand(page, check, day);
+      const dir = join(workspace, top, day);
+      const files = imagesIn(dir);
+      const imageRows = await eventually(check, `"${top}/${day}" lists its ${files.length} images`, () => treeRows(page), (r) =>
+        files.every((f) => hasRow(r, f, `${top}/${day}`)),
+      );
+
+      // Each image row's icon is the image itself: a background-image that loads, with the file's size.
+      const png = files.find((f) => f.endsWith('.png'));
+      const { width, height } = pngSize(join(dir, png));
+      for (const f of files) {
+        const row = imageRows.find((r) => r.label === f);
+        check(row.icon && row.icon.includes(encodeURIComponent(f)), `image row "${f}" has no thumbnail: icon ${row.icon}`);
+      }
+      const natural = await treeRow(page, png)
+        .locator('.custom-view-tree-node-item-icon')
+        .evaluate(async (el) => {
+          const url = /url\("?(.*?)"?\)$/.exec(getComputedStyle(el).backgroundImage)?.[1];
+          const img = new Image();
+          img.src = url;
+          await img.decode();
+          return { width: img.naturalWidth, height: img.naturalHeight };
+        });
+      check(natural.width === width && natural.height === height, `thumbnail of ${png} decodes to ${natural.width}×${natural.height}, file is ${width}×${height}`);
+      await page.mouse.move(700, 650);
+      await shot('new-expanded-thumbnails', { docs: 'tree-new.png', clip: await leftColumn(page, treeRow(page, 'Registered (0)')) });
+
+      // Hover an image: a preview, its dimensions, format and size, "not registered".
+      const dims = `${width} × ${height}`;
+      const hover = await hoverRow(page, check, png, (t) => t.includes(' × '));
+      check(hover.includes(dims), `hover of ${png} says "${hover}", expected ${dims}`);
+      check(hover.includes('PNG') && hover.includes('not registered'), `hover of ${png}: "${hover}"`);
+      const preview = page.locator('.monaco-hover.workbench-hover img').last();
+      const loaded = await eventually(check, 'the hover preview image loads', () => preview.evaluate((img) => img.complete && img.naturalWidth), (w) => w > 0);
+      check(loaded === width, `hover preview is ${loaded} px wide, the file ${width}`);
+      const hoverBox = page.locator('.monaco-hover.workbench-hover').last();
+      const around = [activityIcon(page), page.locator(`${SIDEBAR} .composite.title`), treeRow(page, 'Registered (0)'), hoverBox];
+      await shot('image-hover', { docs: 'tooltip.png', clip: await regionOf(page, around, 8) });
+      await page.mouse.move(700, 650);
+      await hoverBox.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+    },
+  },
+  {
+    name: '3. Register New Images from the view title: summary notification, "0 new", Registered group',
+    async run({ page, workspace, shot, check }) {
+      const n = TOTAL.count;
+      await clearNotifications(page);
+      // The view's title bar button (database icon), as a person would click it.
+      const button = page.locator(`${SIDEBAR} .composite.title .action-label[aria-label^="Register New Images"]`);
+      await button.waitFor({ timeout: 15_000 });
+      await button.click();
+      const note = clean(await (await notification(page, 'images registered')).innerText());
+      check(note.includes(`${n} images registered`), `registration summary says "${note}", expected ${n} images registered`);
+      await eventually(check, `the tree shows "New (0)" and "Registered (${n})"`, () => treeRows(page), (r) => hasRow(r, 'New (0)') && hasRow(r, `Registered (${n})`));
+      await eventually(check, 'the status bar shows "0 new · scanned …"', () => statusText(page), (t) => /^0 new · scanned /.test(t ?? ''));
+      await eventually(check, 'the activity bar badge is gone', () => activityBadge(page), (b) => b === '');
+      await clearNotifications(page);
+
+      // A registered image's hover has the registry row: hash and registration time.
+      const top = subfolders(workspace)[0];
+      const day = subfolders(join(workspace, top))[0];
+      const png = imagesIn(join(workspace, top, day)).find((f) => f.endsWith('.png'));
+      await expand(page, check, `Registered (${n})`);
+      await expand(page, check, top);
+      await expand(page, check, day);
+      const hover = await hoverRow(page, check, png, (t) => t.includes('xxHash64'));
+      check(/registered \d/.test(hover) && !hover.includes('not registered'), `hover of a registered image: "${hover}"`);
+      await shot('registered-image-hover');
+      await page.mouse.move(700, 650);
+      await page.locator('.monaco-hover.workbench-hover').last().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+      await shot('registered', { docs: 'status-bar-registered.png', clip: await leftColumn(page) });
+      // Back to the groups alone, as the view title's Collapse All leaves them.
+      await page.locator(`${SIDEBAR} .composite.title .action-label[aria-label^="Collapse All"]`).click();
+      await eventually(check, 'Collapse All folds the Registered group', () => treeRows(page), (r) => r.length === 4);
+    },
+  },
+  {
+    name: '4. New files on disk appear without any command: "New (20)" and "20 new" from the watcher',
+    async run({ page, workspace, shot, check, log }) {
+      const { makePng } = createRequire(import.meta.url)(join(repo, 'out/test/helpers/images.js'));
+      const top = subfolders(workspace)[0];
+      const day = subfolders(join(workspace, top))[0];
+      const dir = join(workspace, top, day);
+      const added = 20;
+      WATCHED.folder = `${top}/${day}`;
+      WATCHED.names = [];
+      const started = Date.now();
+      for (let i = 0; i < added; i++) {
+        const name = `shot${String(i).padStart(2, '0')}.png`;
+        writeFileSync(join(dir, name), makePng(96, 64, 1000 + i * 17));
+        WATCHED.names.push(name);
+      }
+      await eventually(check, `the tree shows "New (${added})" without a command`, () => treeRows(page), (r) => hasRow(r, `New (${added})`), { timeout: 20_000 });
+      log(`the tree showed New (${added}) ${Date.now() - started} ms after the files were written`);
+      await eventually(check, `the status bar shows "${added} new"`, () => statusText(page), (t) => new RegExp(`^${added} new · `).test(t ?? ''), { timeout: 10_000 });
+      await eventually(check, `the activity bar badge shows ${added}`, () => activityBadge(page), (b) => b === String(added));
+      const rows = await treeRows(page);
+      check(hasRow(rows, `Registered (${TOTAL.count})`), `registered images stay registered: ${JSON.stringify(labels(rows))}`);
+      // Where they are: New → the folder → the new files, with thumbnails.
+      await expand(page, check, `New (${added})`);
+      await eventually(check, `"${top}" holds the ${added} new images`, () => treeRows(page), (r) => hasRow(r, top, String(added)));
+      await expand(page, check, top);
+      await expand(page, check, day);
+      const shown = await eventually(check, `"${WATCHED.folder}" lists the new files`, () => treeRows(page), (r) => WATCHED.names.every((f) => hasRow(r, f)));
+      const unthumbed = shown.filter((r) => WATCHED.names.includes(r.label) && !(r.icon ?? '').includes('url('));
+      check(unthumbed.length === 0, `new rows without a thumbnail: ${labels(unthumbed).join(', ')}`);
+      await page.mouse.move(700, 650);
+      await shot('watcher-new-files', { docs: 'watcher.png', clip: await leftColumn(page) });
+    },
+  },
+  {
+    name: '5. Clear Scan Cache: "cache cleared" in the status bar, the welcome content is back',
+    async run({ page, shot, check }) {
+      await clearNotifications(page);
+      await runCommand(page, 'Dataset Index: Clear Scan Cache');
+      await eventually(check, 'the status bar says "cache cleared"', () => statusText(page), (t) => t === 'cache cleared');
+      const welcome = page.locator(`${SIDEBAR} .welcome-view`);
+      await eventually(check, 'the welcome content is back', async () => ((await welcome.isVisible()) ? clean(await welcome.innerText()) : ''), (t) => t.includes('No images indexed yet'));
+      const rows = await treeRows(page);
+      check(rows.length === 0, `the tree is empty after clearing: ${JSON.stringify(labels(rows))}`);
+      await eventually(check, 'the activity bar badge is gone', () => activityBadge(page), (b) => b === '');
+      const note = clean(await (await notification(page, 'scan cache cleared')).innerText());
+      check(note.includes('registry is kept'), `clear-cache notification: "${note}"`);
+      await shot('cache-cleared');
+      await clearNotifications(page);
+      const bar = clean(await page.locator(STATUS_BAR).innerText());
+      check(!bar.includes(' new'), `no "new" count is left in the status bar: "${bar}"`);
+      check(await page.locator(STATUS_ITEM).count(), 'the status bar item is still shown');
     },
   },
 ];

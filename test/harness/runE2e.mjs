@@ -1,7 +1,9 @@
 // npm run test:e2e: installs the packaged .vsix into a fresh code-server, opens a generated dataset,
 // and drives the UI as a person would (command palette, notifications, the tree, the status bar).
-// Screenshots go to test-results/e2e/ (git-ignored). Exit 0 pass, 1 a check failed, 2 infrastructure.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+// Screenshots go to test-results/e2e/ (git-ignored); the ones the docs show also go to
+// test-results/e2e/docs/, and with --update-docs (or DSX_UPDATE_DOCS_IMAGES=1) to docs/images/.
+// Exit 0 pass, 1 a check failed, 2 infrastructure.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installVsix, startCodeServer } from './codeServer.mjs';
 import { CHROMIUM_ARGS } from './chromiumArgs.mjs';
@@ -10,6 +12,19 @@ import { makeDataset, repo } from './workspace.mjs';
 import { scenarios } from '../e2e/scenarios.mjs';
 
 class CheckFailed extends Error {}
+
+const updateDocs = process.argv.includes('--update-docs') || process.env.DSX_UPDATE_DOCS_IMAGES === '1';
+
+/**
+ * A quiet workbench for the screenshots: no welcome page, no chat side bar, no AI status entries.
+ * Written before the page loads, where code-server reads user settings.
+ */
+const SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+  'workbench.tips.enabled': false,
+};
 
 async function main() {
   const vsix = join(repo, 'dataset-index.vsix');
@@ -23,9 +38,11 @@ async function main() {
     console.error(`[e2e] cannot install the tools: ${err.message}`);
     return 2;
   }
+  const started = Date.now();
   const shots = join(repo, 'test-results', 'e2e');
+  const docsShots = join(shots, 'docs');
   rmSync(shots, { recursive: true, force: true });
-  mkdirSync(shots, { recursive: true });
+  mkdirSync(docsShots, { recursive: true });
   const extensionsDir = join(repo, 'test-results', 'e2e-extensions');
   rmSync(extensionsDir, { recursive: true, force: true });
   let server;
@@ -34,9 +51,12 @@ async function main() {
   try {
     await installVsix(vsix, extensionsDir);
     server = await startCodeServer({ extensionsDir, logFile: join(repo, 'test-results', 'code-server-e2e.log') });
+    mkdirSync(join(server.userDataDir, 'User'), { recursive: true });
+    writeFileSync(join(server.userDataDir, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
     const { chromium } = await playwright();
     browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // A laptop-sized window at 2x, so that the crops kept in docs/images/ are sharp.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 2 });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.locator('#workbench\\.parts\\.statusbar').waitFor({ timeout: 60_000 });
@@ -44,28 +64,44 @@ async function main() {
     const ctx = {
       page,
       workspace,
-      async shot(name) {
+      /** The whole window; with `docs`, also the `clip` of it under that name in test-results/e2e/docs/. */
+      async shot(name, { clip, docs } = {}) {
         step++;
         const file = join(shots, `${String(step).padStart(2, '0')}-${name}.png`);
         await page.screenshot({ path: file });
         console.log(`[e2e]   screenshot ${file}`);
+        if (docs) {
+          const crop = join(docsShots, docs);
+          await page.screenshot({ path: crop, clip });
+          console.log(`[e2e]   screenshot ${crop} (${Math.round(statSync(crop).size / 1024)} KB)`);
+        }
       },
       check(ok, message) {
         if (!ok) throw new CheckFailed(message);
       },
+      log(message) {
+        console.log(`[e2e]   ${message}`);
+      },
     };
     for (const scenario of scenarios) {
       console.log(`[e2e] ${scenario.name}`);
+      const t0 = Date.now();
       try {
         await scenario.run(ctx);
-        console.log(`[e2e]   ✔ ${scenario.name}`);
+        console.log(`[e2e]   ✔ ${scenario.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (err) {
         await ctx.shot('failure').catch(() => undefined);
         console.error(`[e2e]   ✘ ${scenario.name}: ${err?.message ?? err}`);
         return err instanceof CheckFailed || err?.name === 'TimeoutError' ? 1 : 2;
       }
     }
-    console.log(`[e2e] ${scenarios.length} passed, 0 failed`);
+    console.log(`[e2e] ${scenarios.length} passed, 0 failed (${Math.round((Date.now() - started) / 1000)} s)`);
+    if (updateDocs) {
+      const target = join(repo, 'docs', 'images');
+      mkdirSync(target, { recursive: true });
+      for (const name of readdirSync(docsShots)) copyFileSync(join(docsShots, name), join(target, name));
+      console.log(`[e2e] copied ${readdirSync(docsShots).join(', ')} to ${target}`);
+    }
     return 0;
   } catch (err) {
     console.error(`[e2e] infrastructure failure: ${err?.stack ?? err}`);
