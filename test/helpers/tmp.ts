@@ -45,3 +45,9 @@ export function buildTree(root: string, dirs: number, perDir: number): string[] 
   }
   return out.sort();
 }
+
+/**
+ * A scan clock 10 s ahead: tests write files milliseconds before scanning, and within the racy
+ * window every directory would be re-read. Scans given this clock trust stamps as a later scan would.
+ */
+export const afterRacyWindow = (): bigint => (BigInt(Date.now()) + 10_000n) * 1_000_000n;

@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyFileEvents, resolveOptions, scanDataset, snapshotFiles, type FileEvent } from '../../src/core';
-import { removeDir, tempDir, writeImage, writeText } from '../helpers/tmp';
+import { removeDir, tempDir, writeImage, writeText, afterRacyWindow } from '../helpers/tmp';
 
-const later = (): bigint => (BigInt(Date.now()) + 10_000n) * 1_000_000n;
+const later = afterRacyWindow;
 
 describe('file events applied to a snapshot', () => {
   let root: string;

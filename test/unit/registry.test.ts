@@ -8,11 +8,11 @@ import {
 } from '../../src/core';
 import { loadSqlJs } from '../../src/core/registry/sqlite';
 import { makeJpeg, makePng } from '../helpers/images';
-import { removeDir, tempDir } from '../helpers/tmp';
+import { removeDir, tempDir, afterRacyWindow } from '../helpers/tmp';
 
 const repo = path.resolve(__dirname, '../../..');
 const cli = path.join(repo, 'dist/cli.js');
-const later = (): bigint => (BigInt(Date.now()) + 10_000n) * 1_000_000n;
+const later = afterRacyWindow;
 
 function put(root: string, rel: string, data: Buffer): string {
   const abs = path.join(root, rel);

@@ -4,14 +4,9 @@ import * as path from 'node:path';
 import {
   nodeFileSystem, scanDataset, snapshotFiles, type ScanDatasetRequest, type ScanDatasetResult, type ScanFileSystem,
 } from '../../src/core';
-import { buildTree, removeDir, tempDir, writeImage, writeText } from '../helpers/tmp';
+import { buildTree, removeDir, tempDir, writeImage, writeText, afterRacyWindow } from '../helpers/tmp';
 
-/**
- * Most tests read the tree as if 10 s had passed since it was written: files are created a few ms
- * before the scan, and within the racy window every directory would be re-read. The racy tests use
- * the real clock.
- */
-const later = (): bigint => (BigInt(Date.now()) + 10_000n) * 1_000_000n;
+const later = afterRacyWindow;
 
 function scan(root: string, store: string, extra: Partial<ScanDatasetRequest> = {}): Promise<ScanDatasetResult> {
   return scanDataset({ root, storeDir: store, now: later, ...extra });
