@@ -293,4 +293,27 @@ describe('registry and registration', () => {
     assert.equal(second.toRegister, 1000 - done);
     assert.equal((await status()).registered, 1000);
   });
+
+  it('register on the command line: Ctrl-C (SIGINT) stops after saving, exit 130; the next run finishes', async function () {
+    this.timeout(120_000);
+    const n = 3000;
+    for (let i = 0; i < n; i++) put(root, `d${i % 10}/img${i}.png`, makePng(24, 24, i));
+    const file = registryFileFor(store);
+    const child = spawn(process.execPath, [cli, 'register', root, '--store', store, '--concurrency', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    // Interrupt once registration is under way (the scan of 3,000 files takes well under a second).
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 130, stdout);
+    const report = JSON.parse(stdout) as { registered: number; cancelled: boolean };
+    assert.equal(report.cancelled, true);
+    assert.ok(report.registered > 0 && report.registered < n, `${report.registered} registered before Ctrl-C`);
+    assert.equal(Number(sqlite(file, 'SELECT count(*) FROM images')), report.registered, 'every registered row was saved');
+    assert.ok(!fs.existsSync(`${file}.lock`), 'the lock was released');
+    const rest = await register();
+    assert.equal(rest.toRegister, n - report.registered);
+    assert.equal(sqlite(file, 'SELECT count(*) FROM images'), String(n));
+  });
 });
