@@ -37,7 +37,8 @@ const num = (x: number): string => x.toLocaleString();
 export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
-  private readonly indexes = new Map<string, { version: number; index: GroupIndex }>();
+  /** Keyed by the Dataset object: a dataset rebuilt after a settings change starts a new cache. */
+  private readonly indexes = new WeakMap<Dataset, Map<GroupId, { version: number; index: GroupIndex }>>();
   /** How many children are shown per (dataset, group, folder) after "Show more…". */
   private readonly shown = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -65,11 +66,12 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
 
   /** The group's paths as a folder tree, rebuilt only when the dataset changed since. */
   groupIndex(ds: Dataset, group: GroupId): GroupIndex {
-    const key = `${ds.root}\0${group}`;
-    const cached = this.indexes.get(key);
+    let perGroup = this.indexes.get(ds);
+    if (!perGroup) this.indexes.set(ds, (perGroup = new Map()));
+    const cached = perGroup.get(group);
     if (cached && cached.version === ds.version) return cached.index;
     const index = new GroupIndex(groupPaths(ds, group));
-    this.indexes.set(key, { version: ds.version, index });
+    perGroup.set(group, { version: ds.version, index });
     return index;
   }
 
@@ -228,8 +230,9 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     if (facts.length) md.appendMarkdown(`${facts.join(' · ')}\n\n`);
     if (row?.hash) md.appendMarkdown(`xxHash64 \`${row.hash}\`\n\n`);
     if (row?.status === 'unreadable') md.appendMarkdown(`$(warning) unreadable: ${escapeMd(row.reason ?? '')}\n\n`);
+    if (node.group === 'missing') md.appendMarkdown('$(error) gone from disk\n\n');
     if (row) md.appendMarkdown(`registered ${new Date(row.registeredAt).toLocaleString()}\n\n`);
-    else md.appendMarkdown(node.group === 'missing' ? 'gone from disk\n\n' : 'not registered\n\n');
+    else if (node.group !== 'missing') md.appendMarkdown('not registered\n\n');
     md.appendMarkdown(`\`${node.rel.replace(/`/g, "'")}\``);
     item.tooltip = md;
     return item;

@@ -60,8 +60,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       const indexed = new Set(model.all.filter((d) => d.status).map((d) => d.folder.uri.toString()));
-      if (SCAN_SHAPING.some((key) => e.affectsConfiguration(key))) model.reloadSettings();
-      else model.rebuild();
+      model.reloadSettings((folder) => SCAN_SHAPING.some((key) => e.affectsConfiguration(key, folder.uri)));
       watcher.sync();
       // What was indexed before stays indexed: with new extensions or excludes, that is a full scan.
       for (const ds of model.all) if (indexed.has(ds.folder.uri.toString()) && !ds.status) void backgroundIndex(ds, `settings changed: rescanning ${ds.label}`);
@@ -69,8 +68,6 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => model.rebuild()),
   );
   updateContext();
-  // The status bar shows the cache's age from its header alone (a few hundred bytes per dataset).
-  setTimeout(() => model.all.forEach((ds) => void ds.peekCache()), 0);
   const applied = new vscode.EventEmitter<{ root: string; rescan: string | null; added: number; removed: number; changed: number }>();
   context.subscriptions.push(applied, watcher.onDidApply((e) => applied.fire({ root: e.ds.root, rescan: e.rescan, added: e.added, removed: e.removed, changed: e.changed })));
   return {

@@ -3,8 +3,9 @@
  * group is first expanded: each level then costs a map lookup, whatever the size of the dataset.
  */
 export class GroupIndex {
-  /** Folder (relative, '' = root) → image names directly in it, sorted. */
+  /** Folder (relative, '' = root) → image names directly in it (sorted when first asked for). */
   private readonly files = new Map<string, string[]>();
+  private readonly sorted = new Set<string>();
   /** Folder → child folders that hold images of the group somewhere below, sorted. */
   private readonly children = new Map<string, string[]>();
   /** Folder → images of the group in its whole subtree. */
@@ -24,7 +25,6 @@ export class GroupIndex {
     this.size = size;
     const childSets = new Map<string, Set<string>>();
     for (const [dir, names] of this.files) {
-      names.sort(compareNames);
       // Per folder, not per file: its count goes to each ancestor once.
       for (let d: string | null = dir; d !== null; d = parentOf(d)) this.totals.set(d, (this.totals.get(d) ?? 0) + names.length);
       // Link the chain up to the first folder already linked.
@@ -44,8 +44,15 @@ export class GroupIndex {
     return this.children.get(dir) ?? [];
   }
 
+  /** Sorting a million names up front would cost seconds; a folder is sorted when it is opened. */
   filesIn(dir: string): readonly string[] {
-    return this.files.get(dir) ?? [];
+    const names = this.files.get(dir);
+    if (!names) return [];
+    if (!this.sorted.has(dir)) {
+      names.sort(compareNames);
+      this.sorted.add(dir);
+    }
+    return names;
   }
 
   total(dir: string): number {

@@ -281,6 +281,8 @@ export class DatasetModel implements vscode.Disposable {
           const ds = new Dataset(folder, root, this.storeFor(folder), settings, this.log);
           ds.onDidChange((d) => this._onDidChange.fire(d));
           next.push(ds);
+          // The status bar shows a cache's age from its header alone; read it for every new dataset.
+          void ds.peekCache().catch(() => undefined);
         }
       }
     }
@@ -289,10 +291,17 @@ export class DatasetModel implements vscode.Disposable {
     this._onDidChange.fire(undefined);
   }
 
-  /** Re-reads settings; datasets whose scan-shaping settings changed start over. */
-  reloadSettings(): void {
-    for (const ds of this.datasets) ds.dispose();
-    this.datasets = [];
+  /**
+   * Re-reads settings. Datasets of the folders whose scan-shaping settings changed start over (their
+   * in-memory cache no longer matches); the others keep their state.
+   */
+  reloadSettings(changed: (folder: vscode.WorkspaceFolder) => boolean): void {
+    const keep: Dataset[] = [];
+    for (const ds of this.datasets) {
+      if (changed(ds.folder)) ds.dispose();
+      else keep.push(ds);
+    }
+    this.datasets = keep;
     this.rebuild();
   }
 
