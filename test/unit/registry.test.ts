@@ -296,14 +296,16 @@ describe('registry and registration', () => {
 
   it('register on the command line: Ctrl-C (SIGINT) stops after saving, exit 130; the next run finishes', async function () {
     this.timeout(120_000);
-    const n = 3000;
+    const n = 6000;
     for (let i = 0; i < n; i++) put(root, `d${i % 10}/img${i}.png`, makePng(24, 24, i));
     const file = registryFileFor(store);
     const child = spawn(process.execPath, [cli, 'register', root, '--store', store, '--concurrency', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    // Interrupt once registration is under way (the scan of 3,000 files takes well under a second).
-    await new Promise((r) => setTimeout(r, 1500));
+    // Interrupt once registration is under way: the lock file appears when it starts.
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(`${file}.lock`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     assert.equal(code, 130, stdout);

@@ -30,26 +30,50 @@ function trailerProblem(format: string, tail: Buffer): string | null {
 
 export interface ProbeScratch {
   buffer: Buffer;
+  /** The last bytes of the file so far, for the trailer check (reused, never reallocated). */
+  tail: Buffer;
 }
 
 export function newScratch(): ProbeScratch {
-  return { buffer: Buffer.allocUnsafe(CHUNK) };
+  return { buffer: Buffer.allocUnsafe(CHUNK), tail: Buffer.allocUnsafe(TAIL) };
 }
+
+const TAIL = 1024;
 
 function unreadable(path: string, reason: string, size: number | null, mtimeMs: number | null): ImageRow {
   return { path, size, mtimeMs, hash: null, width: null, height: null, format: null, status: 'unreadable', reason, registeredAt: Date.now() };
 }
 
+type Dims = { width: number; height: number; type: string };
+
+function parseHeader(bytes: Uint8Array): { dims: Dims | null; error: string } {
+  try {
+    const r = imageSize(bytes);
+    if (r.width && r.height && r.type) return { dims: { width: r.width, height: r.height, type: r.type }, error: '' };
+    return { dims: null, error: 'no dimensions in header' };
+  } catch (err) {
+    return { dims: null, error: (err instanceof Error ? err.message : String(err)).replace(/: undefined$/, '') };
+  }
+}
+
+const open = (p: string): Promise<number> => new Promise((res, rej) => fs.open(p, 'r', (e, fd) => (e ? rej(e) : res(fd))));
+const fstat = (fd: number): Promise<fs.Stats> => new Promise((res, rej) => fs.fstat(fd, (e, st) => (e ? rej(e) : res(st))));
+const read = (fd: number, buf: Buffer, len: number): Promise<number> =>
+  new Promise((res, rej) => fs.read(fd, buf, 0, len, null, (e, n) => (e ? rej(e) : res(n))));
+const close = (fd: number): Promise<void> => new Promise((res) => fs.close(fd, () => res()));
+
 /**
  * Reads a file once, start to end: its content hash (xxHash64, streamed) and, from the first bytes,
  * its format and dimensions (image-size, header only). Never throws for a bad file: the row says
- * why it is unreadable.
+ * why it is unreadable. Uses the callback fs API (FileHandle adds a promise and bookkeeping per
+ * call, measured at about 2× the cost here) and stops at the size fstat reported, so there is no
+ * final empty read; a file that grew or shrank meanwhile is caught by comparing the bytes read.
  */
 export async function probeImage(absPath: string, relPath: string, scratch: ProbeScratch): Promise<ImageRow & { bytesRead: number }> {
   const api = await getHasher();
-  let handle: fs.promises.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.promises.open(absPath, 'r');
+    fd = await open(absPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { ...unreadable(relPath, code === 'ENOENT' ? 'vanished before it could be read (ENOENT)' : `cannot open: ${code}`, null, null), bytesRead: 0 };
@@ -58,41 +82,50 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
   let mtimeMs: number | null = null;
   let bytesRead = 0;
   try {
-    const st = await handle.stat();
+    const st = await fstat(fd);
     size = st.size;
     mtimeMs = st.mtimeMs;
     if (!st.isFile()) return { ...unreadable(relPath, 'not a regular file', size, mtimeMs), bytesRead };
     if (st.size === 0) return { ...unreadable(relPath, 'empty file (0 bytes)', size, mtimeMs), bytesRead };
     const hash = api.create64();
     const buf = scratch.buffer;
-    let header: Buffer | null = null;
-    let dims: { width: number; height: number; type: string } | null = null;
+    const tail = scratch.tail;
+    let tailLen = 0;
+    let header: Buffer | null = null; // only when a header spans chunks
+    let dims: Dims | null = null;
     let headerError = '';
-    let tail = Buffer.alloc(0);
+    let headerDone = false;
     for (;;) {
-      const { bytesRead: n } = await handle.read(buf, 0, buf.length, null);
+      // Ask for one byte more than remains, so a file that grew is noticed without an extra read.
+      const want = Math.min(buf.length, st.size - bytesRead + 1);
+      const n = await read(fd, buf, want);
       if (n === 0) break;
       const chunk = buf.subarray(0, n);
       hash.update(chunk);
       bytesRead += n;
-      if (!dims && (header === null || header.length < HEADER_LIMIT)) {
-        header = header ? Buffer.concat([header, chunk]) : Buffer.from(chunk);
-        try {
-          const r = imageSize(header);
-          if (r.width && r.height && r.type) dims = { width: r.width, height: r.height, type: r.type };
-          else headerError = 'no dimensions in header';
-        } catch (err) {
-          headerError = (err instanceof Error ? err.message : String(err)).replace(/: undefined$/, '');
-        }
-        if (dims) header = null;
+      if (!headerDone) {
+        const bytes = header ? (header = Buffer.concat([header, chunk])) : chunk;
+        ({ dims, error: headerError } = parseHeader(bytes));
+        if (dims || bytes.length >= HEADER_LIMIT) headerDone = true;
+        else if (!header) header = Buffer.from(chunk);
+        if (headerDone) header = null;
       }
-      tail = n >= 1024 ? Buffer.from(chunk.subarray(n - 1024)) : Buffer.concat([tail, chunk]).subarray(-1024);
+      if (n >= TAIL) {
+        chunk.copy(tail, 0, n - TAIL);
+        tailLen = TAIL;
+      } else {
+        const keep = Math.min(tailLen, TAIL - n);
+        tail.copy(tail, 0, tailLen - keep, tailLen);
+        chunk.copy(tail, keep);
+        tailLen = keep + n;
+      }
+      if (bytesRead > st.size || n < want) break;
     }
     if (bytesRead !== size) {
       return { ...unreadable(relPath, `file changed while being read (${bytesRead} of ${size} bytes)`, size, mtimeMs), bytesRead };
     }
     if (!dims) return { ...unreadable(relPath, `not a recognised image: ${headerError}`, size, mtimeMs), bytesRead };
-    const problem = trailerProblem(dims.type, tail);
+    const problem = trailerProblem(dims.type, tail.subarray(0, tailLen));
     if (problem) return { ...unreadable(relPath, problem, size, mtimeMs), bytesRead };
     return {
       path: relPath,
@@ -111,7 +144,7 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
     const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
     return { ...unreadable(relPath, `read failed: ${code}`, size, mtimeMs), bytesRead };
   } finally {
-    await handle.close();
+    await close(fd);
   }
 }
 

@@ -8,6 +8,7 @@ import { ChangeRecorder } from './changes';
 import { buildFilter, type EntryFilter } from './filters';
 import { nodeFileSystem, type ScanFileSystem } from './fileSystem';
 import { ABORTED, FsPool } from './fsPool';
+import { sharedStatWorker, STAT_BATCH, type StatWorker } from './statWorker';
 import { DEFAULT_RACY_WINDOW_NS, isRacy, sameStamp, stampOf, wallClockNs } from './stamp';
 
 export interface WalkRequest {
@@ -30,6 +31,14 @@ export interface WalkRequest {
   readonly racyWindowNs?: bigint;
   /** The moment of a directory read, for the racy check. */
   readonly now?: () => bigint;
+  /** Batch stats on a worker thread (default true for the real file system). */
+  readonly statWorker?: boolean;
+}
+
+interface Visit {
+  rel: string;
+  /** dev:ino of the directories above, when following symlinks (loop detection). */
+  chain: readonly string[];
 }
 
 export interface WalkOutcome {
@@ -80,10 +89,15 @@ class Walker {
   private filesSeen = 0;
   private cancelled = false;
   private lastProgress = 0;
+  private readonly concurrency: number;
+  /** Batched stats on a worker thread, for the real file system only (an injected one is called per path). */
+  private readonly worker: StatWorker | null;
 
   constructor(private readonly req: WalkRequest) {
     this.filter = buildFilter(req.options);
-    this.pool = new FsPool(req.fs ?? nodeFileSystem, req.concurrency ?? DEFAULT_FS_CONCURRENCY, req.signal);
+    this.concurrency = req.concurrency ?? DEFAULT_FS_CONCURRENCY;
+    this.pool = new FsPool(req.fs ?? nodeFileSystem, this.concurrency, req.signal);
+    this.worker = (req.fs ?? nodeFileSystem) === nodeFileSystem && req.statWorker !== false ? sharedStatWorker : null;
     this.changes = new ChangeRecorder(req.changeSampleLimit ?? 1000);
     this.racyWindow = req.racyWindowNs ?? DEFAULT_RACY_WINDOW_NS;
     this.now = req.now ?? wallClockNs;
@@ -92,7 +106,25 @@ class Walker {
   async run(): Promise<WalkOutcome> {
     const snap = this.req.snapshot;
     if (!snap.has('')) snap.set('', pendingRecord());
-    await this.visit('', []);
+    try {
+      // Level by level: one batch of stats per level, then the listings that must be read, with
+      // bounded concurrency. Live state is one level of directories, never the whole tree.
+      let level: Visit[] = [{ rel: '', chain: [] }];
+      while (level.length > 0) {
+        if (this.req.signal?.aborted) {
+          this.cancelled = true;
+          break;
+        }
+        const readStart = this.now();
+        const stamps = await this.stampLevel(level.map((v) => v.rel));
+        const next: Visit[] = [];
+        await this.forEachLimited(level, (v, i) => this.visit(v, stamps[i], readStart, next));
+        level = next;
+      }
+    } catch (err) {
+      if (err !== ABORTED) throw err;
+      this.cancelled = true;
+    }
     this.req.onProgress?.({ dirs: this.dirsSeen, files: this.filesSeen });
     return {
       changes: this.changes.result(),
@@ -101,6 +133,49 @@ class Walker {
       dirsRead: this.dirsRead,
       cancelled: this.cancelled,
     };
+  }
+
+  /** Runs `fn` over `items` with at most `concurrency` at once; stops starting new ones on cancel. */
+  private async forEachLimited<T>(items: readonly T[], fn: (item: T, index: number) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) {
+        if (this.req.signal?.aborted) {
+          this.cancelled = true;
+          return;
+        }
+        const i = next++;
+        await fn(items[i], i);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+  }
+
+  /** The stamps of one level's directories: one batched call on the stat worker, or pooled calls. */
+  private async stampLevel(rels: readonly string[]): Promise<(DirStamp | NodeJS.ErrnoException)[]> {
+    const out = new Array<DirStamp | NodeJS.ErrnoException>(rels.length);
+    if (this.worker) {
+      for (let start = 0; start < rels.length; start += STAT_BATCH) {
+        if (this.req.signal?.aborted) throw ABORTED;
+        const slice = rels.slice(start, start + STAT_BATCH);
+        const { stamps, codes } = await this.worker.statDirs(slice.map((r) => this.abs(r)));
+        this.pool.counts.stat += slice.length;
+        for (let i = 0; i < slice.length; i++) {
+          out[start + i] = { mtimeNs: stamps[i * 4], ctimeNs: stamps[i * 4 + 1], ino: stamps[i * 4 + 2], dev: stamps[i * 4 + 3] };
+        }
+        for (const [i, code, message] of codes) out[start + i] = Object.assign(new Error(message), { code });
+      }
+      return out;
+    }
+    await this.forEachLimited(rels, async (rel, i) => {
+      try {
+        out[i] = stampOf(await this.pool.statDir(this.abs(rel)));
+      } catch (err) {
+        if (err === ABORTED) throw err;
+        out[i] = err as NodeJS.ErrnoException;
+      }
+    });
+    return out;
   }
 
   private abs(rel: string): string {
@@ -124,51 +199,34 @@ class Walker {
     }
   }
 
-  /** A cancelled visit leaves its record as it was: the snapshot stays a consistent tree. */
-  private async visit(rel: string, ancestors: readonly string[]): Promise<void> {
-    if (this.req.signal?.aborted) {
-      this.cancelled = true;
-      return;
-    }
-    try {
-      await this.visitDir(rel, ancestors);
-    } catch (err) {
-      if (err !== ABORTED) throw err;
-      this.cancelled = true;
-    }
-  }
-
-  private async visitDir(rel: string, ancestors: readonly string[]): Promise<void> {
+  /** One directory, given its fresh stamp (or the error of its stat). Children go to `next`. */
+  private async visit(v: Visit, stamped: DirStamp | NodeJS.ErrnoException | undefined, readStart: bigint, next: Visit[]): Promise<void> {
     const snap = this.req.snapshot;
+    const rel = v.rel;
     const rec = snap.get(rel);
-    if (!rec) return; // dropped by a concurrent re-read of its parent
-    const abs = this.abs(rel);
-
-    let stamp: DirStamp;
-    const readStart = this.now();
-    try {
-      stamp = stampOf(await this.pool.statDir(abs));
-    } catch (err) {
-      if (err === ABORTED) throw err;
-      this.dirFailed(rel, rec, err);
+    if (!rec || stamped === undefined) return; // dropped meanwhile, or not stamped (cancelled)
+    if (stamped instanceof Error) {
+      this.dirFailed(rel, rec, stamped);
       return;
     }
-    let chain = ancestors;
+    const stamp = stamped;
+    const abs = this.abs(rel);
+    let chain = v.chain;
     if (this.req.options.followSymlinks) {
       const key = `${stamp.dev}:${stamp.ino}`;
-      if (ancestors.includes(key)) {
+      if (chain.includes(key)) {
         this.issue(rel, 'ELOOP', 'symlink loop: this directory is one of its own ancestors; not followed');
         this.dropSubtree(rel, false);
         return;
       }
-      chain = [...ancestors, key];
+      chain = [...chain, key];
     }
 
     const unchanged = this.req.mode !== 'full' && !rec.racy && sameStamp(rec.stamp, stamp);
     if (unchanged) {
       if (this.req.mode === 'verify') await this.verifyFiles(rel, abs, rec);
       this.progress(rec);
-      await Promise.all(rec.subdirs.map((name) => this.visit(joinRel(rel, name), chain)));
+      for (const name of rec.subdirs) next.push({ rel: joinRel(rel, name), chain });
       return;
     }
 
@@ -182,13 +240,13 @@ class Walker {
     }
     this.dirsRead++;
     const { files, subdirs } = await this.classify(rel, abs, entries, chain);
-    const next: DirRecord = { stamp, racy: isRacy(stamp, readStart, this.racyWindow), files, subdirs };
-    this.diffFiles(rel, rec, next);
-    if (this.req.mode === 'verify') await this.verifyFiles(rel, abs, next);
-    this.replaceSubdirs(rel, rec, next);
-    snap.set(rel, next);
-    this.progress(next);
-    await Promise.all(subdirs.map((name) => this.visit(joinRel(rel, name), chain)));
+    const updated: DirRecord = { stamp, racy: isRacy(stamp, readStart, this.racyWindow), files, subdirs };
+    this.diffFiles(rel, rec, updated);
+    if (this.req.mode === 'verify') await this.verifyFiles(rel, abs, updated);
+    this.replaceSubdirs(rel, rec, updated);
+    snap.set(rel, updated);
+    this.progress(updated);
+    for (const name of subdirs) next.push({ rel: joinRel(rel, name), chain });
   }
 
   /** Splits a listing into image files and walkable subdirectories; stats only what readdir cannot type. */
@@ -279,28 +337,49 @@ class Walker {
   /** Stats every file of a directory: catches files rewritten in place, which leave the directory's stamp alone. */
   private async verifyFiles(rel: string, abs: string, rec: DirRecord): Promise<void> {
     const prevStats = rec.stats;
-    const stats = new Array<FileStat | undefined>(rec.files.length);
+    const names = rec.files;
+    const stats = new Array<FileStat | undefined>(names.length);
     const vanished: number[] = [];
-    await Promise.all(
-      rec.files.map(async (name, i) => {
+    const record = (i: number, st: FileStat): void => {
+      stats[i] = st;
+      const before = prevStats?.[i];
+      if (before && !sameFileStat(before, st)) this.changes.add(this.changes.modified, rel, names[i]);
+    };
+    const failed = (i: number, code: string, message: string): void => {
+      if (GONE.has(code)) vanished.push(i);
+      else this.issue(joinRel(rel, names[i]), code, message);
+    };
+    if (this.worker) {
+      for (let start = 0; start < names.length; start += STAT_BATCH) {
+        if (this.req.signal?.aborted) throw ABORTED;
+        const slice = names.slice(start, start + STAT_BATCH);
+        const { stats: out, codes } = await this.worker.statFiles(abs, slice);
+        this.pool.counts.stat += slice.length;
+        const bad = new Set<number>();
+        for (const [i, code, message] of codes) {
+          bad.add(i);
+          failed(start + i, code, message);
+        }
+        for (let i = 0; i < slice.length; i++) {
+          if (!bad.has(i)) record(start + i, { size: out[i * 3], mtimeMs: out[i * 3 + 1], ino: out[i * 3 + 2] });
+        }
+      }
+    } else {
+      await this.forEachLimited(names, async (name, i) => {
         try {
-          const st = fileStatOf(await this.pool.stat(path.join(abs, name)));
-          stats[i] = st;
-          const before = prevStats?.[i];
-          if (before && !sameFileStat(before, st)) this.changes.add(this.changes.modified, rel, name);
+          record(i, fileStatOf(await this.pool.stat(path.join(abs, name))));
         } catch (err) {
           if (err === ABORTED) throw err;
-          if (GONE.has(errorCode(err))) vanished.push(i);
-          else this.issue(joinRel(rel, name), errorCode(err), errorMessage(err));
+          failed(i, errorCode(err), errorMessage(err));
         }
-      }),
-    );
+      });
+    }
     rec.stats = stats;
     if (vanished.length) {
       // The directory changed after we stamped it: drop the files now and re-read it next time.
       const gone = new Set(vanished);
-      for (const i of vanished) this.changes.add(this.changes.removed, rel, rec.files[i]);
-      rec.files = rec.files.filter((_, i) => !gone.has(i));
+      for (const i of vanished) this.changes.add(this.changes.removed, rel, names[i]);
+      rec.files = names.filter((_, i) => !gone.has(i));
       rec.stats = stats.filter((_, i) => !gone.has(i));
       rec.stamp = null;
     }
