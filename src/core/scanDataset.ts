@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ChangeList, FsOpCounts, ScanIssue, ScanMode, ScanOptions, ScanProgress } from './types';
 import { DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_SCAN_OPTIONS, normaliseExtensions } from './defaults';
-import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, type CachedScan } from './cache/store';
+import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, saveCacheHeader, type CachedScan } from './cache/store';
 import type { CacheHeader } from './cache/format';
 import type { ScanFileSystem } from './scanner/fileSystem';
 import { walk } from './scanner/walk';
@@ -237,7 +237,17 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     : { ...baseHeader, complete: false, savedAt: finishedAt, ...counts };
   const cache: CachedScan = { header: finalHeader, snapshot };
   const saveStart = performance.now();
-  const cacheBytes = await saveCache(file, cache);
+  // Nothing read, nothing changed, nothing new learnt: the body on disk is still right; only the
+  // header's times move (a few KB instead of re-encoding every name).
+  const unchanged =
+    complete &&
+    mode === 'quick' &&
+    header?.complete === true &&
+    outcome.dirsRead === 0 &&
+    outcome.issues.length === 0 &&
+    outcome.changes.added.count + outcome.changes.removed.count + outcome.changes.modified.count === 0;
+  const headerOnly = unchanged && (await saveCacheHeader(file, finalHeader));
+  const cacheBytes = headerOnly ? (await fs.promises.stat(file)).size : await saveCache(file, cache);
   const cacheSaveMs = performance.now() - saveStart;
   if (outcome.cancelled) log(`scan cancelled; checkpoint saved (${counts.dirs} dirs, ${counts.files} files)`);
   for (const issue of outcome.issues) log(`  ${issue.code} ${issue.path || '.'}: ${issue.message}`);

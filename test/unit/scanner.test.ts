@@ -60,6 +60,27 @@ describe('scanner', () => {
     assert.ok(fromDisk.report.cacheLoadMs > 0);
   });
 
+  it('a no-change quick scan rewrites only the cache header, and the cache stays valid', async () => {
+    buildTree(root, 10, 3);
+    const first = await scan(root, store);
+    const file = first.report.cacheFile;
+    const before = fs.readFileSync(file);
+    const quick = await scan(root, store);
+    const after = fs.readFileSync(file);
+    assert.equal(after.length, before.length);
+    const headerEnd = 4096;
+    assert.ok(after.subarray(headerEnd).equals(before.subarray(headerEnd)), 'the body was not rewritten');
+    assert.ok(!after.subarray(0, headerEnd).equals(before.subarray(0, headerEnd)), 'the header was');
+    const again = await scan(root, store);
+    assert.equal(again.report.mode, 'quick');
+    assert.ok((again.report.cacheAgeMs ?? Infinity) < 5_000, 'the new scan time was recorded');
+    assert.deepEqual(files(again), files(quick));
+    writeImage(root, 'top0/after.png');
+    const changed = await scan(root, store);
+    assert.deepEqual(changed.report.added.sample, ['top0/after.png']);
+    assert.notEqual(fs.readFileSync(file).length, before.length, 'a change rewrites the whole cache');
+  });
+
   it('finds added, removed and renamed files and folders at several depths, reading only those folders', async () => {
     buildTree(root, 12, 2);
     await scan(root, store);

@@ -97,13 +97,43 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
     stringBuf,
   ]);
   const layout: BodyLayout = { dirs, statCount, stringBytes: stringBuf.length, crc: crc32(body) };
-  const head = Buffer.from(JSON.stringify({ ...header, layout }), 'utf8');
+  const head = paddedHeader(header, layout, 0);
   const prefix = Buffer.alloc(PREFIX);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(CACHE_FORMAT_VERSION, MAGIC.length);
   prefix.writeUInt32LE(head.length, MAGIC.length + 4);
   return Buffer.concat([prefix, head, body]);
 }
+
+/**
+ * The header JSON padded with spaces to a whole slot: a later scan that changed nothing rewrites
+ * only this slot in place (see rewriteHeader) instead of re-encoding a million names.
+ */
+const HEADER_SLOT = 4096;
+
+function paddedHeader(header: CacheHeader, layout: BodyLayout, exactLength: number): Buffer {
+  const json = Buffer.from(JSON.stringify({ ...header, layout }), 'utf8');
+  const length = exactLength || Math.ceil((json.length + 256) / HEADER_SLOT) * HEADER_SLOT - PREFIX;
+  if (json.length > length) throw new CacheFormatError('header does not fit its slot');
+  const out = Buffer.alloc(length, 0x20);
+  json.copy(out);
+  return out;
+}
+
+/** The bytes to write at offset PREFIX to replace a header in place, or null if it does not fit. */
+export function rewriteHeader(existing: Buffer, header: CacheHeader): Buffer | null {
+  const { header: old, layout } = decodeHeader(existing);
+  // Only over the body of the same snapshot: same root, same options, same number of folders.
+  if (old.root !== header.root || old.optionsKey !== header.optionsKey || layout.dirs !== header.dirs) return null;
+  const headLen = existing.readUInt32LE(MAGIC.length + 4);
+  try {
+    return paddedHeader(header, layout, headLen);
+  } catch {
+    return null;
+  }
+}
+
+export const HEADER_PREFIX_BYTES = PREFIX;
 
 function pad8(len: number): Buffer {
   return Buffer.alloc((8 - (len % 8)) % 8);

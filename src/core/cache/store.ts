@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ScanOptions, Snapshot } from '../types';
 import { writeFileAtomic } from '../fsutil/atomicWrite';
-import { CacheFormatError, decodeCache, decodeHeader, encodeCache, type CacheHeader } from './format';
+import { CacheFormatError, decodeCache, decodeHeader, encodeCache, HEADER_PREFIX_BYTES, rewriteHeader, type CacheHeader } from './format';
 
 export interface CachedScan {
   header: CacheHeader;
@@ -84,6 +84,35 @@ export async function saveCache(file: string, cache: CachedScan): Promise<number
   const data = encodeCache(cache.header, cache.snapshot);
   await writeFileAtomic(file, data);
   return data.length;
+}
+
+/**
+ * Replaces only the header of a cache file whose body is unchanged (a quick scan that found
+ * nothing new): a few KB written in place instead of the whole file. Returns false when it cannot
+ * (no file, another body, a header that outgrew its slot): the caller then saves the whole cache.
+ * A torn write leaves a header that does not parse: the next load treats the cache as corrupt
+ * and scans fully — slower, never wrong.
+ */
+export async function saveCacheHeader(file: string, header: CacheHeader): Promise<boolean> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(file, 'r+');
+    const prefix = Buffer.alloc(16);
+    await handle.read(prefix, 0, 16, 0);
+    const headLen = prefix.readUInt32LE(12);
+    if (headLen > 1 << 20) return false;
+    const current = Buffer.alloc(HEADER_PREFIX_BYTES + headLen);
+    await handle.read(current, 0, current.length, 0);
+    const replacement = rewriteHeader(current, header);
+    if (!replacement) return false;
+    await handle.write(replacement, 0, replacement.length, HEADER_PREFIX_BYTES);
+    await handle.sync();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** Removes this root's cache (and any checkpoint of it); other roots' caches in the store stay. */

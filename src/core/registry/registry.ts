@@ -218,11 +218,12 @@ export class Registry {
     }
   }
 
+  /** Unreadable rows have no hash, so `hash IS NOT NULL` is the readable ones, and the hash index covers the query. */
   duplicateGroups(rootId: number | null): DuplicateGroup[] {
     if (rootId === null) return [];
     const res = this.db.exec(
       `SELECT hash, CAST(group_concat(path, char(0)) AS BLOB) FROM images
-       WHERE root_id = ? AND status = 'ok' AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1 ORDER BY hash`,
+       WHERE root_id = ? AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1 ORDER BY hash`,
       [rootId],
     );
     if (!res.length) return [];
