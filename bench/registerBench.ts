@@ -447,7 +447,7 @@ async function benchRows(args: Args): Promise<RowsResult> {
       diffMs.push(t2 - t1);
       bothMs.push(t2 - t0);
       counts = { newFiles: diff.newFiles.length, missing: diff.missing.length, registered: diff.registered };
-      check(index.paths.length === rows, `loadIndex returned ${index.paths.length} rows, expected ${rows}`);
+      check(index.count === rows, `loadIndex returned ${index.count} rows, expected ${rows}`);
       check(counts.newFiles === dirs && counts.missing === dirs && counts.registered === snapshotFiles - dirs,
         `diff: ${counts.newFiles} new, ${counts.missing} missing, ${counts.registered} registered (expected ${dirs}, ${dirs}, ${snapshotFiles - dirs})`);
       log(`  loadIndex ${(t1 - t0).toFixed(0)} ms, diff ${(t2 - t1).toFixed(0)} ms`);

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
-import { diffSnapshot, type DatasetDiff } from './registry/diff';
+import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/diff';
 import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
 import { acquireLock, type LockHolder } from './registry/lock';
-import { Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
+import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 
 export const REGISTRY_FILE = 'registry.sqlite';
@@ -89,13 +89,10 @@ async function externalPaths(req: DatasetRequest, root: string, notices: string[
   return ext.paths;
 }
 
-function missingByHash(index: RegisteredIndex, missing: readonly string[]): Map<string, string> {
+/** Hash → path of the registered rows gone from disk (unreadable rows have no hash). */
+function missingByHash(registry: Registry, rootId: number, missing: readonly string[]): Map<string, string> {
   const byHash = new Map<string, string>();
-  for (const p of missing) {
-    const i = index.position.get(p);
-    const h = i === undefined ? null : index.hash[i];
-    if (h && !index.unreadable[i as number]) byHash.set(h, p);
-  }
+  for (const [p, h] of registry.hashesOf(rootId, missing)) byHash.set(h, p);
   return byHash;
 }
 
@@ -129,9 +126,10 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   if (fs.existsSync(file)) registry = (await Registry.open(file, { readOnly: true })).registry;
   try {
     const rootId = registry?.findRootId(root) ?? null;
-    const index = registry ? registry.loadIndex(rootId) : emptyIndex();
+    const snapshot = cache?.snapshot ?? new Map();
+    const index = registry ? registry.loadIndex(rootId, { withStats: snapshotHasStats(snapshot) }) : emptyIndex();
     const external = await externalPaths(req, root, notices);
-    const diff = diffSnapshot(cache?.snapshot ?? new Map(), index, external);
+    const diff = diffSnapshot(snapshot, index, external);
     const duplicates = registry?.duplicateGroups(rootId) ?? [];
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
@@ -144,9 +142,6 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   }
 }
 
-function emptyIndex(): RegisteredIndex {
-  return { paths: [], position: new Map(), size: new Float64Array(0), mtimeMs: new Float64Array(0), unreadable: new Uint8Array(0), hash: [] };
-}
 
 /**
  * The user's question end to end: scan, diff, register what is new or changed. Holds the registry
@@ -171,7 +166,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     }
     try {
       const rootId = registry.rootId(root);
-      const index = registry.loadIndex(rootId);
+      const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
       const diff = diffSnapshot(cache.snapshot, index, await externalPaths(req, root, notices));
       const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
       let todo = [...diff.newFiles, ...diff.changed];
@@ -187,7 +182,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
             rootId,
             registry,
             files: todo,
-            missingByHash: missingByHash(index, diff.missing),
+            missingByHash: missingByHash(registry, rootId, diff.missing),
             concurrency: req.registerConcurrency ?? DEFAULT_REGISTER_CONCURRENCY,
             signal: req.signal,
             onProgress: req.onRegisterProgress,

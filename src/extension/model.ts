@@ -199,6 +199,15 @@ export class Dataset {
         return { rescan: out.rescanReason, added: 0, removed: 0, changed: 0 };
       }
       if (out.added.length + out.removed.length + out.changed.length === 0) return { rescan: null, added: 0, removed: 0, changed: 0 };
+      if (out.changed.length && !status.index.size) {
+        // An in-place edit: comparing it needs the registered sizes and mtimes, which a diff
+        // without file stats did not load. Re-read the registry once (no rescan).
+        const { datasetStatus } = await loadCore();
+        this._status = await datasetStatus({ ...this.request(), cached: this.cache, scan: false });
+        this.log.info(`${this.label}: file events: +${out.added.length} -${out.removed.length} ~${out.changed.length}`);
+        this.changed();
+        return { rescan: null, added: out.added.length, removed: out.removed.length, changed: out.changed.length };
+      }
       const diff = diffSnapshot(this.cache.snapshot, status.index, status.externalPaths);
       const files = this.cache.snapshot.size ? [...this.cache.snapshot.values()].reduce((n, r) => n + r.files.length, 0) : 0;
       this.cache.header = { ...this.cache.header, files };

@@ -1,5 +1,5 @@
 import type { Snapshot } from '../types';
-import type { RegisteredIndex } from './registry';
+import { indexPath, type RegisteredIndex } from './registry';
 
 export interface DatasetDiff {
   /** On disk, not registered (nor in the external registry). */
@@ -25,40 +25,43 @@ export interface DatasetDiff {
  * registered rows for the missing ones. No query per file.
  */
 export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, external?: ReadonlySet<string>): DatasetDiff {
-  const seen = new Uint8Array(index.paths.length);
+  const seen = new Uint8Array(index.count);
   const newFiles: string[] = [];
   const changed: string[] = [];
-  let registered = 0;
-  let unreadable = 0;
   const unreadablePaths: string[] = [];
+  let registered = 0;
   let externalCount = 0;
   let statKnown = 0;
   for (const [dir, rec] of snapshot) {
     const prefix = dir ? `${dir}/` : '';
+    const rows = index.byDir.get(dir);
     const files = rec.files;
     const stats = rec.stats;
     for (let k = 0; k < files.length; k++) {
-      const p = prefix + files[k];
-      const i = index.position.get(p);
+      const i = rows?.get(files[k]);
       if (i === undefined) {
+        const p = prefix + files[k];
         if (external?.has(p)) externalCount++;
         else newFiles.push(p);
         continue;
       }
       seen[i] = 1;
       registered++;
-      if (index.unreadable[i]) {
-        unreadable++;
-        unreadablePaths.push(p);
-      }
+      if (index.unreadable[i]) unreadablePaths.push(prefix + files[k]);
       const st = stats?.[k];
-      if (st) {
+      if (st && index.size && index.mtimeMs) {
         statKnown++;
-        if (st.size !== index.size[i] || st.mtimeMs !== index.mtimeMs[i]) changed.push(p);
+        if (st.size !== index.size[i] || st.mtimeMs !== index.mtimeMs[i]) changed.push(prefix + files[k]);
       }
     }
   }
   const missing: string[] = [];
-  for (let i = 0; i < seen.length; i++) if (!seen[i]) missing.push(index.paths[i]);
-  return { newFiles, changed, missing, registered, unreadable, unreadablePaths, external: externalCount, statKnown };
+  for (let i = 0; i < seen.length; i++) if (!seen[i]) missing.push(indexPath(index, i));
+  return { newFiles, changed, missing, registered, unreadable: unreadablePaths.length, unreadablePaths, external: externalCount, statKnown };
+}
+
+/** Whether any folder of the snapshot carries file stats (then the diff needs registered sizes and mtimes). */
+export function snapshotHasStats(snapshot: Snapshot): boolean {
+  for (const rec of snapshot.values()) if (rec.stats) return true;
+  return false;
 }

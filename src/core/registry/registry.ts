@@ -20,14 +20,29 @@ export interface ImageRow {
   registeredAt: number;
 }
 
-/** Every registered path of one root, in columns: compact enough for a million rows. */
+/**
+ * Every registered row of one root, arranged by folder like a snapshot, so the diff looks names
+ * up in a small per-folder map instead of hashing a million freshly built full paths.
+ */
 export interface RegisteredIndex {
-  paths: string[];
-  position: Map<string, number>;
-  size: Float64Array;
-  mtimeMs: Float64Array;
+  count: number;
+  /** folder (relative, '' = root) → file name → row number */
+  byDir: Map<string, Map<string, number>>;
+  dirOf: string[];
+  nameOf: string[];
   unreadable: Uint8Array;
-  hash: (string | null)[];
+  /** Size and mtime per row: loaded only when the snapshot has file stats to compare them with. */
+  size: Float64Array | null;
+  mtimeMs: Float64Array | null;
+}
+
+export function emptyIndex(): RegisteredIndex {
+  return { count: 0, byDir: new Map(), dirOf: [], nameOf: [], unreadable: new Uint8Array(0), size: null, mtimeMs: null };
+}
+
+export function indexPath(index: RegisteredIndex, row: number): string {
+  const dir = index.dirOf[row];
+  return dir ? `${dir}/${index.nameOf[row]}` : index.nameOf[row];
 }
 
 export interface DuplicateGroup {
@@ -147,38 +162,74 @@ export class Registry {
   }
 
   /**
-   * One query, four aggregated columns: a per-row loop through the WASM boundary costs microseconds
-   * a row, a million rows in one string costs one copy. Paths are joined by NUL and returned as a
-   * BLOB (a NUL cannot be in a file name, and text results would stop at the first NUL).
+   * One query, aggregated: a per-row loop through the WASM boundary costs microseconds a row, a
+   * million rows in one string cost one copy. Paths are joined by NUL and returned as a BLOB (a NUL
+   * cannot be in a file name, and text results would stop at the first NUL). Primary-key order is
+   * path order within a root, so the columns line up.
    */
-  loadIndex(rootId: number | null): RegisteredIndex {
-    const empty: RegisteredIndex = {
-      paths: [], position: new Map(), size: new Float64Array(0), mtimeMs: new Float64Array(0), unreadable: new Uint8Array(0), hash: [],
-    };
-    if (rootId === null) return empty;
+  loadIndex(rootId: number | null, options: { withStats?: boolean } = {}): RegisteredIndex {
+    if (rootId === null) return emptyIndex();
+    const stats = options.withStats ? ", group_concat(ifnull(size, ''), ','), group_concat(ifnull(mtime_ms, ''), ',')" : '';
     const res = this.db.exec(
-      `SELECT count(*), CAST(group_concat(path, char(0)) AS BLOB), group_concat(ifnull(size, ''), ','),
-              group_concat(ifnull(mtime_ms, ''), ','), group_concat(status = 'unreadable', ''), group_concat(ifnull(hash, ''), ',')
-       FROM (SELECT * FROM images WHERE root_id = ? ORDER BY path)`,
+      `SELECT count(*), CAST(group_concat(path, char(0)) AS BLOB), group_concat(status = 'unreadable', '')${stats}
+       FROM images WHERE root_id = ?`,
       [rootId],
     );
-    const [count, pathBlob, sizes, mtimes, flags, hashes] = res[0].values[0] as [number, Uint8Array | null, string | null, string | null, string | null, string | null];
-    if (!count) return empty;
+    const [count, pathBlob, flags, sizes, mtimes] = res[0].values[0] as [number, Uint8Array | null, string | null, string | undefined, string | undefined];
+    if (!count) return emptyIndex();
     const paths = Buffer.from(pathBlob as Uint8Array).toString('utf8').split('\0');
-    const position = new Map<string, number>();
-    for (let i = 0; i < paths.length; i++) position.set(paths[i], i);
-    const size = new Float64Array(count);
-    const mtimeMs = new Float64Array(count);
-    const unreadable = new Uint8Array(count);
-    const sizeParts = (sizes ?? '').split(',');
-    const mtimeParts = (mtimes ?? '').split(',');
+    const byDir = new Map<string, Map<string, number>>();
+    const dirOf = new Array<string>(count);
+    const nameOf = new Array<string>(count);
+    let lastDir: string | null = null;
+    let lastMap: Map<string, number> | undefined;
     for (let i = 0; i < count; i++) {
-      size[i] = sizeParts[i] === '' ? NaN : Number(sizeParts[i]);
-      mtimeMs[i] = mtimeParts[i] === '' ? NaN : Number(mtimeParts[i]);
-      unreadable[i] = flags?.charCodeAt(i) === 49 ? 1 : 0;
+      const p = paths[i];
+      const slash = p.lastIndexOf('/');
+      const dir = slash < 0 ? '' : p.slice(0, slash);
+      const name = slash < 0 ? p : p.slice(slash + 1);
+      // Rows come sorted by path, so a folder's rows mostly arrive together: reuse its map.
+      if (dir !== lastDir) {
+        lastDir = dir;
+        lastMap = byDir.get(dir);
+        if (!lastMap) byDir.set(dir, (lastMap = new Map()));
+      }
+      (lastMap as Map<string, number>).set(name, i);
+      dirOf[i] = lastDir;
+      nameOf[i] = name;
     }
-    const hash = (hashes ?? '').split(',').map((h) => h || null);
-    return { paths, position, size, mtimeMs, unreadable, hash };
+    const unreadable = new Uint8Array(count);
+    for (let i = 0; i < count; i++) unreadable[i] = flags?.charCodeAt(i) === 49 ? 1 : 0;
+    let size: Float64Array | null = null;
+    let mtimeMs: Float64Array | null = null;
+    if (options.withStats) {
+      size = new Float64Array(count);
+      mtimeMs = new Float64Array(count);
+      const sizeParts = (sizes ?? '').split(',');
+      const mtimeParts = (mtimes ?? '').split(',');
+      for (let i = 0; i < count; i++) {
+        size[i] = sizeParts[i] === '' ? NaN : Number(sizeParts[i]);
+        mtimeMs[i] = mtimeParts[i] === '' ? NaN : Number(mtimeParts[i]);
+      }
+    }
+    return { count, byDir, dirOf, nameOf, unreadable, size, mtimeMs };
+  }
+
+  /** Content hashes of some rows (the missing ones, for move detection), in one query. */
+  hashesOf(rootId: number, paths: readonly string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    if (paths.length === 0) return out;
+    const res = this.db.exec(
+      `SELECT CAST(group_concat(path, char(0)) AS BLOB), group_concat(hash, ',') FROM images
+       WHERE root_id = ? AND hash IS NOT NULL AND path IN (SELECT value FROM json_each(?))`,
+      [rootId, JSON.stringify(paths)],
+    );
+    const [blob, hashes] = res[0].values[0] as [Uint8Array | null, string | null];
+    if (!blob || !hashes) return out;
+    const ps = Buffer.from(blob).toString('utf8').split('\0');
+    const hs = hashes.split(',');
+    for (let i = 0; i < ps.length; i++) out.set(ps[i], hs[i]);
+    return out;
   }
 
   /** Inserts or replaces rows in one transaction. */
