@@ -185,7 +185,7 @@ describe('registry and registration', () => {
     await register();
     const file = registryFileFor(store);
     assert.equal(sqlite(file, 'PRAGMA integrity_check'), 'ok');
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '1');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '2');
     assert.equal(sqlite(file, "SELECT count(*) FROM images WHERE status = 'ok'"), '20');
     assert.equal(sqlite(file, 'SELECT path FROM roots'), root);
     assert.match(sqlite(file, "SELECT value FROM meta WHERE key = 'tool_version'"), /^\d+\.\d+\.\d+/);
@@ -193,6 +193,21 @@ describe('registry and registration', () => {
     const py = spawnSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*), count(distinct hash) from images").fetchone())', file], { encoding: 'utf8' });
     if (py.status === null) this.skip();
     assert.equal(py.stdout.trim(), '(20, 20)');
+  });
+
+  it('brings a version-1 database forward, keeping its rows', async () => {
+    dataset(root);
+    await register();
+    const file = registryFileFor(store);
+    // Turn it back into what version 1 wrote.
+    execFileSync('sqlite3', [file, 'DROP INDEX images_root_hash; CREATE INDEX images_hash ON images(hash); PRAGMA user_version = 1;']);
+    put(root, 'png/set0/later.png', makePng(7, 7, 77));
+    const r = await register();
+    assert.equal(r.outcome.registered, 1);
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '2');
+    assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_root_hash'"), '1');
+    assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_hash'"), '0');
+    assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '21');
   });
 
   it('re-reads a database another process changed before writing to it', async () => {

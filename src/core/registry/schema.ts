@@ -34,6 +34,12 @@ const MIGRATIONS: readonly string[] = [
            strftime('%Y-%m-%dT%H:%M:%fZ', i.registered_at / 1000.0, 'unixepoch') AS registered_at
     FROM images i JOIN roots r ON r.id = i.root_id;
   `,
+  // 1 → 2: duplicate groups are asked per root; an index on (root_id, hash) serves them in hash
+  // order without sorting every row in a temporary B-tree (3 s → fraction at 1M rows).
+  `
+  CREATE INDEX images_root_hash ON images(root_id, hash);
+  DROP INDEX images_hash;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
