@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
+import { crc32 } from 'node:zlib';
 
 /** Bump when the generated content or layout changes: old caches are then rebuilt. */
 const GEN_VERSION = 4;
@@ -60,7 +61,7 @@ interface Base {
 }
 
 /** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -139,22 +140,6 @@ function makeBases(log: (line: string) => void): Base[] {
   log(`  bases: small ${bases.filter((b) => !b.large).map(kb).join(' ')} KB; large ${bases.filter((b) => b.large).map(kb).join(' ')} KB; ` +
     `expected mean file ${expected.toFixed(0)} KB`);
   return bases;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** The base with a tEXt chunk inserted before IEND (the last 12 bytes). */

@@ -23,7 +23,7 @@ import { DEFAULT_REGISTER_CONCURRENCY, Registry, diffSnapshot, registerDataset }
 import type { DirRecord, DirStamp, ImageRow, Snapshot } from '../src/core';
 import { loadSqlJs } from '../src/core/registry/sqlite';
 import { newScratch, probeImage } from '../src/core/register/probeImage';
-import { ensureImages, type ImageFile } from './imagesGen';
+import { ensureImages, rng, type ImageFile } from './imagesGen';
 
 const UPSERT_BATCH = 50_000;
 const FILES_PER_DIR = 100;
@@ -333,17 +333,6 @@ function hex16(rand: () => number): string {
   const hi = Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
   const lo = Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
   return hi + lo;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Inserts dirs × FILES_PER_DIR rows (k = 1..FILES_PER_DIR of each dir) in batches. */

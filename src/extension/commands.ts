@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import type { StatusCounts } from '../core';
 import type { DatasetTreeProvider, Node } from './datasetTree';
 import type { Dataset, DatasetModel, DatasetStatus } from './model';
 import { withCancellableProgress } from './progress';
@@ -21,18 +22,12 @@ export const COMMANDS = {
 const n = (x: number): string => x.toLocaleString();
 
 /** What a command returns to a caller (tests, other extensions): plain data, no class instances. */
-export interface IndexSummary {
+export interface IndexSummary extends Pick<StatusCounts, 'new' | 'changed' | 'missing' | 'registered' | 'unreadable' | 'duplicateGroups'> {
   folder: string;
   root: string;
   storeDir: string;
   mode: string | null;
   files: number;
-  new: number;
-  changed: number;
-  missing: number;
-  registered: number;
-  unreadable: number;
-  duplicateGroups: number;
   dirsRead: number;
   fsOps: { readdir: number; stat: number } | null;
   cancelled: boolean;

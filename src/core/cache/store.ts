@@ -60,19 +60,24 @@ export async function loadCache(file: string, root: string, options: ScanOptions
   return { kind: 'hit', cache, loadMs: elapsed() };
 }
 
+/** The prefix and header bytes of an open cache file (null if the header length is absurd). */
+async function readHeaderBytes(handle: fs.promises.FileHandle): Promise<Buffer | null> {
+  const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
+  await handle.read(prefix, 0, prefix.length, 0);
+  const headLen = prefix.readUInt32LE(HEADER_PREFIX_BYTES - 4);
+  if (headLen > 1 << 20) return null;
+  const buf = Buffer.alloc(HEADER_PREFIX_BYTES + headLen);
+  await handle.read(buf, 0, buf.length, 0);
+  return buf;
+}
+
 /** Header only (a few hundred bytes): for a status line that must not load a million names. */
 export async function readCacheHeader(file: string): Promise<CacheHeader | null> {
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(file, 'r');
-    const prefix = Buffer.alloc(16);
-    await handle.read(prefix, 0, 16, 0);
-    const headLen = prefix.readUInt32LE(12);
-    if (headLen > 1 << 20) return null;
-    const buf = Buffer.alloc(16 + headLen);
-    await handle.read(buf, 0, buf.length, 0);
-    const { header } = decodeHeader(buf);
-    return header;
+    const buf = await readHeaderBytes(handle);
+    return buf && decodeHeader(buf).header;
   } catch {
     return null;
   } finally {
@@ -97,12 +102,8 @@ export async function saveCacheHeader(file: string, header: CacheHeader): Promis
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(file, 'r+');
-    const prefix = Buffer.alloc(16);
-    await handle.read(prefix, 0, 16, 0);
-    const headLen = prefix.readUInt32LE(12);
-    if (headLen > 1 << 20) return false;
-    const current = Buffer.alloc(HEADER_PREFIX_BYTES + headLen);
-    await handle.read(current, 0, current.length, 0);
+    const current = await readHeaderBytes(handle);
+    if (!current) return false;
     const replacement = rewriteHeader(current, header);
     if (!replacement) return false;
     await handle.write(replacement, 0, replacement.length, HEADER_PREFIX_BYTES);

@@ -58,6 +58,24 @@ interface FileStamp {
   ino: number;
 }
 
+const ROW_COLUMNS = 'path, size, mtime_ms, hash, width, height, format, status, reason, registered_at';
+
+/** One result row of ROW_COLUMNS as an ImageRow. */
+function rowOf(v: SqlValue[]): ImageRow {
+  return {
+    path: String(v[0]),
+    size: v[1] as number | null,
+    mtimeMs: v[2] as number | null,
+    hash: v[3] as string | null,
+    width: v[4] as number | null,
+    height: v[5] as number | null,
+    format: v[6] as string | null,
+    status: v[7] as ImageStatus,
+    reason: v[8] as string | null,
+    registeredAt: Number(v[9]),
+  };
+}
+
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 function stampOf(st: fs.Stats): FileStamp {
@@ -287,25 +305,11 @@ export class Registry {
   /** Rows of a root in path order, one at a time (for export: never a million objects at once). */
   *rows(rootId: number | null): Generator<ImageRow> {
     if (rootId === null) return;
-    const stmt = this.db.prepare(
-      'SELECT path, size, mtime_ms, hash, width, height, format, status, reason, registered_at FROM images WHERE root_id = ? ORDER BY path',
-    );
+    const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM images WHERE root_id = ? ORDER BY path`);
     try {
       stmt.bind([rootId]);
       while (stmt.step()) {
-        const v = stmt.get() as SqlValue[];
-        yield {
-          path: String(v[0]),
-          size: v[1] as number | null,
-          mtimeMs: v[2] as number | null,
-          hash: v[3] as string | null,
-          width: v[4] as number | null,
-          height: v[5] as number | null,
-          format: v[6] as string | null,
-          status: v[7] as ImageStatus,
-          reason: v[8] as string | null,
-          registeredAt: Number(v[9]),
-        };
+        yield rowOf(stmt.get());
       }
     } finally {
       stmt.free();
@@ -314,18 +318,11 @@ export class Registry {
 
   find(rootId: number | null, relPath: string): ImageRow | null {
     if (rootId === null) return null;
-    const stmt = this.db.prepare(
-      'SELECT path, size, mtime_ms, hash, width, height, format, status, reason, registered_at FROM images WHERE root_id = ? AND path = ?',
-    );
+    const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM images WHERE root_id = ? AND path = ?`);
     try {
       stmt.bind([rootId, relPath]);
       if (!stmt.step()) return null;
-      const v = stmt.get() as SqlValue[];
-      return {
-        path: String(v[0]), size: v[1] as number | null, mtimeMs: v[2] as number | null, hash: v[3] as string | null,
-        width: v[4] as number | null, height: v[5] as number | null, format: v[6] as string | null,
-        status: v[7] as ImageStatus, reason: v[8] as string | null, registeredAt: Number(v[9]),
-      };
+      return rowOf(stmt.get());
     } finally {
       stmt.free();
     }

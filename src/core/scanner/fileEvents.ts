@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileStat, ScanOptions, Snapshot } from '../types';
+import type { DirRecord, FileStat, ScanOptions, Snapshot } from '../types';
 import { buildFilter } from './filters';
 
 export type FileEventKind = 'created' | 'deleted' | 'changed';
@@ -39,6 +39,14 @@ export async function applyFileEvents(
     return out;
   }
   const filter = buildFilter(options);
+  // Per folder touched, its names → positions, built once per batch (not an indexOf per event).
+  const nameIndex = new Map<string, Map<string, number>>();
+  const namesOf = (dir: string, rec: DirRecord): Map<string, number> => {
+    let m = nameIndex.get(dir);
+    if (!m) nameIndex.set(dir, (m = new Map(rec.files.map((n, i) => [n, i]))));
+    return m;
+  };
+  const removedIn = new Set<string>();
   const latest = new Map<string, FileEventKind>();
   for (const e of events) latest.set(e.path, e.kind);
   for (const [abs, kind] of latest) {
@@ -46,7 +54,7 @@ export async function applyFileEvents(
     if (!rel || rel.startsWith('../') || rel === '..' || path.isAbsolute(rel)) continue;
     if (kind === 'deleted' && snapshot.has(rel)) {
       out.rescanReason = `folder ${rel} was deleted`;
-      return out;
+      break;
     }
     const slash = rel.lastIndexOf('/');
     const dir = slash < 0 ? '' : rel.slice(0, slash);
@@ -55,7 +63,7 @@ export async function applyFileEvents(
     const rec = snapshot.get(dir);
     if (!rec) {
       out.rescanReason = `a file appeared in ${dir || '.'}, a folder the index does not know yet`;
-      return out;
+      break;
     }
     let st: fs.Stats | null = null;
     try {
@@ -63,10 +71,12 @@ export async function applyFileEvents(
     } catch {
       st = null;
     }
-    const at = rec.files.indexOf(name);
+    const names = namesOf(dir, rec);
+    const at = names.get(name);
     if (st && st.isFile()) {
       const stat: FileStat = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
-      if (at < 0) {
+      if (at === undefined) {
+        names.set(name, rec.files.length);
         rec.files.push(name);
         if (rec.stats) rec.stats.push(stat);
         out.added.push(rel);
@@ -74,11 +84,18 @@ export async function applyFileEvents(
         (rec.stats ??= new Array<FileStat | undefined>(rec.files.length))[at] = stat;
         if (kind === 'changed') out.changed.push(rel);
       }
-    } else if (!st && at >= 0) {
-      rec.files.splice(at, 1);
-      rec.stats?.splice(at, 1);
+    } else if (!st && at !== undefined) {
+      names.delete(name);
+      removedIn.add(dir);
       out.removed.push(rel);
     }
+  }
+  // Removals are applied once per folder at the end: splicing per event would cost a folder's size each.
+  for (const dir of removedIn) {
+    const rec = snapshot.get(dir) as DirRecord;
+    const keep = new Set(nameIndex.get(dir)?.values());
+    rec.files = rec.files.filter((_, i) => keep.has(i));
+    if (rec.stats) rec.stats = rec.stats.filter((_, i) => keep.has(i));
   }
   return out;
 }
