@@ -14,6 +14,13 @@ export interface FileStat {
 }
 
 /**
+ * [size, mtimeMs, ino] per file, three numbers each, aligned with a folder's `files`; a NaN size
+ * means unknown. One typed array per folder instead of an object per file: a million verified
+ * files cost 24 MB, not a million objects for the garbage collector to trace.
+ */
+export type FileStats = Float64Array;
+
+/**
  * One directory of the snapshot. `stamp === null` means "not read yet" (a pending directory of an
  * interrupted scan, or one whose last read failed): the next scan reads it.
  */
@@ -25,8 +32,8 @@ export interface DirRecord {
   files: string[];
   /** Names of the subdirectories that are walked (not excluded). */
   subdirs: string[];
-  /** Aligned with `files` when the directory was last verified; undefined entries are unknown. */
-  stats?: (FileStat | undefined)[];
+  /** Aligned with `files` when the directory was last verified (see FileStats). */
+  stats?: FileStats;
 }
 
 /** Relative directory path ('' for the root, POSIX separators) → its record. */

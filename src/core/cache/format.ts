@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { DirRecord, FileStat, ScanMode, Snapshot } from '../types';
+import type { DirRecord, ScanMode, Snapshot } from '../types';
 
 /**
  * The scan cache file, version 1:
@@ -50,11 +50,39 @@ export class CacheFormatError extends Error {}
 
 export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
   const dirs = snapshot.size;
+  let statCount = 0;
+  let chars = 0;
+  for (const [rel, rec] of snapshot) {
+    if (rec.stats) statCount += rec.files.length;
+    chars += rel.length + 1;
+    for (const f of rec.files) chars += f.length + 1;
+    for (const d of rec.subdirs) chars += d.length + 1;
+  }
+  const countsBytes = dirs * 12;
+  const stampsStart = countsBytes + ((8 - (countsBytes % 8)) % 8);
+  const statsStart = stampsStart + dirs * 32;
+  const stringsStart = statsStart + statCount * 24;
+
+  // One buffer for the body, filled in place: names are written a folder at a time, never joined
+  // into one giant string first. ASCII names fit the estimate exactly; other text grows it.
+  let body = Buffer.allocUnsafe(stringsStart + chars + 4096);
   const counts = new Uint32Array(dirs * 3);
   const stamps = new BigInt64Array(dirs * 4);
-  const strings: string[] = [];
-  let statCount = 0;
+  const stats = new Float64Array(statCount * 3);
+  let off = stringsStart;
+  const put = (text: string): void => {
+    if (off + text.length * 3 > body.length) {
+      const need = off + Buffer.byteLength(text, 'utf8');
+      if (need > body.length) {
+        const grown = Buffer.allocUnsafe(Math.max(need, Math.ceil(body.length * 1.5)));
+        body.copy(grown, 0, 0, off);
+        body = grown;
+      }
+    }
+    off += body.write(text, off, 'utf8');
+  };
   let i = 0;
+  let s = 0;
   for (const [rel, rec] of snapshot) {
     let flags = 0;
     if (rec.stamp) {
@@ -65,44 +93,42 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
       stamps[i * 4 + 3] = rec.stamp.dev;
     }
     if (rec.racy) flags |= FLAG_RACY;
+    const n = rec.files.length;
     if (rec.stats) {
       flags |= FLAG_STATS;
-      statCount += rec.files.length;
+      const known = rec.stats.subarray(0, n * 3);
+      stats.set(known, s * 3);
+      if (known.length < n * 3) stats.fill(NaN, s * 3 + known.length, (s + n) * 3);
+      s += n;
     }
-    counts[i * 3] = rec.files.length;
+    counts[i * 3] = n;
     counts[i * 3 + 1] = rec.subdirs.length;
     counts[i * 3 + 2] = flags;
-    strings.push(rel);
-    for (const f of rec.files) strings.push(f);
-    for (const d of rec.subdirs) strings.push(d);
+    if (i > 0) body[off++] = 0;
+    put(rel);
+    if (n) {
+      body[off++] = 0;
+      put(rec.files.join('\0'));
+    }
+    if (rec.subdirs.length) {
+      body[off++] = 0;
+      put(rec.subdirs.join('\0'));
+    }
     i++;
   }
-  const stats = new Float64Array(statCount * 3);
-  let s = 0;
-  for (const rec of snapshot.values()) {
-    if (!rec.stats) continue;
-    for (let f = 0; f < rec.files.length; f++) {
-      const st = rec.stats[f];
-      stats[s++] = st ? st.size : NaN;
-      stats[s++] = st ? st.mtimeMs : NaN;
-      stats[s++] = st ? st.ino : NaN;
-    }
-  }
-  const stringBuf = Buffer.from(strings.join('\0'), 'utf8');
-  const body = Buffer.concat([
-    Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength),
-    pad8(counts.byteLength),
-    Buffer.from(stamps.buffer),
-    Buffer.from(stats.buffer),
-    stringBuf,
-  ]);
-  const layout: BodyLayout = { dirs, statCount, stringBytes: stringBuf.length, crc: crc32(body) };
+  // The fixed-size tables go in front of the names last (the body may have been reallocated).
+  Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).copy(body, 0);
+  body.fill(0, countsBytes, stampsStart);
+  Buffer.from(stamps.buffer).copy(body, stampsStart);
+  Buffer.from(stats.buffer).copy(body, statsStart);
+  const bodyBytes = body.subarray(0, off);
+  const layout: BodyLayout = { dirs, statCount, stringBytes: off - stringsStart, crc: crc32(bodyBytes) };
   const head = paddedHeader(header, layout, 0);
   const prefix = Buffer.alloc(PREFIX);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(CACHE_FORMAT_VERSION, MAGIC.length);
   prefix.writeUInt32LE(head.length, MAGIC.length + 4);
-  return Buffer.concat([prefix, head, body]);
+  return Buffer.concat([prefix, head, bodyBytes]);
 }
 
 /**
@@ -135,9 +161,6 @@ export function rewriteHeader(existing: Buffer, header: CacheHeader): Buffer | n
 
 export const HEADER_PREFIX_BYTES = PREFIX;
 
-function pad8(len: number): Buffer {
-  return Buffer.alloc((8 - (len % 8)) % 8);
-}
 
 /** Reads only the header: cheap enough for a status bar. Throws CacheFormatError on anything odd. */
 export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLayout; bodyStart: number } {
@@ -204,11 +227,8 @@ export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snaps
       subdirs,
     };
     if (flags & FLAG_STATS) {
-      const list: (FileStat | undefined)[] = [];
-      for (let f = 0; f < nFiles; f++, s += 3) {
-        list.push(Number.isNaN(stats[s]) ? undefined : { size: stats[s], mtimeMs: stats[s + 1], ino: stats[s + 2] });
-      }
-      rec.stats = list;
+      if (s + nFiles * 3 > stats.length) throw new CacheFormatError('corrupt stats table');
+      rec.stats = stats.subarray(s, (s += nFiles * 3));
     }
     snapshot.set(rel, rec);
   }

@@ -1,5 +1,6 @@
 import type { Snapshot } from '../types';
 import { indexPath, type RegisteredIndex } from './registry';
+import { hasFileStat, STAT_FIELDS } from '../scanner/fileStats';
 
 export interface DatasetDiff {
   /** On disk, not registered (nor in the external registry). */
@@ -48,10 +49,10 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
       seen[i] = 1;
       registered++;
       if (index.unreadable[i]) unreadablePaths.push(prefix + files[k]);
-      const st = stats?.[k];
-      if (st && index.size && index.mtimeMs) {
+      if (index.size && index.mtimeMs && hasFileStat(stats, k)) {
         statKnown++;
-        if (st.size !== index.size[i] || st.mtimeMs !== index.mtimeMs[i]) changed.push(prefix + files[k]);
+        const at = k * STAT_FIELDS;
+        if (stats[at] !== index.size[i] || stats[at + 1] !== index.mtimeMs[i]) changed.push(prefix + files[k]);
       }
     }
   }

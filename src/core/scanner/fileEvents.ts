@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DirRecord, FileStat, ScanOptions, Snapshot } from '../types';
 import { buildFilter } from './filters';
+import { appendFileStat, keepFileStats, setFileStat, unknownFileStats } from './fileStats';
 
 export type FileEventKind = 'created' | 'deleted' | 'changed';
 
@@ -78,10 +79,10 @@ export async function applyFileEvents(
       if (at === undefined) {
         names.set(name, rec.files.length);
         rec.files.push(name);
-        if (rec.stats) rec.stats.push(stat);
+        if (rec.stats) rec.stats = appendFileStat(rec.stats, stat);
         out.added.push(rel);
       } else {
-        (rec.stats ??= new Array<FileStat | undefined>(rec.files.length))[at] = stat;
+        setFileStat((rec.stats ??= unknownFileStats(rec.files.length)), at, stat);
         if (kind === 'changed') out.changed.push(rel);
       }
     } else if (!st && at !== undefined) {
@@ -94,8 +95,8 @@ export async function applyFileEvents(
   for (const dir of removedIn) {
     const rec = snapshot.get(dir) as DirRecord;
     const keep = new Set(nameIndex.get(dir)?.values());
+    if (rec.stats) rec.stats = keepFileStats(rec.stats, rec.files.length, (i) => keep.has(i));
     rec.files = rec.files.filter((_, i) => keep.has(i));
-    if (rec.stats) rec.stats = rec.stats.filter((_, i) => keep.has(i));
   }
   return out;
 }

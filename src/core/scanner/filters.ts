@@ -8,6 +8,8 @@ export interface EntryFilter {
   isExcludedDir(relPath: string): boolean;
   /** Is this file (relative POSIX path) excluded? Constant false when no pattern can match a file. */
   isExcludedFile(relPath: string): boolean;
+  /** False when no pattern can match a single file: then no file needs testing. */
+  readonly excludesFiles: boolean;
 }
 
 /**
@@ -34,5 +36,6 @@ export function buildFilter(options: ScanOptions): EntryFilter {
     },
     isExcludedDir: dirMatch ? (rel) => rel !== '' && dirMatch(rel) : () => false,
     isExcludedFile: fileMatch ? (rel) => fileMatch(rel) : () => false,
+    excludesFiles: fileMatch !== null,
   };
 }

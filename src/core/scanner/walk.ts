@@ -1,14 +1,18 @@
 import * as path from 'node:path';
 import type { Dirent, Stats } from 'node:fs';
 import type {
-  DirRecord, DirStamp, FileStat, FsOpCounts, ScanChanges, ScanIssue, ScanMode, ScanOptions, ScanProgress, Snapshot,
+  DirRecord, DirStamp, FileStats, FsOpCounts, ScanChanges, ScanIssue, ScanMode, ScanOptions, ScanProgress, Snapshot,
 } from '../types';
 import { DEFAULT_FS_CONCURRENCY } from '../defaults';
 import { ChangeRecorder } from './changes';
 import { buildFilter, type EntryFilter } from './filters';
 import { nodeFileSystem, type ScanFileSystem } from './fileSystem';
 import { ABORTED, FsPool } from './fsPool';
-import { sharedStatWorker, STAT_BATCH, type StatWorker } from './statWorker';
+import { sharedDirWorkers, type DirWorkerPool } from './dirWorkerPool';
+import {
+  FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse,
+} from './dirWorker';
+import { copyFileStat, hasFileStat, keepFileStats, sameFileStat, STAT_FIELDS, unknownFileStats } from './fileStats';
 import { DEFAULT_RACY_WINDOW_NS, isRacy, sameStamp, stampOf, wallClockNs } from './stamp';
 
 export interface WalkRequest {
@@ -31,8 +35,8 @@ export interface WalkRequest {
   readonly racyWindowNs?: bigint;
   /** The moment of a directory read, for the racy check. */
   readonly now?: () => bigint;
-  /** Batch stats on a worker thread (default true for the real file system). */
-  readonly statWorker?: boolean;
+  /** List folders on worker threads (default: yes for the real file system). */
+  readonly workers?: DirWorkerPool | false;
 }
 
 interface Visit {
@@ -50,7 +54,30 @@ export interface WalkOutcome {
   readonly cancelled: boolean;
 }
 
+/** A folder's listing, image files and walkable subfolders, before the exclude globs. */
+interface Listing {
+  files: string[];
+  subdirs: string[];
+  /** Followed links to folders: name → dev:ino of the target. */
+  links?: [name: string, key: string][];
+}
+
+type FileFailure = [file: number, code: string, message: string];
+
+/** What the disk said of one folder, from a worker thread or from pooled calls. */
+interface FolderResult {
+  stamp: DirStamp | NodeJS.ErrnoException;
+  /** Absent when the stamp was the expected one (the folder was not listed). */
+  listing?: Listing | NodeJS.ErrnoException;
+  /** Verify: stats of the listing's files, or of the known files when not listed. */
+  stats?: FileStats;
+  fileFailures?: FileFailure[];
+}
+
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
+/** Folders per worker message, and files to stat per message in verify mode. */
+const BATCH_FOLDERS = 64;
+const BATCH_FILES = 4096;
 
 export function pendingRecord(): DirRecord {
   return { stamp: null, racy: false, files: [], subdirs: [] };
@@ -64,16 +91,16 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function sameFileStat(a: FileStat | undefined, b: FileStat): boolean {
-  return a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
-}
-
-function fileStatOf(st: Stats): FileStat {
-  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
 }
 
 function joinRel(dir: string, name: string): string {
   return dir ? `${dir}/${name}` : name;
+}
+
+function isUnknownType(entry: Dirent): boolean {
+  return !(entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice());
 }
 
 /** One scan over a snapshot. Per-directory problems become issues; the walk goes on. */
@@ -90,35 +117,36 @@ class Walker {
   private cancelled = false;
   private lastProgress = 0;
   private readonly concurrency: number;
-  /** Batched stats on a worker thread, for the real file system only (an injected one is called per path). */
-  private readonly worker: StatWorker | null;
+  private readonly verify: boolean;
+  /** Worker threads for the real file system; an injected one is called per path through the pool. */
+  private readonly workers: DirWorkerPool | null;
 
   constructor(private readonly req: WalkRequest) {
     this.filter = buildFilter(req.options);
     this.concurrency = req.concurrency ?? DEFAULT_FS_CONCURRENCY;
-    this.pool = new FsPool(req.fs ?? nodeFileSystem, this.concurrency, req.signal);
-    this.worker = (req.fs ?? nodeFileSystem) === nodeFileSystem && req.statWorker !== false ? sharedStatWorker : null;
+    const fileSystem = req.fs ?? nodeFileSystem;
+    this.pool = new FsPool(fileSystem, this.concurrency, req.signal);
+    this.workers = fileSystem === nodeFileSystem && req.workers !== false ? (req.workers ?? sharedDirWorkers) : null;
     this.changes = new ChangeRecorder(req.changeSampleLimit ?? 1000);
     this.racyWindow = req.racyWindowNs ?? DEFAULT_RACY_WINDOW_NS;
     this.now = req.now ?? wallClockNs;
+    this.verify = req.mode === 'verify';
   }
 
   async run(): Promise<WalkOutcome> {
     const snap = this.req.snapshot;
     if (!snap.has('')) snap.set('', pendingRecord());
     try {
-      // Level by level: one batch of stats per level, then the listings that must be read, with
-      // bounded concurrency. Live state is one level of directories, never the whole tree.
+      // Level by level; live state is one level of folders, never the whole tree.
       let level: Visit[] = [{ rel: '', chain: [] }];
       while (level.length > 0) {
         if (this.req.signal?.aborted) {
           this.cancelled = true;
           break;
         }
-        const readStart = this.now();
-        const stamps = await this.stampLevel(level.map((v) => v.rel));
         const next: Visit[] = [];
-        await this.forEachLimited(level, (v, i) => this.visit(v, stamps[i], readStart, next));
+        if (this.workers) await this.levelOnWorkers(this.workers, level, next);
+        else await this.levelOnPool(level, next);
         level = next;
       }
     } catch (err) {
@@ -135,10 +163,15 @@ class Walker {
     };
   }
 
-  /** Runs `fn` over `items` with at most `concurrency` at once; stops starting new ones on cancel. */
-  private async forEachLimited<T>(items: readonly T[], fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  /** The stamp a folder must still have to be trusted without a listing (null: list it). */
+  private expectedStamp(rec: DirRecord): DirStamp | null {
+    return this.req.mode !== 'full' && !rec.racy ? rec.stamp : null;
+  }
+
+  /** Runs `fn` over `items` with at most `limit` at once; stops starting new ones on cancel. */
+  private async forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
     let next = 0;
-    const worker = async (): Promise<void> => {
+    const lane = async (): Promise<void> => {
       while (next < items.length) {
         if (this.req.signal?.aborted) {
           this.cancelled = true;
@@ -148,34 +181,331 @@ class Walker {
         await fn(items[i], i);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   }
 
-  /** The stamps of one level's directories: one batched call on the stat worker, or pooled calls. */
-  private async stampLevel(rels: readonly string[]): Promise<(DirStamp | NodeJS.ErrnoException)[]> {
-    const out = new Array<DirStamp | NodeJS.ErrnoException>(rels.length);
-    if (this.worker) {
-      for (let start = 0; start < rels.length; start += STAT_BATCH) {
-        if (this.req.signal?.aborted) throw ABORTED;
-        const slice = rels.slice(start, start + STAT_BATCH);
-        const { stamps, codes } = await this.worker.statDirs(slice.map((r) => this.abs(r)));
-        this.pool.counts.stat += slice.length;
-        for (let i = 0; i < slice.length; i++) {
-          out[start + i] = { mtimeNs: stamps[i * 4], ctimeNs: stamps[i * 4 + 1], ino: stamps[i * 4 + 2], dev: stamps[i * 4 + 3] };
-        }
-        for (const [i, code, message] of codes) out[start + i] = Object.assign(new Error(message), { code });
+  // ── Worker threads: one message per batch of folders ────────────────────────────────────────
+
+  private async levelOnWorkers(workers: DirWorkerPool, level: Visit[], next: Visit[]): Promise<void> {
+    const threads = Math.max(1, Math.min(workers.size, this.concurrency));
+    const batches = this.batchesOf(level, threads);
+    const extensions = [...this.req.options.extensions];
+    // Two batches per thread in flight: a thread never waits for the main thread to hand it work.
+    await this.forEachLimited(batches, threads * 2, async (batch) => {
+      const snap = this.req.snapshot;
+      const n = batch.length;
+      const expect = new BigInt64Array(n * 4);
+      const expectMask = new Uint8Array(n);
+      const verifyNames: string[] | null = this.verify ? new Array<string>(n).fill('') : null;
+      batch.forEach((v, i) => {
+        const rec = snap.get(v.rel);
+        const stamp = rec && this.expectedStamp(rec);
+        if (!stamp) return;
+        expectMask[i] = 1;
+        expect[i * 4] = stamp.mtimeNs;
+        expect[i * 4 + 1] = stamp.ctimeNs;
+        expect[i * 4 + 2] = stamp.ino;
+        expect[i * 4 + 3] = stamp.dev;
+        if (verifyNames && rec) verifyNames[i] = rec.files.join('\0');
+      });
+      const readStart = this.now();
+      const res = await workers.list({
+        paths: batch.map((v) => this.abs(v.rel)),
+        expect,
+        expectMask,
+        extensions,
+        followSymlinks: this.req.options.followSymlinks,
+        verifyNames,
+      });
+      this.pool.counts.readdir += res.readdirCalls;
+      this.pool.counts.stat += res.statCalls;
+      const results = this.unpack(batch, res);
+      batch.forEach((v, i) => this.settle(v, results[i], readStart, next));
+    });
+  }
+
+  /** Splits a level into batches: small enough to share among threads, bounded in files to stat. */
+  private batchesOf(level: Visit[], threads: number): Visit[][] {
+    const size = Math.max(1, Math.min(BATCH_FOLDERS, Math.ceil(level.length / (threads * 4))));
+    const batches: Visit[][] = [];
+    let batch: Visit[] = [];
+    let files = 0;
+    for (const v of level) {
+      batch.push(v);
+      if (this.verify) files += this.req.snapshot.get(v.rel)?.files.length ?? 0;
+      if (batch.length >= size || files >= BATCH_FILES) {
+        batches.push(batch);
+        batch = [];
+        files = 0;
       }
-      return out;
     }
-    await this.forEachLimited(rels, async (rel, i) => {
+    if (batch.length) batches.push(batch);
+    return batches;
+  }
+
+  private unpack(batch: Visit[], res: ListResponse): FolderResult[] {
+    const out: FolderResult[] = new Array<FolderResult>(batch.length);
+    const failed = new Map<number, NodeJS.ErrnoException>();
+    for (const [i, code, message] of res.errors) failed.set(i, errnoError(code, message));
+    const names = res.names === '' ? [] : res.names.split('\0');
+    let k = 0;
+    let s = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const state = res.state[i];
+      if (state === FOLDER_STAT_FAILED) {
+        out[i] = { stamp: failed.get(i) as NodeJS.ErrnoException };
+        continue;
+      }
+      const stamp: DirStamp = {
+        mtimeNs: res.stamps[i * 4], ctimeNs: res.stamps[i * 4 + 1], ino: res.stamps[i * 4 + 2], dev: res.stamps[i * 4 + 3],
+      };
+      const result: FolderResult = { stamp };
+      if (state === FOLDER_LIST_FAILED) {
+        result.listing = failed.get(i);
+      } else if (state !== FOLDER_UNCHANGED) {
+        const nFiles = res.counts[i * 2];
+        const nSub = res.counts[i * 2 + 1];
+        result.listing = { files: names.slice(k, (k += nFiles)), subdirs: names.slice(k, (k += nSub)) };
+      }
+      const nStats = res.statCounts[i];
+      if (this.verify && state !== FOLDER_LIST_FAILED) {
+        result.stats = res.stats.subarray(s * STAT_FIELDS, (s + nStats) * STAT_FIELDS);
+        s += nStats;
+      }
+      out[i] = result;
+    }
+    for (const [i, name, key] of res.links) {
+      const listing = out[i].listing;
+      if (listing && !(listing instanceof Error)) (listing.links ??= []).push([name, key]);
+    }
+    for (const [i, name, code, message] of res.entryIssues) this.issue(joinRel(batch[i].rel, name), code, message);
+    for (const [i, f, code, message] of res.fileErrors) (out[i].fileFailures ??= []).push([f, code, message]);
+    return out;
+  }
+
+  // ── Pooled calls: an injected file system (tests inject errors at this boundary) ───────────
+
+  private async levelOnPool(level: Visit[], next: Visit[]): Promise<void> {
+    await this.forEachLimited(level, this.concurrency, async (v) => {
+      const rec = this.req.snapshot.get(v.rel);
+      if (!rec) return;
+      const readStart = this.now();
+      const result = await this.folderOnPool(v.rel, rec);
+      this.settle(v, result, readStart, next);
+    });
+  }
+
+  private async folderOnPool(rel: string, rec: DirRecord): Promise<FolderResult> {
+    const abs = this.abs(rel);
+    let stamp: DirStamp;
+    try {
+      stamp = stampOf(await this.pool.statDir(abs));
+    } catch (err) {
+      if (err === ABORTED) throw err;
+      return { stamp: err as NodeJS.ErrnoException };
+    }
+    const result: FolderResult = { stamp };
+    let files = rec.files;
+    if (!sameStamp(this.expectedStamp(rec), stamp)) {
       try {
-        out[i] = stampOf(await this.pool.statDir(this.abs(rel)));
+        const listing = await this.classify(rel, abs, await this.pool.readdir(abs));
+        result.listing = listing;
+        files = listing.files;
       } catch (err) {
         if (err === ABORTED) throw err;
-        out[i] = err as NodeJS.ErrnoException;
+        result.listing = err as NodeJS.ErrnoException;
+        return result;
+      }
+    }
+    if (this.verify) {
+      const stats = unknownFileStats(files.length);
+      const failures: FileFailure[] = [];
+      await this.forEachLimited(files, this.concurrency, async (name, i) => {
+        try {
+          const st = await this.pool.stat(path.join(abs, name));
+          stats.set([st.size, st.mtimeMs, st.ino], i * STAT_FIELDS);
+        } catch (err) {
+          if (err === ABORTED) throw err;
+          failures.push([i, errorCode(err), errorMessage(err)]);
+        }
+      });
+      result.stats = stats;
+      if (failures.length) result.fileFailures = failures;
+    }
+    return result;
+  }
+
+  /** Splits a listing into image files and subfolders; stats only what readdir cannot type. */
+  private async classify(rel: string, abs: string, entries: Dirent[]): Promise<Listing> {
+    const listing: Listing = { files: [], subdirs: [] };
+    const untyped = entries.filter((entry) => {
+      if (entry.isDirectory()) listing.subdirs.push(entry.name);
+      else if (entry.isFile()) {
+        if (this.filter.isImageName(entry.name)) listing.files.push(entry.name);
+      } else return entry.isSymbolicLink() ? this.req.options.followSymlinks : isUnknownType(entry);
+      return false;
+    });
+    await Promise.all(
+      untyped.map(async (entry) => {
+        const name = entry.name;
+        const link = entry.isSymbolicLink();
+        let st: Stats;
+        try {
+          st = link ? await this.pool.stat(path.join(abs, name)) : await this.pool.lstat(path.join(abs, name));
+        } catch (err) {
+          if (err === ABORTED) throw err;
+          const code = errorCode(err);
+          if (link && code === 'ENOENT') this.issue(joinRel(rel, name), code, 'broken symbolic link');
+          else if (code !== 'ENOENT') this.issue(joinRel(rel, name), code, errorMessage(err));
+          return;
+        }
+        if (st.isDirectory()) {
+          listing.subdirs.push(name);
+          if (link) (listing.links ??= []).push([name, `${st.dev}:${st.ino}`]);
+        } else if (st.isFile() && this.filter.isImageName(name)) {
+          listing.files.push(name);
+        }
+      }),
+    );
+    return listing;
+  }
+
+  // ── One folder's result applied to the snapshot ────────────────────────────────────────────
+
+  private settle(v: Visit, result: FolderResult, readStart: bigint, next: Visit[]): void {
+    const snap = this.req.snapshot;
+    const rel = v.rel;
+    const rec = snap.get(rel);
+    if (!rec) return; // dropped meanwhile
+    if (result.stamp instanceof Error) {
+      this.dirFailed(rel, rec, result.stamp);
+      return;
+    }
+    const stamp = result.stamp;
+    let chain = v.chain;
+    if (this.req.options.followSymlinks) {
+      const key = `${stamp.dev}:${stamp.ino}`;
+      if (chain.includes(key)) {
+        this.issue(rel, 'ELOOP', 'symlink loop: this directory is one of its own ancestors; not followed');
+        this.dropSubtree(rel, false);
+        return;
+      }
+      chain = [...chain, key];
+    }
+
+    const listing = result.listing;
+    if (!listing) {
+      if (result.stats) this.applyFileStats(rel, rec, result.stats, result.fileFailures);
+      this.progress(rec);
+      for (const name of rec.subdirs) next.push({ rel: joinRel(rel, name), chain });
+      return;
+    }
+    if (listing instanceof Error) {
+      this.dirFailed(rel, rec, listing);
+      return;
+    }
+    this.dirsRead++;
+    const { files, subdirs, stats, failures } = this.applyExcludes(rel, listing, chain, result);
+    const updated: DirRecord = { stamp, racy: isRacy(stamp, readStart, this.racyWindow), files, subdirs };
+    this.diffFiles(rel, rec, updated);
+    if (stats) this.applyFileStats(rel, updated, stats, failures);
+    this.replaceSubdirs(rel, rec, updated);
+    snap.set(rel, updated);
+    this.progress(updated);
+    for (const name of subdirs) next.push({ rel: joinRel(rel, name), chain });
+  }
+
+  /** Drops excluded files and folders, and links back to an ancestor; keeps stats aligned. */
+  private applyExcludes(
+    rel: string,
+    listing: Listing,
+    chain: readonly string[],
+    result: FolderResult,
+  ): { files: string[]; subdirs: string[]; stats?: FileStats; failures?: FileFailure[] } {
+    const filter = this.filter;
+    const loops = new Set<string>();
+    for (const [name, key] of listing.links ?? []) {
+      if (chain.includes(key)) {
+        loops.add(name);
+        this.issue(joinRel(rel, name), 'ELOOP', 'symlink loop: points to one of its own ancestors; not followed');
+      }
+    }
+    const subdirs = listing.subdirs.filter((name) => !loops.has(name) && !filter.isExcludedDir(joinRel(rel, name)));
+    let { files } = listing;
+    let stats = result.stats;
+    let failures = result.fileFailures;
+    const excluded = filter.excludesFiles ? files.map((name) => filter.isExcludedFile(joinRel(rel, name))) : [];
+    if (excluded.includes(true)) {
+      const count = files.length;
+      const newIndex = new Int32Array(count).fill(-1);
+      let kept = 0;
+      for (let i = 0; i < count; i++) if (!excluded[i]) newIndex[i] = kept++;
+      files = files.filter((_, i) => !excluded[i]);
+      if (stats) stats = keepFileStats(stats, count, (i) => !excluded[i]);
+      failures = failures?.filter(([i]) => !excluded[i]).map(([i, code, message]): FileFailure => [newIndex[i], code, message]);
+    }
+    return { files, subdirs, stats, failures };
+  }
+
+  private diffFiles(rel: string, prev: DirRecord, next: DirRecord): void {
+    const changes = this.changes;
+    if (prev.files.length === 0) {
+      changes.addMany(changes.added, rel, next.files);
+      return;
+    }
+    const before = new Map<string, number>();
+    prev.files.forEach((name, i) => before.set(name, i));
+    let kept: FileStats | undefined;
+    next.files.forEach((name, i) => {
+      const at = before.get(name);
+      if (at === undefined) {
+        changes.add(changes.added, rel, name);
+      } else {
+        before.delete(name);
+        if (hasFileStat(prev.stats, at)) copyFileStat(prev.stats, at, (kept ??= unknownFileStats(next.files.length)), i);
       }
     });
-    return out;
+    for (const name of before.keys()) changes.add(changes.removed, rel, name);
+    if (kept) next.stats = kept;
+  }
+
+  private replaceSubdirs(rel: string, prev: DirRecord, next: DirRecord): void {
+    const snap = this.req.snapshot;
+    const now = new Set(next.subdirs);
+    for (const name of prev.subdirs) if (!now.has(name)) this.dropSubtree(joinRel(rel, name), true);
+    for (const name of next.subdirs) {
+      const childRel = joinRel(rel, name);
+      if (!snap.has(childRel)) snap.set(childRel, pendingRecord());
+    }
+  }
+
+  /**
+   * Verify: the fresh stats of a folder's files (aligned with rec.files) replace the recorded ones;
+   * a file whose size, mtime or inode differs was modified in place (its folder's stamp cannot tell).
+   */
+  private applyFileStats(rel: string, rec: DirRecord, stats: FileStats, failures?: FileFailure[]): void {
+    const names = rec.files;
+    const prev = rec.stats;
+    if (prev) {
+      for (let i = 0; i < names.length; i++) {
+        if (hasFileStat(prev, i) && hasFileStat(stats, i) && !sameFileStat(prev, i, stats, i)) {
+          this.changes.add(this.changes.modified, rel, names[i]);
+        }
+      }
+    }
+    rec.stats = stats;
+    const vanished = new Set<number>();
+    for (const [i, code, message] of failures ?? []) {
+      if (GONE.has(code)) vanished.add(i);
+      else this.issue(joinRel(rel, names[i]), code, message);
+    }
+    if (vanished.size) {
+      // The folder changed after we stamped it: drop the files now and read it again next time.
+      for (const i of vanished) this.changes.add(this.changes.removed, rel, names[i]);
+      rec.files = names.filter((_, i) => !vanished.has(i));
+      rec.stats = keepFileStats(stats, names.length, (i) => !vanished.has(i));
+      rec.stamp = null;
+    }
   }
 
   private abs(rel: string): string {
@@ -196,192 +526,6 @@ class Walker {
         this.lastProgress = t;
         onProgress({ dirs: this.dirsSeen, files: this.filesSeen });
       }
-    }
-  }
-
-  /** One directory, given its fresh stamp (or the error of its stat). Children go to `next`. */
-  private async visit(v: Visit, stamped: DirStamp | NodeJS.ErrnoException | undefined, readStart: bigint, next: Visit[]): Promise<void> {
-    const snap = this.req.snapshot;
-    const rel = v.rel;
-    const rec = snap.get(rel);
-    if (!rec || stamped === undefined) return; // dropped meanwhile, or not stamped (cancelled)
-    if (stamped instanceof Error) {
-      this.dirFailed(rel, rec, stamped);
-      return;
-    }
-    const stamp = stamped;
-    const abs = this.abs(rel);
-    let chain = v.chain;
-    if (this.req.options.followSymlinks) {
-      const key = `${stamp.dev}:${stamp.ino}`;
-      if (chain.includes(key)) {
-        this.issue(rel, 'ELOOP', 'symlink loop: this directory is one of its own ancestors; not followed');
-        this.dropSubtree(rel, false);
-        return;
-      }
-      chain = [...chain, key];
-    }
-
-    const unchanged = this.req.mode !== 'full' && !rec.racy && sameStamp(rec.stamp, stamp);
-    if (unchanged) {
-      if (this.req.mode === 'verify') await this.verifyFiles(rel, abs, rec);
-      this.progress(rec);
-      for (const name of rec.subdirs) next.push({ rel: joinRel(rel, name), chain });
-      return;
-    }
-
-    let entries: Dirent[];
-    try {
-      entries = await this.pool.readdir(abs);
-    } catch (err) {
-      if (err === ABORTED) throw err;
-      this.dirFailed(rel, rec, err);
-      return;
-    }
-    this.dirsRead++;
-    const { files, subdirs } = await this.classify(rel, abs, entries, chain);
-    const updated: DirRecord = { stamp, racy: isRacy(stamp, readStart, this.racyWindow), files, subdirs };
-    this.diffFiles(rel, rec, updated);
-    if (this.req.mode === 'verify') await this.verifyFiles(rel, abs, updated);
-    this.replaceSubdirs(rel, rec, updated);
-    snap.set(rel, updated);
-    this.progress(updated);
-    for (const name of subdirs) next.push({ rel: joinRel(rel, name), chain });
-  }
-
-  /** Splits a listing into image files and walkable subdirectories; stats only what readdir cannot type. */
-  private async classify(
-    rel: string,
-    abs: string,
-    entries: Dirent[],
-    chain: readonly string[],
-  ): Promise<{ files: string[]; subdirs: string[] }> {
-    const files: string[] = [];
-    const subdirs: string[] = [];
-    const filter = this.filter;
-    let untyped: Dirent[] | undefined;
-    for (const entry of entries) {
-      const name = entry.name;
-      if (entry.isDirectory()) {
-        if (!filter.isExcludedDir(joinRel(rel, name))) subdirs.push(name);
-      } else if (entry.isFile()) {
-        if (filter.isImageName(name) && !filter.isExcludedFile(joinRel(rel, name))) files.push(name);
-      } else if (entry.isSymbolicLink() ? this.req.options.followSymlinks : isUnknownType(entry)) {
-        (untyped ??= []).push(entry);
-      }
-    }
-    if (untyped) {
-      await Promise.all(
-        untyped.map(async (entry) => {
-          const name = entry.name;
-          const childRel = joinRel(rel, name);
-          const childAbs = path.join(abs, name);
-          let st: Stats;
-          try {
-            st = entry.isSymbolicLink() ? await this.pool.stat(childAbs) : await this.pool.lstat(childAbs);
-          } catch (err) {
-            if (err === ABORTED) throw err;
-            const code = errorCode(err);
-            if (entry.isSymbolicLink() && code === 'ENOENT') this.issue(childRel, code, 'broken symbolic link');
-            else if (code !== 'ENOENT') this.issue(childRel, code, errorMessage(err));
-            return;
-          }
-          if (st.isDirectory()) {
-            if (entry.isSymbolicLink() && chain.includes(`${st.dev}:${st.ino}`)) {
-              this.issue(childRel, 'ELOOP', 'symlink loop: points to one of its own ancestors; not followed');
-            } else if (!filter.isExcludedDir(childRel)) {
-              subdirs.push(name);
-            }
-          } else if (st.isFile() && filter.isImageName(name) && !filter.isExcludedFile(childRel)) {
-            files.push(name);
-          }
-        }),
-      );
-    }
-    return { files, subdirs };
-  }
-
-  private diffFiles(rel: string, prev: DirRecord, next: DirRecord): void {
-    const changes = this.changes;
-    if (prev.files.length === 0) {
-      changes.addMany(changes.added, rel, next.files);
-      return;
-    }
-    const before = new Map<string, number>();
-    prev.files.forEach((name, i) => before.set(name, i));
-    let keptStats: (FileStat | undefined)[] | undefined;
-    next.files.forEach((name, i) => {
-      const at = before.get(name);
-      if (at === undefined) {
-        changes.add(changes.added, rel, name);
-      } else {
-        before.delete(name);
-        const st = prev.stats?.[at];
-        if (st) (keptStats ??= new Array<FileStat | undefined>(next.files.length))[i] = st;
-      }
-    });
-    for (const name of before.keys()) changes.add(changes.removed, rel, name);
-    if (keptStats) next.stats = keptStats;
-  }
-
-  private replaceSubdirs(rel: string, prev: DirRecord, next: DirRecord): void {
-    const snap = this.req.snapshot;
-    const now = new Set(next.subdirs);
-    for (const name of prev.subdirs) if (!now.has(name)) this.dropSubtree(joinRel(rel, name), true);
-    for (const name of next.subdirs) {
-      const childRel = joinRel(rel, name);
-      if (!snap.has(childRel)) snap.set(childRel, pendingRecord());
-    }
-  }
-
-  /** Stats every file of a directory: catches files rewritten in place, which leave the directory's stamp alone. */
-  private async verifyFiles(rel: string, abs: string, rec: DirRecord): Promise<void> {
-    const prevStats = rec.stats;
-    const names = rec.files;
-    const stats = new Array<FileStat | undefined>(names.length);
-    const vanished: number[] = [];
-    const record = (i: number, st: FileStat): void => {
-      stats[i] = st;
-      const before = prevStats?.[i];
-      if (before && !sameFileStat(before, st)) this.changes.add(this.changes.modified, rel, names[i]);
-    };
-    const failed = (i: number, code: string, message: string): void => {
-      if (GONE.has(code)) vanished.push(i);
-      else this.issue(joinRel(rel, names[i]), code, message);
-    };
-    if (this.worker) {
-      for (let start = 0; start < names.length; start += STAT_BATCH) {
-        if (this.req.signal?.aborted) throw ABORTED;
-        const slice = names.slice(start, start + STAT_BATCH);
-        const { stats: out, codes } = await this.worker.statFiles(abs, slice);
-        this.pool.counts.stat += slice.length;
-        const bad = new Set<number>();
-        for (const [i, code, message] of codes) {
-          bad.add(i);
-          failed(start + i, code, message);
-        }
-        for (let i = 0; i < slice.length; i++) {
-          if (!bad.has(i)) record(start + i, { size: out[i * 3], mtimeMs: out[i * 3 + 1], ino: out[i * 3 + 2] });
-        }
-      }
-    } else {
-      await this.forEachLimited(names, async (name, i) => {
-        try {
-          record(i, fileStatOf(await this.pool.stat(path.join(abs, name))));
-        } catch (err) {
-          if (err === ABORTED) throw err;
-          failed(i, errorCode(err), errorMessage(err));
-        }
-      });
-    }
-    rec.stats = stats;
-    if (vanished.length) {
-      // The directory changed after we stamped it: drop the files now and re-read it next time.
-      const gone = new Set(vanished);
-      for (const i of vanished) this.changes.add(this.changes.removed, rel, names[i]);
-      rec.files = names.filter((_, i) => !gone.has(i));
-      rec.stats = stats.filter((_, i) => !gone.has(i));
-      rec.stamp = null;
     }
   }
 
@@ -417,10 +561,6 @@ class Walker {
       if (parent && parent.subdirs.includes(name)) parent.subdirs = parent.subdirs.filter((n) => n !== name);
     }
   }
-}
-
-function isUnknownType(entry: Dirent): boolean {
-  return !(entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice());
 }
 
 export function walk(req: WalkRequest): Promise<WalkOutcome> {
