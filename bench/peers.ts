@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { fdir } from 'fdir';
+import * as path from 'node:path';
 
 /** A peer's timing and how many files it reported (a sanity check, not part of the score). */
 export interface PeerRun {
@@ -8,16 +8,20 @@ export interface PeerRun {
   files: number;
 }
 
-export async function fdirAsync(root: string): Promise<PeerRun> {
-  const t = performance.now();
-  const files = await new fdir().withFullPaths().crawl(root).withPromise();
-  return { ms: performance.now() - t, files: files.length };
+function runFdir(kind: 'async' | 'sync', root: string): PeerRun {
+  const res = spawnSync(process.execPath, [path.join(__dirname, 'peerFdir.js'), kind, root], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (res.error) throw res.error;
+  if (res.status !== 0) throw new Error(`fdir peer exited with ${res.status}: ${res.stderr}`);
+  return JSON.parse(res.stdout) as PeerRun;
+}
+
+/** fdir's async walk, in a child process, timed inside it (startup excluded). */
+export function fdirAsync(root: string): PeerRun {
+  return runFdir('async', root);
 }
 
 export function fdirSync(root: string): PeerRun {
-  const t = performance.now();
-  const files = new fdir().withFullPaths().crawl(root).sync();
-  return { ms: performance.now() - t, files: files.length };
+  return runFdir('sync', root);
 }
 
 /** `find ROOT -type f [-printf …]` with its output thrown away (-1 files: not counted). */
@@ -43,4 +47,12 @@ export function find(root: string): PeerRun {
 /** Stats every file: the peer of a verify scan. */
 export function findPrintf(root: string): PeerRun {
   return runFind([root, '-type', 'f', '-printf', '%s %T@ %p\n']);
+}
+
+/** Peak RSS of a fresh scanner process (see rssProbe.ts). */
+export function rssProbe(session: 'first' | 'later', root: string, storeDir: string): { peakRssMb: number; phases: Record<string, number> } {
+  const res = spawnSync(process.execPath, [path.join(__dirname, 'rssProbe.js'), session, root, storeDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (res.error) throw res.error;
+  if (res.status !== 0) throw new Error(`rss probe exited with ${res.status}`);
+  return JSON.parse(res.stdout) as { peakRssMb: number; phases: Record<string, number> };
 }

@@ -65,21 +65,26 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
 
   // One buffer for the body, filled in place: names are written a folder at a time, never joined
   // into one giant string first. ASCII names fit the estimate exactly; other text grows it.
-  let body = Buffer.allocUnsafe(stringsStart + chars + 4096);
+  // The header's slot goes in front of the body in the same buffer: its length is fixed now by a
+  // layout with the widest numbers, so the real one always fits and the file is never copied again.
+  const widest: BodyLayout = { dirs, statCount, stringBytes: Number.MAX_SAFE_INTEGER, crc: 0xffffffff };
+  const headLen = paddedHeader(header, widest, 0).length;
+  const bodyStart = PREFIX + headLen;
+  let buf = Buffer.allocUnsafe(bodyStart + stringsStart + chars + 4096);
   const counts = new Uint32Array(dirs * 3);
   const stamps = new BigInt64Array(dirs * 4);
   const stats = new Float64Array(statCount * 3);
-  let off = stringsStart;
+  let off = bodyStart + stringsStart;
   const put = (text: string): void => {
-    if (off + text.length * 3 > body.length) {
+    if (off + text.length * 3 > buf.length) {
       const need = off + Buffer.byteLength(text, 'utf8');
-      if (need > body.length) {
-        const grown = Buffer.allocUnsafe(Math.max(need, Math.ceil(body.length * 1.5)));
-        body.copy(grown, 0, 0, off);
-        body = grown;
+      if (need > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(need, Math.ceil(buf.length * 1.5)));
+        buf.copy(grown, 0, 0, off);
+        buf = grown;
       }
     }
-    off += body.write(text, off, 'utf8');
+    off += buf.write(text, off, 'utf8');
   };
   let i = 0;
   let s = 0;
@@ -104,31 +109,29 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
     counts[i * 3] = n;
     counts[i * 3 + 1] = rec.subdirs.length;
     counts[i * 3 + 2] = flags;
-    if (i > 0) body[off++] = 0;
+    if (i > 0) buf[off++] = 0;
     put(rel);
     if (n) {
-      body[off++] = 0;
+      buf[off++] = 0;
       put(rec.files.join('\0'));
     }
     if (rec.subdirs.length) {
-      body[off++] = 0;
+      buf[off++] = 0;
       put(rec.subdirs.join('\0'));
     }
     i++;
   }
-  // The fixed-size tables go in front of the names last (the body may have been reallocated).
-  Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).copy(body, 0);
-  body.fill(0, countsBytes, stampsStart);
-  Buffer.from(stamps.buffer).copy(body, stampsStart);
-  Buffer.from(stats.buffer).copy(body, statsStart);
-  const bodyBytes = body.subarray(0, off);
-  const layout: BodyLayout = { dirs, statCount, stringBytes: off - stringsStart, crc: crc32(bodyBytes) };
-  const head = paddedHeader(header, layout, 0);
-  const prefix = Buffer.alloc(PREFIX);
-  MAGIC.copy(prefix, 0);
-  prefix.writeUInt32LE(CACHE_FORMAT_VERSION, MAGIC.length);
-  prefix.writeUInt32LE(head.length, MAGIC.length + 4);
-  return Buffer.concat([prefix, head, bodyBytes]);
+  // The fixed-size tables go in front of the names last (the buffer may have been reallocated).
+  Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).copy(buf, bodyStart);
+  buf.fill(0, bodyStart + countsBytes, bodyStart + stampsStart);
+  Buffer.from(stamps.buffer).copy(buf, bodyStart + stampsStart);
+  Buffer.from(stats.buffer).copy(buf, bodyStart + statsStart);
+  const layout: BodyLayout = { dirs, statCount, stringBytes: off - bodyStart - stringsStart, crc: crc32(buf.subarray(bodyStart, off)) };
+  MAGIC.copy(buf, 0);
+  buf.writeUInt32LE(CACHE_FORMAT_VERSION, MAGIC.length);
+  buf.writeUInt32LE(headLen, MAGIC.length + 4);
+  paddedHeader(header, layout, headLen).copy(buf, PREFIX);
+  return buf.subarray(0, off);
 }
 
 /**

@@ -37,7 +37,7 @@ export class DirWorkerPool {
   }
 
   /** Lists a batch on the least busy thread (starting it if needed). */
-  list(req: Omit<ListRequest, 'id'>): Promise<ListResponse> {
+  list(req: Omit<ListRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<ListResponse> {
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
@@ -57,7 +57,7 @@ export class DirWorkerPool {
       // Busy, a thread keeps the process alive (or it could exit mid-scan); idle, it must not.
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ ...req, id });
+      slot.worker.postMessage({ ...req, id }, transfer);
     });
   }
 

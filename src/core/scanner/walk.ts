@@ -76,7 +76,7 @@ interface FolderResult {
 
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
 /** Folders per worker message, and files to stat per message in verify mode. */
-const BATCH_FOLDERS = 64;
+const BATCH_FOLDERS = 256;
 const BATCH_FILES = 4096;
 
 export function pendingRecord(): DirRecord {
@@ -209,14 +209,17 @@ class Walker {
         if (verifyNames && rec) verifyNames[i] = rec.files.join('\0');
       });
       const readStart = this.now();
-      const res = await workers.list({
-        paths: batch.map((v) => this.abs(v.rel)),
-        expect,
-        expectMask,
-        extensions,
-        followSymlinks: this.req.options.followSymlinks,
-        verifyNames,
-      });
+      const res = await workers.list(
+        {
+          paths: batch.map((v) => this.abs(v.rel)),
+          expect,
+          expectMask,
+          extensions,
+          followSymlinks: this.req.options.followSymlinks,
+          verifyNames,
+        },
+        [expect.buffer, expectMask.buffer],
+      );
       this.pool.counts.readdir += res.readdirCalls;
       this.pool.counts.stat += res.statCalls;
       const results = this.unpack(batch, res);
@@ -256,7 +259,9 @@ class Walker {
         out[i] = { stamp: failed.get(i) as NodeJS.ErrnoException };
         continue;
       }
-      const stamp: DirStamp = {
+      // Unchanged means equal to the recorded stamp: keep that object rather than build a new one.
+      const known = state === FOLDER_UNCHANGED ? this.req.snapshot.get(batch[i].rel)?.stamp : null;
+      const stamp: DirStamp = known ?? {
         mtimeNs: res.stamps[i * 4], ctimeNs: res.stamps[i * 4 + 1], ino: res.stamps[i * 4 + 2], dev: res.stamps[i * 4 + 3],
       };
       const result: FolderResult = { stamp };
@@ -508,8 +513,11 @@ class Walker {
     }
   }
 
+  /** Snapshot paths are normalised already; on POSIX a concatenation is all path.join would do. */
   private abs(rel: string): string {
-    return rel ? path.join(this.req.root, rel) : this.req.root;
+    if (!rel) return this.req.root;
+    if (path.sep !== '/') return path.join(this.req.root, rel);
+    return this.req.root.endsWith('/') ? this.req.root + rel : `${this.req.root}/${rel}`;
   }
 
   private issue(rel: string, code: string, message: string): void {
