@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_REGISTER_CONCURRENCY, Registry, diffSnapshot, registerDataset } from '../src/core';
 import type { DirRecord, DirStamp, ImageRow, Snapshot } from '../src/core';
 import { loadSqlJs } from '../src/core/registry/sqlite';
+import { loadIndexSql } from '../src/core/registry/registry';
 import { newScratch, probeImage } from '../src/core/register/probeImage';
 import { ensureImages, rng, type ImageFile } from './imagesGen';
 
@@ -293,11 +294,6 @@ async function benchImages(args: Args): Promise<ImagesResult> {
 // ---------------------------------------------------------------------------------------------
 // Parts 2–4: a 1M-row registry
 
-/** Copy of the query in Registry.loadIndex, timed alone on a second connection (diagnostic). */
-const LOAD_INDEX_SQL = `SELECT count(*), CAST(group_concat(path, char(0)) AS BLOB), group_concat(ifnull(size, ''), ','),
-              group_concat(ifnull(mtime_ms, ''), ','), group_concat(status = 'unreadable', ''), group_concat(ifnull(hash, ''), ',')
-       FROM (SELECT * FROM images WHERE root_id = ? ORDER BY path)`;
-
 const NO_STAMP: DirStamp = { mtimeNs: 0n, ctimeNs: 0n, ino: 0n, dev: 0n };
 
 function dirName(d: number): string {
@@ -471,7 +467,7 @@ async function benchRows(args: Args): Promise<RowsResult> {
       // Diagnostic: how much of loadIndex is the SQL itself (a copy of its query).
       gc();
       t = performance.now();
-      plain.exec(LOAD_INDEX_SQL, [rootId]);
+      plain.exec(loadIndexSql(false), [rootId]);
       loadSqlMs.push(performance.now() - t);
       plain.close();
 

@@ -7,6 +7,7 @@ import {
   acquireLock, datasetStatus, LockBusyError, Registry, registerDataset, registryFileFor, type RegisterRequest,
 } from '../../src/core';
 import { loadSqlJs } from '../../src/core/registry/sqlite';
+import { UNREADABLE_PATHS_SQL } from '../../src/core/registry/registry';
 import { makeJpeg, makePng } from '../helpers/images';
 import { removeDir, tempDir, afterRacyWindow } from '../helpers/tmp';
 
@@ -185,7 +186,7 @@ describe('registry and registration', () => {
     await register();
     const file = registryFileFor(store);
     assert.equal(sqlite(file, 'PRAGMA integrity_check'), 'ok');
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '2');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '3');
     assert.equal(sqlite(file, "SELECT count(*) FROM images WHERE status = 'ok'"), '20');
     assert.equal(sqlite(file, 'SELECT path FROM roots'), root);
     assert.match(sqlite(file, "SELECT value FROM meta WHERE key = 'tool_version'"), /^\d+\.\d+\.\d+/);
@@ -195,18 +196,20 @@ describe('registry and registration', () => {
     assert.equal(py.stdout.trim(), '(20, 20)');
   });
 
-  it('brings a version-1 database forward, keeping its rows', async () => {
+  it('brings a version-1 database forward through every migration, keeping its rows', async () => {
     dataset(root);
     await register();
     const file = registryFileFor(store);
     // Turn it back into what version 1 wrote.
-    execFileSync('sqlite3', [file, 'DROP INDEX images_root_hash; CREATE INDEX images_hash ON images(hash); PRAGMA user_version = 1;']);
+    execFileSync('sqlite3', [file, 'DROP INDEX images_unreadable; DROP INDEX images_root_hash; CREATE INDEX images_hash ON images(hash); PRAGMA user_version = 1;']);
     put(root, 'png/set0/later.png', makePng(7, 7, 77));
     const r = await register();
     assert.equal(r.outcome.registered, 1);
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '2');
-    assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_root_hash'"), '1');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '3');
+    assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name IN ('images_root_hash', 'images_unreadable')"), '2');
     assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_hash'"), '0');
+    // The unreadable rows' query is served by the partial index, not a scan of every row.
+    assert.match(sqlite(file, `EXPLAIN QUERY PLAN ${UNREADABLE_PATHS_SQL.replace('?', '1')}`), /USING INDEX images_unreadable/);
     assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '21');
   });
 
