@@ -300,8 +300,10 @@ describe('scanner', () => {
       ]);
     const workerStore = tempDir('w-store');
     const poolStore = tempDir('p-store');
+    let knownBefore: string[] = [];
     for (const verify of [false, true]) {
       const viaWorkers = await scan(root, workerStore, { options, verify });
+      knownBefore = [...viaWorkers.cache.snapshot.keys()];
       const viaPool = await scan(root, poolStore, { options, verify, fs: pooled });
       assert.equal(viaWorkers.report.mode, verify ? 'verify' : 'full');
       assert.equal(viaPool.report.mode, viaWorkers.report.mode);
@@ -310,6 +312,32 @@ describe('scanner', () => {
       assert.ok(!files(viaWorkers).includes('top2/skip-mask.png'));
       assert.equal(viaWorkers.cache.snapshot.get('top0/été')?.stats?.[0], verify ? fs.statSync(path.join(root, 'top0/été/ünï cödé.png')).size : undefined);
     }
+    // Changes at several depths, then a quick scan each way: the known-folders pass of the worker
+    // path must land where the pooled level walk does.
+    writeImage(root, 'new/a/b/c/deep.png');
+    fs.rmSync(path.join(root, 'top1'), { recursive: true });
+    fs.renameSync(path.join(root, 'top2/mid2'), path.join(root, 'top2/mid2-renamed'));
+    writeImage(root, 'top0/mid0/leaf0/added.jpg');
+    fs.rmSync(path.join(root, 'top3/mid0/leaf3/img0.jpg'));
+    const quickWorkers = await scan(root, workerStore, { options });
+    const quickPool = await scan(root, poolStore, { options, fs: pooled });
+    assert.equal(quickWorkers.report.mode, 'quick');
+    assert.deepEqual(flatten(quickWorkers), flatten(quickPool));
+    // Same listings; the known-folders pass also stats the folders that vanished (the level walk
+    // drops them with their parent's new listing, unvisited).
+    const vanished = knownBefore.filter((rel) => !quickPool.cache.snapshot.has(rel)).length;
+    assert.equal(vanished, 8);
+    assert.deepEqual(quickWorkers.report.fsOps, { readdir: quickPool.report.fsOps.readdir, stat: quickPool.report.fsOps.stat + vanished });
+    for (const kind of ['added', 'removed', 'modified'] as const) {
+      assert.deepEqual([...quickWorkers.report[kind].sample].sort(), [...quickPool.report[kind].sample].sort(), kind);
+    }
+    assert.ok(files(quickWorkers).includes('new/a/b/c/deep.png'));
+    assert.ok(files(quickWorkers).includes('top2/mid2-renamed/leaf2/img0.jpg'));
+    assert.ok(!files(quickWorkers).some((f) => f.startsWith('top1/')));
+    // And once more with nothing changed: no listing at all.
+    const still = await scan(root, workerStore, { options });
+    assert.equal(still.report.fsOps.readdir, 0);
+    assert.deepEqual(flatten(still), flatten(quickPool));
   });
 
   it('verify keeps each file\'s stats beside its name when exclude globs drop some files', async () => {

@@ -8,8 +8,10 @@ export const ABORTED = Object.freeze(Object.assign(new Error('scan cancelled'), 
 type Start<T> = (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void;
 
 /**
- * Every file-system call of a scan goes through here: at most `limit` are in flight (no EMFILE, no
- * flood of a network share), and each is counted so a scan's cost is visible on any machine.
+ * The file-system calls of a scan over an injected file system (the real one is walked on worker
+ * threads, see dirWorkerPool.ts) go through here: at most `limit` are in flight (no EMFILE, no
+ * flood of a network share), each is counted, and queued calls are rejected on cancel. The walker
+ * also keeps the worker threads' counts here, so a scan's cost reads the same either way.
  */
 export class FsPool {
   readonly counts: FsOpCounts = { readdir: 0, stat: 0 };

@@ -41,6 +41,8 @@ export interface WalkRequest {
 
 interface Visit {
   rel: string;
+  /** Its record, when the caller has it at hand (saves a lookup per folder). */
+  rec?: DirRecord;
   /** dev:ino of the directories above, when following symlinks (loop detection). */
   chain: readonly string[];
 }
@@ -72,9 +74,19 @@ interface FolderResult {
   /** Verify: stats of the listing's files, or of the known files when not listed. */
   stats?: FileStats;
   fileFailures?: FileFailure[];
+  /** Entries of the folder that could not be typed (name, code, message). */
+  issues?: [name: string, code: string, message: string][];
 }
 
+/**
+ * The answer for a folder whose stamp was the expected one, outside verify scans: nothing to
+ * apply, so one shared object (a quick scan of 10k unchanged folders builds none). Its stamp is
+ * the recorded one.
+ */
+const UNCHANGED: FolderResult = Object.freeze({ stamp: { mtimeNs: 0n, ctimeNs: 0n, ino: 0n, dev: 0n } });
+
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
+const NO_CHAIN: readonly string[] = [];
 /** Folders per worker message, and files to stat per message in verify mode. */
 const BATCH_FOLDERS = 256;
 const BATCH_FILES = 4096;
@@ -120,6 +132,9 @@ class Walker {
   private readonly verify: boolean;
   /** Worker threads for the real file system; an injected one is called per path through the pool. */
   private readonly workers: DirWorkerPool | null;
+  private readonly extensions: string[];
+  /** Folders first seen in this walk (their records were created by it). */
+  private readonly created = new Set<string>();
 
   constructor(private readonly req: WalkRequest) {
     this.filter = buildFilter(req.options);
@@ -131,6 +146,7 @@ class Walker {
     this.racyWindow = req.racyWindowNs ?? DEFAULT_RACY_WINDOW_NS;
     this.now = req.now ?? wallClockNs;
     this.verify = req.mode === 'verify';
+    this.extensions = [...req.options.extensions];
   }
 
   async run(): Promise<WalkOutcome> {
@@ -138,7 +154,10 @@ class Walker {
     if (!snap.has('')) snap.set('', pendingRecord());
     try {
       // Level by level; live state is one level of folders, never the whole tree.
-      let level: Visit[] = [{ rel: '', chain: [] }];
+      let level: Visit[] = [{ rel: '', chain: NO_CHAIN }];
+      if (this.workers && this.req.mode !== 'full' && !this.req.options.followSymlinks && snap.size > 1) {
+        level = await this.knownOnWorkers(this.workers);
+      }
       while (level.length > 0) {
         if (this.req.signal?.aborted) {
           this.cancelled = true;
@@ -186,45 +205,107 @@ class Walker {
 
   // ── Worker threads: one message per batch of folders ────────────────────────────────────────
 
+  private threadsOf(workers: DirWorkerPool): number {
+    return Math.max(1, Math.min(workers.size, this.concurrency));
+  }
+
   private async levelOnWorkers(workers: DirWorkerPool, level: Visit[], next: Visit[]): Promise<void> {
-    const threads = Math.max(1, Math.min(workers.size, this.concurrency));
-    const batches = this.batchesOf(level, threads);
-    const extensions = [...this.req.options.extensions];
+    const threads = this.threadsOf(workers);
     // Two batches per thread in flight: a thread never waits for the main thread to hand it work.
-    await this.forEachLimited(batches, threads * 2, async (batch) => {
-      const snap = this.req.snapshot;
-      const n = batch.length;
-      const expect = new BigInt64Array(n * 4);
-      const expectMask = new Uint8Array(n);
-      const verifyNames: string[] | null = this.verify ? new Array<string>(n).fill('') : null;
-      batch.forEach((v, i) => {
-        const rec = snap.get(v.rel);
-        const stamp = rec && this.expectedStamp(rec);
-        if (!stamp) return;
-        expectMask[i] = 1;
-        expect[i * 4] = stamp.mtimeNs;
-        expect[i * 4 + 1] = stamp.ctimeNs;
-        expect[i * 4 + 2] = stamp.ino;
-        expect[i * 4 + 3] = stamp.dev;
-        if (verifyNames && rec) verifyNames[i] = rec.files.join('\0');
-      });
-      const readStart = this.now();
-      const res = await workers.list(
-        {
-          paths: batch.map((v) => this.abs(v.rel)),
-          expect,
-          expectMask,
-          extensions,
-          followSymlinks: this.req.options.followSymlinks,
-          verifyNames,
-        },
-        [expect.buffer, expectMask.buffer],
-      );
-      this.pool.counts.readdir += res.readdirCalls;
-      this.pool.counts.stat += res.statCalls;
-      const results = this.unpack(batch, res);
+    await this.forEachLimited(this.batchesOf(level, threads), threads * 2, async (batch) => {
+      const { results, readStart } = await this.listBatch(workers, batch);
       batch.forEach((v, i) => this.settle(v, results[i], readStart, next));
     });
+  }
+
+  /**
+   * Quick, verify and resume scans start here: every folder the snapshot knows, in one pass with
+   * no barrier between levels, straight from the snapshot's keys. Unchanged folders are done when
+   * their answer comes; the others are then applied parents first, since a parent's new listing
+   * may drop a subtree (its answers are ignored) or add folders, which are returned to be walked
+   * level by level. Not used when following symlinks: loop detection needs each folder's chain of
+   * ancestors, which only the level walk carries.
+   */
+  private async knownOnWorkers(workers: DirWorkerPool): Promise<Visit[]> {
+    const snap = this.req.snapshot;
+    const threads = this.threadsOf(workers);
+    const known: Visit[] = [];
+    for (const [rel, rec] of snap) known.push({ rel, rec, chain: NO_CHAIN });
+    const changed = new Map<string, { result: FolderResult; readStart: bigint }>();
+    await this.forEachLimited(this.batchesOf(known, threads), threads * 2, async (batch) => {
+      const { results, readStart } = await this.listBatch(workers, batch);
+      batch.forEach((v, i) => {
+        const result = results[i];
+        const rec = v.rec as DirRecord;
+        if (result === UNCHANGED) {
+          this.progress(rec);
+          return;
+        }
+        if (result.stamp instanceof Error || result.listing !== undefined) {
+          changed.set(v.rel, { result, readStart });
+          return;
+        }
+        if (result.stats) this.applyFileStats(v.rel, rec, result.stats, result.fileFailures);
+        this.progress(rec);
+      });
+    });
+    const depth = (rel: string): number => (rel === '' ? 0 : rel.split('/').length);
+    const order = [...changed.keys()].sort((a, b) => depth(a) - depth(b));
+    const blocked = new Set<string>();
+    const isBlocked = (rel: string): boolean => {
+      for (let at = rel.indexOf('/'); at >= 0; at = rel.indexOf('/', at + 1)) if (blocked.has(rel.slice(0, at))) return true;
+      return blocked.has('') && rel !== '';
+    };
+    const fresh: Visit[] = [];
+    const children: Visit[] = [];
+    for (const rel of order) {
+      if (!snap.has(rel)) continue; // dropped with an ancestor
+      if (isBlocked(rel)) {
+        // Below a folder that could not be read: left as it was, as the level walk would.
+        blocked.add(rel);
+        continue;
+      }
+      const { result, readStart } = changed.get(rel) as { result: FolderResult; readStart: bigint };
+      children.length = 0;
+      if (!this.settle({ rel, chain: NO_CHAIN }, result, readStart, children)) blocked.add(rel);
+      for (const child of children) if (this.created.has(child.rel)) fresh.push(child);
+    }
+    return fresh;
+  }
+
+  /** One batch on a worker thread: the stamps the folders should have go with it. */
+  private async listBatch(workers: DirWorkerPool, batch: Visit[]): Promise<{ results: FolderResult[]; readStart: bigint }> {
+    const snap = this.req.snapshot;
+    const n = batch.length;
+    const expect = new BigInt64Array(n * 4);
+    const expectMask = new Uint8Array(n);
+    const verifyNames: string[] | null = this.verify ? new Array<string>(n).fill('') : null;
+    batch.forEach((v, i) => {
+      const rec = v.rec ?? snap.get(v.rel);
+      const stamp = rec && this.expectedStamp(rec);
+      if (!stamp) return;
+      expectMask[i] = 1;
+      expect[i * 4] = stamp.mtimeNs;
+      expect[i * 4 + 1] = stamp.ctimeNs;
+      expect[i * 4 + 2] = stamp.ino;
+      expect[i * 4 + 3] = stamp.dev;
+      if (verifyNames && rec) verifyNames[i] = rec.files.join('\0');
+    });
+    const readStart = this.now();
+    const res = await workers.list(
+      {
+        paths: batch.map((v) => this.abs(v.rel)),
+        expect,
+        expectMask,
+        extensions: this.extensions,
+        followSymlinks: this.req.options.followSymlinks,
+        verifyNames,
+      },
+      [expect.buffer, expectMask.buffer],
+    );
+    this.pool.counts.readdir += res.readdirCalls;
+    this.pool.counts.stat += res.statCalls;
+    return { results: this.unpack(batch, res), readStart };
   }
 
   /** Splits a level into batches: small enough to share among threads, bounded in files to stat. */
@@ -259,8 +340,12 @@ class Walker {
         out[i] = { stamp: failed.get(i) as NodeJS.ErrnoException };
         continue;
       }
+      if (state === FOLDER_UNCHANGED && !this.verify) {
+        out[i] = UNCHANGED;
+        continue;
+      }
       // Unchanged means equal to the recorded stamp: keep that object rather than build a new one.
-      const known = state === FOLDER_UNCHANGED ? this.req.snapshot.get(batch[i].rel)?.stamp : null;
+      const known = state === FOLDER_UNCHANGED ? (batch[i].rec ?? this.req.snapshot.get(batch[i].rel))?.stamp : null;
       const stamp: DirStamp = known ?? {
         mtimeNs: res.stamps[i * 4], ctimeNs: res.stamps[i * 4 + 1], ino: res.stamps[i * 4 + 2], dev: res.stamps[i * 4 + 3],
       };
@@ -283,7 +368,7 @@ class Walker {
       const listing = out[i].listing;
       if (listing && !(listing instanceof Error)) (listing.links ??= []).push([name, key]);
     }
-    for (const [i, name, code, message] of res.entryIssues) this.issue(joinRel(batch[i].rel, name), code, message);
+    for (const [i, name, code, message] of res.entryIssues) (out[i].issues ??= []).push([name, code, message]);
     for (const [i, f, code, message] of res.fileErrors) (out[i].fileFailures ??= []).push([f, code, message]);
     return out;
   }
@@ -377,23 +462,25 @@ class Walker {
 
   // ── One folder's result applied to the snapshot ────────────────────────────────────────────
 
-  private settle(v: Visit, result: FolderResult, readStart: bigint, next: Visit[]): void {
+  /** Applies one folder's answer; false when its subfolders are not to be visited (failed, loop, gone). */
+  private settle(v: Visit, result: FolderResult, readStart: bigint, next: Visit[]): boolean {
     const snap = this.req.snapshot;
     const rel = v.rel;
     const rec = snap.get(rel);
-    if (!rec) return; // dropped meanwhile
+    if (!rec) return false; // dropped meanwhile
+    for (const [name, code, message] of result.issues ?? []) this.issue(joinRel(rel, name), code, message);
     if (result.stamp instanceof Error) {
       this.dirFailed(rel, rec, result.stamp);
-      return;
+      return false;
     }
-    const stamp = result.stamp;
+    const stamp = result === UNCHANGED && rec.stamp ? rec.stamp : result.stamp;
     let chain = v.chain;
     if (this.req.options.followSymlinks) {
       const key = `${stamp.dev}:${stamp.ino}`;
       if (chain.includes(key)) {
         this.issue(rel, 'ELOOP', 'symlink loop: this directory is one of its own ancestors; not followed');
         this.dropSubtree(rel, false);
-        return;
+        return false;
       }
       chain = [...chain, key];
     }
@@ -403,11 +490,11 @@ class Walker {
       if (result.stats) this.applyFileStats(rel, rec, result.stats, result.fileFailures);
       this.progress(rec);
       for (const name of rec.subdirs) next.push({ rel: joinRel(rel, name), chain });
-      return;
+      return true;
     }
     if (listing instanceof Error) {
       this.dirFailed(rel, rec, listing);
-      return;
+      return false;
     }
     this.dirsRead++;
     const { files, subdirs, stats, failures } = this.applyExcludes(rel, listing, chain, result);
@@ -418,6 +505,7 @@ class Walker {
     snap.set(rel, updated);
     this.progress(updated);
     for (const name of subdirs) next.push({ rel: joinRel(rel, name), chain });
+    return true;
   }
 
   /** Drops excluded files and folders, and links back to an ancestor; keeps stats aligned. */
@@ -480,7 +568,10 @@ class Walker {
     for (const name of prev.subdirs) if (!now.has(name)) this.dropSubtree(joinRel(rel, name), true);
     for (const name of next.subdirs) {
       const childRel = joinRel(rel, name);
-      if (!snap.has(childRel)) snap.set(childRel, pendingRecord());
+      if (!snap.has(childRel)) {
+        snap.set(childRel, pendingRecord());
+        this.created.add(childRel);
+      }
     }
   }
 
