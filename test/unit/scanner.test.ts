@@ -312,8 +312,8 @@ describe('scanner', () => {
       assert.ok(!files(viaWorkers).includes('top2/skip-mask.png'));
       assert.equal(viaWorkers.cache.snapshot.get('top0/été')?.stats?.[0], verify ? fs.statSync(path.join(root, 'top0/été/ünï cödé.png')).size : undefined);
     }
-    // Changes at several depths, then a quick scan each way: the known-folders pass of the worker
-    // path must land where the pooled level walk does.
+    // Changes at several depths, then a quick scan each way: both must land where a fresh full
+    // scan of the changed tree does.
     writeImage(root, 'new/a/b/c/deep.png');
     fs.rmSync(path.join(root, 'top1'), { recursive: true });
     fs.renameSync(path.join(root, 'top2/mid2'), path.join(root, 'top2/mid2-renamed'));
@@ -323,11 +323,14 @@ describe('scanner', () => {
     const quickPool = await scan(root, poolStore, { options, fs: pooled });
     assert.equal(quickWorkers.report.mode, 'quick');
     assert.deepEqual(flatten(quickWorkers), flatten(quickPool));
-    // Same listings; the known-folders pass also stats the folders that vanished (the level walk
-    // drops them with their parent's new listing, unvisited).
+    // Every known folder is stat'd, the 8 that vanished included; only the changed ones are listed.
     const vanished = knownBefore.filter((rel) => !quickPool.cache.snapshot.has(rel)).length;
     assert.equal(vanished, 8);
-    assert.deepEqual(quickWorkers.report.fsOps, { readdir: quickPool.report.fsOps.readdir, stat: quickPool.report.fsOps.stat + vanished });
+    assert.deepEqual(quickWorkers.report.fsOps, quickPool.report.fsOps);
+    const truth = await scan(root, tempDir('truth-store'), { options });
+    assert.equal(truth.report.mode, 'full');
+    const names = (r: ScanDatasetResult): unknown[] => flatten(r).map((row) => (row as unknown[]).slice(0, 3));
+    assert.deepEqual(names(quickWorkers), names(truth));
     for (const kind of ['added', 'removed', 'modified'] as const) {
       assert.deepEqual([...quickWorkers.report[kind].sample].sort(), [...quickPool.report[kind].sample].sort(), kind);
     }

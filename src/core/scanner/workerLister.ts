@@ -1,0 +1,137 @@
+import type { DirStamp } from '../types';
+import type { DirWorkerPool } from './dirWorkerPool';
+import { FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './dirWorker';
+import {
+  errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
+} from './folderResult';
+import { STAT_FIELDS } from './fileStats';
+
+/** Folders per worker message, and files to stat per message in verify mode. */
+const BATCH_FOLDERS = 256;
+const BATCH_FILES = 4096;
+
+/**
+ * Lists folders on the worker threads, a batch per message. With each batch go the stamps the
+ * folders should still have; back come their stamps, the listings of the changed ones and, in
+ * verify mode, the file stats.
+ */
+export class WorkerLister implements FolderLister {
+  private readonly threads: number;
+  private readonly extensions: string[];
+
+  constructor(
+    private readonly workers: DirWorkerPool,
+    private readonly ctx: ListContext,
+  ) {
+    this.threads = Math.max(1, Math.min(workers.size, ctx.concurrency));
+    this.extensions = [...ctx.options.extensions];
+  }
+
+  listAll(visits: Visit[], onResult: (visit: Visit, result: FolderResult, readStart: bigint) => void): Promise<boolean> {
+    // Two batches per thread in flight: a thread never waits for the main thread to hand it work.
+    return forEachLimited(this.batchesOf(visits), this.threads * 2, this.ctx.signal, async (batch) => {
+      const { results, readStart } = await this.listBatch(batch);
+      batch.forEach((v, i) => onResult(v, results[i], readStart));
+    });
+  }
+
+  /** Batches small enough to share among the threads, bounded in files to stat. */
+  private batchesOf(visits: Visit[]): Visit[][] {
+    const size = Math.max(1, Math.min(BATCH_FOLDERS, Math.ceil(visits.length / (this.threads * 4))));
+    const batches: Visit[][] = [];
+    let batch: Visit[] = [];
+    let files = 0;
+    for (const v of visits) {
+      batch.push(v);
+      if (this.ctx.verify) files += (v.rec ?? this.ctx.snapshot.get(v.rel))?.files.length ?? 0;
+      if (batch.length >= size || files >= BATCH_FILES) {
+        batches.push(batch);
+        batch = [];
+        files = 0;
+      }
+    }
+    if (batch.length) batches.push(batch);
+    return batches;
+  }
+
+  private async listBatch(batch: Visit[]): Promise<{ results: FolderResult[]; readStart: bigint }> {
+    const { ctx } = this;
+    const n = batch.length;
+    const expect = new BigInt64Array(n * 4);
+    const expectMask = new Uint8Array(n);
+    const verifyNames: string[] | null = ctx.verify ? new Array<string>(n).fill('') : null;
+    batch.forEach((v, i) => {
+      const rec = v.rec ?? ctx.snapshot.get(v.rel);
+      const stamp = rec && ctx.expectedStamp(rec);
+      if (!stamp) return;
+      expectMask[i] = 1;
+      expect[i * 4] = stamp.mtimeNs;
+      expect[i * 4 + 1] = stamp.ctimeNs;
+      expect[i * 4 + 2] = stamp.ino;
+      expect[i * 4 + 3] = stamp.dev;
+      if (verifyNames && rec) verifyNames[i] = rec.files.join('\0');
+    });
+    const readStart = ctx.now();
+    const res = await this.workers.list(
+      {
+        paths: batch.map((v) => ctx.abs(v.rel)),
+        expect,
+        expectMask,
+        extensions: this.extensions,
+        followSymlinks: ctx.options.followSymlinks,
+        verifyNames,
+      },
+      [expect.buffer, expectMask.buffer],
+    );
+    ctx.counts.readdir += res.readdirCalls;
+    ctx.counts.stat += res.statCalls;
+    return { results: this.unpack(batch, res), readStart };
+  }
+
+  private unpack(batch: Visit[], res: ListResponse): FolderResult[] {
+    const verify = this.ctx.verify;
+    const out: FolderResult[] = new Array<FolderResult>(batch.length);
+    const failed = new Map<number, NodeJS.ErrnoException>();
+    for (const [i, code, message] of res.errors) failed.set(i, errnoError(code, message));
+    const names = res.names === '' ? [] : res.names.split('\0');
+    let k = 0;
+    let s = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const state = res.state[i];
+      if (state === FOLDER_STAT_FAILED) {
+        out[i] = { stamp: failed.get(i) as NodeJS.ErrnoException };
+        continue;
+      }
+      if (state === FOLDER_UNCHANGED && !verify) {
+        out[i] = UNCHANGED;
+        continue;
+      }
+      // Unchanged means equal to the recorded stamp: keep that object rather than build a new one.
+      const known = state === FOLDER_UNCHANGED ? (batch[i].rec ?? this.ctx.snapshot.get(batch[i].rel))?.stamp : null;
+      const stamp: DirStamp = known ?? {
+        mtimeNs: res.stamps[i * 4], ctimeNs: res.stamps[i * 4 + 1], ino: res.stamps[i * 4 + 2], dev: res.stamps[i * 4 + 3],
+      };
+      const result: FolderResult = { stamp };
+      if (state === FOLDER_LIST_FAILED) {
+        result.listing = failed.get(i);
+      } else if (state !== FOLDER_UNCHANGED) {
+        const nFiles = res.counts[i * 2];
+        const nSub = res.counts[i * 2 + 1];
+        result.listing = { files: names.slice(k, (k += nFiles)), subdirs: names.slice(k, (k += nSub)) };
+      }
+      const nStats = res.statCounts[i];
+      if (verify && state !== FOLDER_LIST_FAILED) {
+        result.stats = res.stats.subarray(s * STAT_FIELDS, (s + nStats) * STAT_FIELDS);
+        s += nStats;
+      }
+      out[i] = result;
+    }
+    for (const [i, name, key] of res.links) {
+      const listing = out[i].listing;
+      if (listing && !(listing instanceof Error)) (listing.links ??= []).push([name, key]);
+    }
+    for (const [i, name, code, message] of res.entryIssues) (out[i].issues ??= []).push([name, code, message]);
+    for (const [i, f, code, message] of res.fileErrors) (out[i].fileFailures ??= []).push([f, code, message]);
+    return out;
+  }
+}
