@@ -6,6 +6,7 @@ import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, saveCacheHe
 import type { CacheHeader } from './cache/format';
 import type { ScanFileSystem } from './scanner/fileSystem';
 import { walk } from './scanner/walk';
+import type { DirWorkerPool } from './scanner/dirWorkerPool';
 import { countSnapshot } from './scanner/snapshot';
 import { TOOL_VERSION } from './version';
 
@@ -33,6 +34,8 @@ export interface ScanDatasetRequest {
   readonly fs?: ScanFileSystem;
   readonly racyWindowNs?: bigint;
   readonly now?: () => bigint;
+  /** The threads that list folders (default: one shared pool per process; false: pooled calls). */
+  readonly workers?: DirWorkerPool | false;
 }
 
 export interface ScanReport {
@@ -213,7 +216,16 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
       changeSampleLimit: req.changeSampleLimit,
       racyWindowNs: req.racyWindowNs,
       now: req.now,
+      workers: req.workers,
     });
+  } catch (err) {
+    // The walk itself failed (a worker thread died, the store vanished): what it learnt so far is
+    // a consistent tree; keep it as a checkpoint, and the next scan resumes from there.
+    clearInterval(timer);
+    if (saving) await saving;
+    checkpoint();
+    if (saving) await saving;
+    throw err;
   } finally {
     clearInterval(timer);
     if (saving) await saving;

@@ -2,8 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  nodeFileSystem, scanDataset, snapshotFiles, type ScanDatasetRequest, type ScanDatasetResult, type ScanFileSystem,
+  cacheFileFor, nodeFileSystem, readCacheHeader, scanDataset, snapshotFiles, type ScanDatasetRequest, type ScanDatasetResult,
+  type ScanFileSystem,
 } from '../../src/core';
+import { DirWorkerPool } from '../../src/core/scanner/dirWorkerPool';
 import { buildTree, removeDir, tempDir, writeImage, writeText, afterRacyWindow } from '../helpers/tmp';
 
 const later = afterRacyWindow;
@@ -358,6 +360,22 @@ describe('scanner', () => {
     const rec = r.cache.snapshot.get('a')!;
     assert.equal(rec.files.length, 7);
     rec.files.forEach((name, i) => assert.equal(rec.stats?.[i * 3], fs.statSync(path.join(root, 'a', name)).size, name));
+  });
+
+  it('a scan whose worker thread dies fails with the reason, keeps a checkpoint, and the next scan resumes', async () => {
+    buildTree(root, 12, 3);
+    await scan(root, store);
+    writeImage(root, 'top0/mid0/leaf0/after.png');
+    const crashing = path.join(tempDir('crash'), 'crash.js');
+    fs.writeFileSync(crashing, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+    const pool = new DirWorkerPool(1, crashing);
+    await assert.rejects(scan(root, store, { workers: pool }), /scan worker exited \(3\)/);
+    const header = await readCacheHeader(cacheFileFor(store, root));
+    assert.equal(header?.complete, false);
+    const next = await scan(root, store);
+    assert.equal(next.report.mode, 'resume');
+    assert.deepEqual(next.report.added.sample, ['top0/mid0/leaf0/after.png']);
+    assert.equal(next.report.errors.length, 0);
   });
 
   it('handles Unicode, spaces and newlines in names, and keeps them through the cache', async () => {

@@ -32,7 +32,11 @@ export class DirWorkerPool {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly size: number = defaultScanThreads()) {
+  constructor(
+    readonly size: number = defaultScanThreads(),
+    /** The worker's script (tests give one that fails). */
+    private readonly workerFile: string = WORKER_FILE,
+  ) {
     this.slots = new Array<Slot | null>(size).fill(null);
   }
 
@@ -62,7 +66,7 @@ export class DirWorkerPool {
   }
 
   private start(index: number): Slot {
-    const worker = new Worker(WORKER_FILE);
+    const worker = new Worker(this.workerFile);
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (res: ListResponse) => {
       const p = slot.pending.get(res.id);
