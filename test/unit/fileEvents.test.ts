@@ -52,6 +52,26 @@ describe('file events applied to a snapshot', () => {
     removeDir(fresh);
   });
 
+  it('in a verified folder, keeps every file\'s stats beside its name through adds, changes and deletes', async () => {
+    await indexed();
+    const { cache } = await scanDataset({ root, storeDir: store, now: later, verify: true });
+    const snapshot = cache.snapshot;
+    const options = resolveOptions(root, store);
+    assert.ok(snapshot.get('a')?.stats);
+    const events: FileEvent[] = [];
+    for (let i = 0; i < 300; i++) events.push({ kind: 'created', path: writeText(root, `a/add${i}.png`, 'p'.repeat(i + 1)) });
+    fs.appendFileSync(path.join(root, 'a/two.png'), 'grown');
+    events.push({ kind: 'changed', path: path.join(root, 'a/two.png') });
+    fs.rmSync(path.join(root, 'a/one.png'));
+    events.push({ kind: 'deleted', path: path.join(root, 'a/one.png') });
+    const out = await applyFileEvents(snapshot, root, options, events);
+    assert.equal(out.rescanReason, null);
+    const rec = snapshot.get('a')!;
+    assert.equal(rec.files.length, 301);
+    assert.equal(rec.stats?.length, 301 * 3);
+    rec.files.forEach((name, i) => assert.equal(fileStatAt(rec.stats, i)?.size, fs.statSync(path.join(root, 'a', name)).size, name));
+  });
+
   it('checks each event against the disk: a stale "created" for a file already gone changes nothing', async () => {
     const { snapshot, options } = await indexed();
     const out = await applyFileEvents(snapshot, root, options, [{ kind: 'created', path: path.join(root, 'a/ghost.png') }]);

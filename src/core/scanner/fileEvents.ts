@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DirRecord, FileStat, ScanOptions, Snapshot } from '../types';
 import { buildFilter } from './filters';
-import { appendFileStat, keepFileStats, setFileStat, unknownFileStats } from './fileStats';
+import { appendFileStats, keepFileStats, setFileStat, unknownFileStats } from './fileStats';
 
 export type FileEventKind = 'created' | 'deleted' | 'changed';
 
@@ -48,6 +48,8 @@ export async function applyFileEvents(
     return m;
   };
   const removedIn = new Set<string>();
+  // Stats of files added to folders that carry stats, appended once per folder at the end.
+  const addedStats = new Map<DirRecord, FileStat[]>();
   const latest = new Map<string, FileEventKind>();
   for (const e of events) latest.set(e.path, e.kind);
   for (const [abs, kind] of latest) {
@@ -79,7 +81,11 @@ export async function applyFileEvents(
       if (at === undefined) {
         names.set(name, rec.files.length);
         rec.files.push(name);
-        if (rec.stats) rec.stats = appendFileStat(rec.stats, stat);
+        if (rec.stats) {
+          let list = addedStats.get(rec);
+          if (!list) addedStats.set(rec, (list = []));
+          list.push(stat);
+        }
         out.added.push(rel);
       } else {
         setFileStat((rec.stats ??= unknownFileStats(rec.files.length)), at, stat);
@@ -91,6 +97,7 @@ export async function applyFileEvents(
       out.removed.push(rel);
     }
   }
+  for (const [rec, list] of addedStats) if (rec.stats) rec.stats = appendFileStats(rec.stats, list);
   // Removals are applied once per folder at the end: splicing per event would cost a folder's size each.
   for (const dir of removedIn) {
     const rec = snapshot.get(dir) as DirRecord;

@@ -37,13 +37,15 @@ export function sameFileStat(a: FileStats, i: number, b: FileStats, j: number): 
   return a[x] === b[y] && a[x + 1] === b[y + 1] && a[x + 2] === b[y + 2];
 }
 
-/** A new array with one more file at the end. */
-export function appendFileStat(stats: FileStats, st: FileStat | undefined): FileStats {
-  const out = new Float64Array(stats.length + STAT_FIELDS);
+/** A new array with these files' stats after the existing ones (one copy however many are added). */
+export function appendFileStats(stats: FileStats, added: readonly (FileStat | undefined)[]): FileStats {
+  const out = new Float64Array(stats.length + added.length * STAT_FIELDS);
   out.set(stats);
-  const i = stats.length / STAT_FIELDS;
-  if (st) setFileStat(out, i, st);
-  else out[i * STAT_FIELDS] = NaN;
+  const first = stats.length / STAT_FIELDS;
+  added.forEach((st, k) => {
+    if (st) setFileStat(out, first + k, st);
+    else out[(first + k) * STAT_FIELDS] = NaN;
+  });
   return out;
 }
 
