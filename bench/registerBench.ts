@@ -325,6 +325,28 @@ function buildSnapshot(dirs: number, namesBlob: Buffer): Snapshot {
   return snap;
 }
 
+/** Size and mtime of file k of directory d, the same in the registry and in a verified snapshot. */
+function sizeOf(d: number, k: number): number {
+  return 20_000 + ((d * 7919 + k * 104_729) % 2_000_000);
+}
+
+function mtimeOf(d: number, k: number): number {
+  return 1.7e12 + ((d * 131 + k) % 30_000_000) * 1000.123456;
+}
+
+/** The snapshot after a verify scan: every file's size and mtime, matching the registry but for one file per folder. */
+function addStats(snap: Snapshot, dirs: number): void {
+  for (let d = 0; d < dirs; d++) {
+    const stats = new Float64Array(FILES_PER_DIR * 3);
+    for (let k = 0; k < FILES_PER_DIR; k++) {
+      stats[k * 3] = sizeOf(d, k) + (k === FILES_PER_DIR - 1 ? 1 : 0);
+      stats[k * 3 + 1] = mtimeOf(d, k);
+      stats[k * 3 + 2] = k;
+    }
+    (snap.get(dirName(d)) as DirRecord).stats = stats;
+  }
+}
+
 function hex16(rand: () => number): string {
   const hi = Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
   const lo = Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
@@ -343,8 +365,8 @@ function fillRegistry(registry: Registry, rootId: number, dirs: number): number 
       const width = 64 + Math.floor(rand() * 4000);
       batch.push({
         path: `${dir}/${fileName(d, k)}`,
-        size: 20_000 + Math.floor(rand() * 2_000_000),
-        mtimeMs: 1.7e12 + rand() * 3e10,
+        size: sizeOf(d, k),
+        mtimeMs: mtimeOf(d, k),
         hash: hex16(rand),
         width,
         height: Math.round(width * 0.75),
@@ -374,6 +396,8 @@ interface RowsResult {
   loadIndexSqlMs: Stat;
   diffMs: Stat;
   loadDiffMs: Stat;
+  /** The same with file stats (after a verify scan): sizes and mtimes loaded and compared. */
+  loadDiffStatsMs: Stat;
   duplicateGroupsMs: Stat;
   diffCounts: { newFiles: number; missing: number; registered: number };
   saveMs: Stat;
@@ -407,6 +431,7 @@ async function benchRows(args: Args): Promise<RowsResult> {
     const loadMs: number[] = [];
     const diffMs: number[] = [];
     const bothMs: number[] = [];
+    const statsBothMs: number[] = [];
     const dupMs: number[] = [];
     const saveMs: number[] = [];
     const openMs: number[] = [];
@@ -436,6 +461,18 @@ async function benchRows(args: Args): Promise<RowsResult> {
       check(counts.newFiles === dirs && counts.missing === dirs && counts.registered === snapshotFiles - dirs,
         `diff: ${counts.newFiles} new, ${counts.missing} missing, ${counts.registered} registered (expected ${dirs}, ${dirs}, ${snapshotFiles - dirs})`);
       log(`  loadIndex ${(t1 - t0).toFixed(0)} ms, diff ${(t2 - t1).toFixed(0)} ms`);
+      index = null;
+      diff = null;
+
+      // The same after a verify scan: sizes and mtimes loaded and compared too.
+      addStats(snapshot, dirs);
+      gc();
+      const s0 = performance.now();
+      index = registry.loadIndex(rootId, { withStats: true });
+      diff = diffSnapshot(snapshot, index);
+      statsBothMs.push(performance.now() - s0);
+      check(diff.changed.length === dirs, `diff with stats: ${diff.changed.length} changed, expected ${dirs}`);
+      log(`  loadIndex + diff with file stats ${statsBothMs[statsBothMs.length - 1].toFixed(0)} ms (${diff.changed.length} changed)`);
       index = null;
       diff = null;
       snapshot = null;
@@ -490,6 +527,7 @@ async function benchRows(args: Args): Promise<RowsResult> {
       loadIndexSqlMs: summarise(loadSqlMs),
       diffMs: summarise(diffMs),
       loadDiffMs: summarise(bothMs),
+      loadDiffStatsMs: summarise(statsBothMs),
       duplicateGroupsMs: summarise(dupMs),
       diffCounts: counts,
       saveMs: summarise(saveMs),
@@ -568,6 +606,7 @@ function toJson(res: Result): unknown {
       loadDiffMs: statJson(rw.loadDiffMs),
       loadDiffTargetMs: TARGET.loadDiffMs,
       loadDiffResult: verdict(rw.loadDiffMs.median <= TARGET.loadDiffMs),
+      loadDiffStatsMs: statJson(rw.loadDiffStatsMs),
       diffCounts: rw.diffCounts,
       duplicateGroupsMs: statJson(rw.duplicateGroupsMs),
       saveMs: statJson(rw.saveMs),
@@ -638,6 +677,7 @@ function renderTable(res: Result): string {
     row(['diffSnapshot', f(rw.diffMs.median), range(rw.diffMs), '', '', '']);
     row(['loadIndex + diffSnapshot', f(rw.loadDiffMs.median), range(rw.loadDiffMs), '', `≤ ${TARGET.loadDiffMs} ms`,
       verdict(rw.loadDiffMs.median <= TARGET.loadDiffMs)]);
+    row(['loadIndex + diffSnapshot with file stats (after a verify scan)', f(rw.loadDiffStatsMs.median), range(rw.loadDiffStatsMs), '', '', '']);
     row(['registry.duplicateGroups (also run by registerDataset)', f(rw.duplicateGroupsMs.median), range(rw.duplicateGroupsMs), '', '', '']);
     row(['registry.save (export + atomic write + fsync)', f(rw.saveMs.median), range(rw.saveMs), `${rw.fileMb.toFixed(1)} MB file`,
       `≤ ${TARGET.saveMs} ms`, verdict(rw.saveMs.median <= TARGET.saveMs)]);
