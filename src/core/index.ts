@@ -10,6 +10,7 @@ export { TOOL_VERSION } from './version';
 export { countSnapshot, snapshotFiles } from './scanner/snapshot';
 export type { ScanFileSystem } from './scanner/fileSystem';
 export { nodeFileSystem } from './scanner/fileSystem';
+export { closeScanThreads } from './scanner/dirWorkerPool';
 export { DEFAULT_RACY_WINDOW_NS } from './scanner/stamp';
 export { registerDataset, datasetStatus, countsOf, registryFileFor, REGISTRY_FILE, DEFAULT_REGISTER_CONCURRENCY } from './registerDataset';
 export type { RegisterRequest, RegisterReport, StatusReport, StatusCounts, DatasetRequest, DatasetStatusResult } from './registerDataset';

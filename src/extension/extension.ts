@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { closeScanThreads } from '../core';
 import { CommandCenter } from './commands';
 import { DatasetTreeProvider, type Node } from './datasetTree';
 import { DatasetModel, type Dataset } from './model';
@@ -79,4 +80,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   };
 }
 
-export function deactivate(): void {}
+/** Ends the scan's worker threads if any are idle (a running scan's are left to finish). */
+export function deactivate(): Promise<void> {
+  return closeScanThreads();
+}

@@ -111,3 +111,8 @@ export class DirWorkerPool {
 
 /** One pool per process; its threads start on first use and end when idle. */
 export const sharedDirWorkers = new DirWorkerPool();
+
+/** Ends the shared pool's idle threads now (an extension's deactivate; they also end after 30 s idle). */
+export function closeScanThreads(): Promise<void> {
+  return sharedDirWorkers.close();
+}
