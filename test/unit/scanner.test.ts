@@ -388,6 +388,20 @@ describe('scanner', () => {
     assert.deepEqual(files(again), [...names].sort());
   });
 
+  it('leaves out and reports a name that is not valid UTF-8, with no churn between scans', async () => {
+    writeImage(root, 'a/good.png');
+    // "bébé.png" in Latin-1: bytes that do not decode as UTF-8.
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${path.join(root, 'a')}/`), Buffer.from([0x62, 0xe9, 0x62, 0xe9]), Buffer.from('.png')]), 'x');
+    const first = await scan(root, store);
+    assert.deepEqual(files(first), ['a/good.png']);
+    assert.deepEqual(first.report.errors.map((e) => e.code), ['EILSEQ']);
+    assert.match(first.report.errors[0].message, /not valid UTF-8/);
+    const verify = await scan(root, store, { verify: true });
+    assert.equal(verify.report.mode, 'verify');
+    assert.equal(verify.report.added.count + verify.report.removed.count, 0);
+    assert.deepEqual(files(verify), ['a/good.png']);
+  });
+
   it('stops on cancel, saves a checkpoint and resumes from it instead of starting over', async () => {
     buildTree(root, 60, 1);
     const r = await scan(root, store);

@@ -77,6 +77,26 @@ function isUnknownType(entry: fs.Dirent): boolean {
   return !(entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice());
 }
 
+/**
+ * Names that are not valid UTF-8 come out of readdir with U+FFFD in place of the bad bytes, and
+ * that string names no file: a stat of it fails, and each verify scan would drop the file and the
+ * next listing add it back. Such names are found (a second, raw listing, only when a U+FFFD shows
+ * up) and left out with a reason instead.
+ */
+function undecodableNames(dir: string, entries: fs.Dirent[]): Set<string> | null {
+  if (!entries.some((e) => e.name.includes('\uFFFD'))) return null;
+  const bad = new Set<string>();
+  try {
+    for (const raw of fs.readdirSync(dir, { encoding: 'buffer' })) {
+      const name = raw.toString('utf8');
+      if (!Buffer.from(name, 'utf8').equals(raw)) bad.add(name);
+    }
+  } catch {
+    return null;
+  }
+  return bad;
+}
+
 export function listFolders(req: ListRequest): ListResponse {
   const n = req.paths.length;
   const extensions = new Set(req.extensions);
@@ -141,8 +161,13 @@ export function listFolders(req: ListRequest): ListResponse {
       state[i] = FOLDER_LISTED;
       files = [];
       const subdirs: string[] = [];
+      const undecodable = undecodableNames(dir, entries);
       for (const entry of entries) {
         const name = entry.name;
+        if (undecodable?.has(name)) {
+          res.entryIssues.push([i, name, 'EILSEQ', 'the name is not valid UTF-8 and cannot be addressed; left out (rename it to include it)']);
+          continue;
+        }
         if (entry.isDirectory()) subdirs.push(name);
         else if (entry.isFile()) {
           if (isImage(name)) files.push(name);
