@@ -7,7 +7,7 @@ import {
   acquireLock, datasetStatus, LockBusyError, Registry, registerDataset, registryFileFor, type RegisterRequest,
 } from '../../src/core';
 import { loadSqlJs } from '../../src/core/registry/sqlite';
-import { UNREADABLE_PATHS_SQL } from '../../src/core/registry/registry';
+import { loadIndexSql, UNREADABLE_PATHS_SQL } from '../../src/core/registry/registry';
 import { makeJpeg, makePng } from '../helpers/images';
 import { removeDir, tempDir, afterRacyWindow } from '../helpers/tmp';
 
@@ -208,6 +208,11 @@ describe('registry and registration', () => {
     assert.equal(sqlite(file, 'PRAGMA user_version'), '3');
     assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name IN ('images_root_hash', 'images_unreadable')"), '2');
     assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_hash'"), '0');
+    // The index loads in path order from the primary key (both ways of asking), never from the hash index.
+    for (const viaPrimaryKey of [true, false]) {
+      assert.match(sqlite(file, `EXPLAIN QUERY PLAN ${loadIndexSql(true, viaPrimaryKey).replace('?', '1')}`), /USING PRIMARY KEY \(root_id=\?\)/);
+    }
+    assert.equal(sqlite(file, loadIndexSql(true, true).replace('?', '1')), sqlite(file, loadIndexSql(true, false).replace('?', '1')));
     // The unreadable rows' query is served by the partial index, not a scan of every row.
     assert.match(sqlite(file, `EXPLAIN QUERY PLAN ${UNREADABLE_PATHS_SQL.replace('?', '1')}`), /USING INDEX images_unreadable/);
     assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '21');
