@@ -153,6 +153,10 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
   } else if (req.forceRescan) {
     mode = 'full';
     reason = 'forced rescan';
+  } else if (!cached.header.complete && req.verify) {
+    // A verify reads every folder that is not known to be current, as a resume does, and more.
+    mode = 'verify';
+    reason = 'verify requested; it also finishes the interrupted scan';
   } else if (!cached.header.complete) {
     mode = 'resume';
     reason = 'resuming an interrupted scan from its checkpoint';

@@ -362,6 +362,29 @@ describe('scanner', () => {
     rec.files.forEach((name, i) => assert.equal(rec.stats?.[i * 3], fs.statSync(path.join(root, 'a', name)).size, name));
   });
 
+  it('a cancel reaches the worker threads through shared memory: nothing half-done is applied, the next scan finishes', async () => {
+    for (let i = 0; i < 3000; i++) writeText(root, `flat/img${i}.png`, 'x');
+    buildTree(root, 4, 2);
+    const first = await scan(root, store);
+    const controller = new AbortController();
+    let reads = 0;
+    // Cancelled just as the first batch is handed to a thread: only the shared flag can stop it there.
+    const cancelOnFirstRead = (): bigint => {
+      if (++reads === 1) controller.abort();
+      return later();
+    };
+    const cut = await scan(root, store, { verify: true, signal: controller.signal, now: cancelOnFirstRead });
+    assert.equal(cut.report.mode, 'verify');
+    assert.equal(cut.report.cancelled, true);
+    assert.ok([...cut.cache.snapshot.values()].every((rec) => rec.stats === undefined));
+    assert.equal((await readCacheHeader(cacheFileFor(store, root)))?.complete, false);
+    const next = await scan(root, store, { verify: true });
+    assert.equal(next.report.mode, 'verify');
+    assert.equal(next.report.cancelled, false);
+    assert.equal(next.cache.snapshot.get('flat')?.stats?.length, 3000 * 3);
+    assert.equal(next.report.files, first.report.files);
+  });
+
   it('a scan whose worker thread dies fails with the reason, keeps a checkpoint, and the next scan resumes', async () => {
     buildTree(root, 12, 3);
     await scan(root, store);

@@ -39,6 +39,9 @@ export interface FolderResult {
  */
 export const UNCHANGED: FolderResult = Object.freeze({ stamp: { mtimeNs: 0n, ctimeNs: 0n, ino: 0n, dev: 0n } });
 
+/** The answer for a folder not done because the scan was cancelled first: never applied. */
+export const CANCELLED: FolderResult = Object.freeze({ stamp: Object.freeze(errnoError('ABORT_ERR', 'scan cancelled')) });
+
 /** What a lister needs to know of the walk it serves. */
 export interface ListContext {
   readonly snapshot: Snapshot;

@@ -1,8 +1,8 @@
 import type { DirStamp } from '../types';
 import type { DirWorkerPool } from './dirWorkerPool';
-import { FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './dirWorker';
+import { FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './dirWorker';
 import {
-  errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
+  CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
 } from './folderResult';
 import { STAT_FIELDS } from './fileStats';
 
@@ -27,12 +27,29 @@ export class WorkerLister implements FolderLister {
     this.extensions = [...ctx.options.extensions];
   }
 
-  listAll(visits: Visit[], onResult: (visit: Visit, result: FolderResult, readStart: bigint) => void): Promise<boolean> {
-    // Two batches per thread in flight: a thread never waits for the main thread to hand it work.
-    return forEachLimited(this.batchesOf(visits), this.threads * 2, this.ctx.signal, async (batch) => {
-      const { results, readStart } = await this.listBatch(batch);
-      batch.forEach((v, i) => onResult(v, results[i], readStart));
-    });
+  async listAll(visits: Visit[], onResult: (visit: Visit, result: FolderResult, readStart: bigint) => void): Promise<boolean> {
+    // The threads see a cancel through shared memory, even in the middle of a batch.
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const signal = this.ctx.signal;
+    const onAbort = (): void => {
+      Atomics.store(cancel, 0, 1);
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort);
+    let cut = false;
+    try {
+      // Two batches per thread in flight: a thread never waits for the main thread to hand it work.
+      const complete = await forEachLimited(this.batchesOf(visits), this.threads * 2, signal, async (batch) => {
+        const { results, readStart } = await this.listBatch(batch, cancel);
+        batch.forEach((v, i) => {
+          if (results[i] === CANCELLED) cut = true;
+          else onResult(v, results[i], readStart);
+        });
+      });
+      return complete && !cut;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Batches small enough to share among the threads, bounded in files to stat. */
@@ -54,7 +71,7 @@ export class WorkerLister implements FolderLister {
     return batches;
   }
 
-  private async listBatch(batch: Visit[]): Promise<{ results: FolderResult[]; readStart: bigint }> {
+  private async listBatch(batch: Visit[], cancel: Int32Array): Promise<{ results: FolderResult[]; readStart: bigint }> {
     const { ctx } = this;
     const n = batch.length;
     const expect = new BigInt64Array(n * 4);
@@ -80,6 +97,7 @@ export class WorkerLister implements FolderLister {
         extensions: this.extensions,
         followSymlinks: ctx.options.followSymlinks,
         verifyNames,
+        cancel,
       },
       [expect.buffer, expectMask.buffer],
     );
@@ -98,6 +116,13 @@ export class WorkerLister implements FolderLister {
     let s = 0;
     for (let i = 0; i < batch.length; i++) {
       const state = res.state[i];
+      if (state === FOLDER_CANCELLED) {
+        // Skip whatever it had sent, to keep the offsets of the folders after it.
+        k += res.counts[i * 2] + res.counts[i * 2 + 1];
+        s += res.statCounts[i];
+        out[i] = CANCELLED;
+        continue;
+      }
       if (state === FOLDER_STAT_FAILED) {
         out[i] = { stamp: failed.get(i) as NodeJS.ErrnoException };
         continue;
