@@ -232,7 +232,7 @@ function addDatasetOptions(cmd: Command): Command {
     .addOption(new Option('--exclude <glob>', `extra exclude glob, repeatable (always: ${DEFAULT_EXCLUDE.join(', ')})`).argParser(collect))
     .option('--follow-symlinks', 'follow symbolic links (with loop detection)')
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
-    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning: worker threads used, at most 2-4 by cores (default 16)').argParser(positiveInt))
+    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning: worker threads used, at most 2-4 (local disk) or 8 (network) (default 16)').argParser(positiveInt))
     .option('--registered-from <file>', "an existing SQLite database (read-only) whose paths count as registered")
     .option('--table <name>', 'table of --registered-from')
     .option('--path-column <name>', 'path column of --registered-from (absolute, or relative to the folder)')
@@ -249,7 +249,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   addDatasetOptions(program.command('scan').description('scan a dataset folder, incrementally when a valid cache exists'))
-    .addOption(new Option('--concurrency <n>', 'file-system calls in flight: worker threads used, at most 2-4 by cores (default 16)').argParser(positiveInt))
+    .addOption(new Option('--concurrency <n>', 'file-system calls in flight: worker threads used, at most 2-4 (local disk) or 8 (network) (default 16)').argParser(positiveInt))
     .action(async (folders: string[], flags: ScanFlags) => setExit(await runScan(folders, flags)));
 
   addDatasetOptions(program.command('register').description('scan, then register every new or changed image (hash, format, size)'))

@@ -11,6 +11,7 @@ export { countSnapshot, snapshotFiles } from './scanner/snapshot';
 export type { ScanFileSystem } from './scanner/fileSystem';
 export { nodeFileSystem } from './scanner/fileSystem';
 export { closeScanThreads } from './scanner/dirWorkerPool';
+export { fsTypeOf, isNetworkFs, mountTypeIn, NETWORK_FS } from './fsutil/mountType';
 export { DEFAULT_RACY_WINDOW_NS } from './scanner/stamp';
 export { registerDataset, datasetStatus, countsOf, registryFileFor, REGISTRY_FILE, DEFAULT_REGISTER_CONCURRENCY } from './registerDataset';
 export type { RegisterRequest, RegisterReport, StatusReport, StatusCounts, DatasetRequest, DatasetStatusResult } from './registerDataset';

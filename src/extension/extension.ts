@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { closeScanThreads } from '../core';
+import { closeScanThreads } from '../core/scanner/dirWorkerPool';
 import { CommandCenter } from './commands';
 import { DatasetTreeProvider, type Node } from './datasetTree';
 import { DatasetModel, type Dataset } from './model';

@@ -1,26 +1,7 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { FileEvent } from '../core';
+import { fsTypeOf, NETWORK_FS } from '../core/fsutil/mountType';
 import type { Dataset, DatasetModel } from './model';
-
-/** File systems whose change events are not delivered reliably (or at all) to a watcher. */
-const UNTRUSTED_FS = /^(nfs4?|cifs|smb3?|smbfs|9p|fuse\.sshfs|fuse\.rclone|fuse\.gcsfuse|fuse\.s3fs|afs|ceph|glusterfs|lustre|gpfs|beegfs)$/;
-
-/** The file-system type of the mount holding `p` (Linux: /proc/mounts), or null when unknown. */
-export function fsTypeOf(p: string): string | null {
-  try {
-    let best: { mount: string; type: string } | null = null;
-    for (const line of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
-      const [, mount, type] = line.split(' ');
-      if (!mount || !type) continue;
-      const m = mount.replace(/\\040/g, ' ');
-      if ((p === m || p.startsWith(m.endsWith('/') ? m : `${m}/`)) && (!best || m.length > best.mount.length)) best = { mount: m, type };
-    }
-    return best?.type ?? null;
-  } catch {
-    return null;
-  }
-}
 
 const QUIET_MS = 300;
 const MAX_WAIT_MS = 1200;
@@ -60,7 +41,7 @@ export class DatasetWatcher implements vscode.Disposable {
 
   private start(ds: Dataset): void {
     const type = fsTypeOf(ds.root);
-    if (type && UNTRUSTED_FS.test(type)) {
+    if (type && NETWORK_FS.test(type)) {
       this.log.info(`${ds.label}: on ${type}, whose change events cannot be trusted: not watching; run Index Images to refresh`);
       this.watchers.set(ds, new vscode.Disposable(() => undefined));
       return;

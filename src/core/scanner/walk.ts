@@ -16,6 +16,7 @@ import { PoolLister } from './poolLister';
 import { WorkerLister } from './workerLister';
 import { copyFileStat, hasFileStat, keepFileStats, sameFileStat, unknownFileStats } from './fileStats';
 import { DEFAULT_RACY_WINDOW_NS, isRacy, wallClockNs } from './stamp';
+import { isNetworkFs } from '../fsutil/mountType';
 
 export interface WalkRequest {
   /** Absolute path of the dataset root. */
@@ -101,7 +102,7 @@ class Walker {
       abs: (rel) => this.abs(rel),
       issue: (rel, code, message) => this.issue(rel, code, message),
     };
-    this.lister = this.workers ? new WorkerLister(this.workers, ctx) : new PoolLister(this.pool, ctx);
+    this.lister = this.workers ? new WorkerLister(this.workers, ctx, isNetworkFs(req.root)) : new PoolLister(this.pool, ctx);
   }
 
   async run(): Promise<WalkOutcome> {

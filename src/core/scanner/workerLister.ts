@@ -1,5 +1,5 @@
 import type { DirStamp } from '../types';
-import type { DirWorkerPool } from './dirWorkerPool';
+import { scanThreads, type DirWorkerPool } from './dirWorkerPool';
 import { FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './dirWorker';
 import {
   CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
@@ -22,8 +22,10 @@ export class WorkerLister implements FolderLister {
   constructor(
     private readonly workers: DirWorkerPool,
     private readonly ctx: ListContext,
+    /** On a network file system: more threads, to keep more round trips in flight. */
+    network: boolean,
   ) {
-    this.threads = Math.max(1, Math.min(workers.size, ctx.concurrency));
+    this.threads = scanThreads(network, ctx.concurrency, workers.size);
     this.extensions = [...ctx.options.extensions];
   }
 
@@ -100,6 +102,7 @@ export class WorkerLister implements FolderLister {
         cancel,
       },
       [expect.buffer, expectMask.buffer],
+      this.threads,
     );
     ctx.counts.readdir += res.readdirCalls;
     ctx.counts.stat += res.statCalls;
