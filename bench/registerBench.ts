@@ -25,6 +25,7 @@ import { loadSqlJs } from '../src/core/registry/sqlite';
 import { loadIndexSql } from '../src/core/registry/registry';
 import { newScratch, probeImage } from '../src/core/register/probeImage';
 import { ensureImages, rng, type ImageFile } from './imagesGen';
+import { check, gc, log, round, summarise, type Stat } from './report';
 
 const UPSERT_BATCH = 50_000;
 const FILES_PER_DIR = 100;
@@ -48,15 +49,6 @@ interface Args {
   jsonFile: string | undefined;
 }
 
-interface Stat {
-  median: number;
-  min: number;
-  max: number;
-}
-
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
 
 function parseCli(): Args {
   const { values } = parseArgs({
@@ -88,21 +80,6 @@ function parseCli(): Args {
   };
 }
 
-function summarise(xs: readonly number[]): Stat {
-  if (xs.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
-}
-
-function gc(): void {
-  globalThis.gc?.();
-}
-
-function check(ok: boolean, what: string): void {
-  if (!ok) log(`  WARNING: ${what}`);
-}
-
 function rssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
@@ -111,11 +88,6 @@ function memNow(): Record<string, number> {
   const m = process.memoryUsage();
   const mb = (x: number): number => round(x / MB);
   return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 // ---------------------------------------------------------------------------------------------

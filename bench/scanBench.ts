@@ -12,16 +12,12 @@ import { cacheFileFor, loadCache, resolveOptions, saveCache, scanDataset } from 
 import type { CachedScan, ScanDatasetResult } from '../src/core';
 import * as peers from './peers';
 import { addFiles, cleanLeftovers, ensureTree, removeFiles, touchedLeaves } from './tree';
+import { check, gc, log, round, summarise, type Stat } from './report';
 
 const ADDED_FILES = 1000;
 /** Longer than the scanner's 2 s racy window: a directory changed before this is trusted. */
 const SETTLE_MS = 2100;
 
-interface Stat {
-  median: number;
-  min: number;
-  max: number;
-}
 
 interface ScanSample {
   ms: number;
@@ -46,10 +42,6 @@ interface Args {
   json: boolean;
 }
 
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
-
 function parseCli(): Args {
   const { values } = parseArgs({
     options: {
@@ -70,12 +62,6 @@ function parseCli(): Args {
     runs: int('runs', values.runs),
     json: values.json ?? false,
   };
-}
-
-function summarise(xs: readonly number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
 }
 
 /** Times are medians; operation counts are the worst run (they should not vary at all). */
@@ -99,10 +85,6 @@ function sample(res: ScanDatasetResult): ScanSample {
   return { ms: r.elapsedMs, saveMs: r.cacheSaveMs, readdir: r.fsOps.readdir, stat: r.fsOps.stat, dirsRead: r.dirsRead };
 }
 
-function gc(): void {
-  globalThis.gc?.();
-}
-
 /** Which phase raised the peak RSS, logged as it happens (the table shows only the peak). */
 let lastPeakKb = 0;
 function notePeak(phase: string): void {
@@ -119,10 +101,6 @@ function sleep(ms: number): Promise<void> {
 async function settle(lastChange: number): Promise<void> {
   const wait = lastChange + SETTLE_MS - Date.now();
   if (wait > 0) await sleep(wait);
-}
-
-function check(ok: boolean, what: string): void {
-  if (!ok) log(`  WARNING: ${what}`);
 }
 
 async function main(): Promise<void> {
@@ -282,10 +260,6 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(renderTable(result));
   }
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
 }
 
 type Result = {
