@@ -191,7 +191,7 @@ export class Dataset {
     return this.serial(async () => {
       const status = this._status;
       if (!this.cache || !status) return { rescan: null, added: 0, removed: 0, changed: 0 };
-      const { applyFileEvents, diffSnapshot, countsOf, resolveOptions } = await loadCore();
+      const { applyFileEvents, diffSnapshot, countsOf, countSnapshot, resolveOptions } = await loadCore();
       const options = resolveOptions(this.root, this.storeDir, this.settings.scanOptions);
       const out = await applyFileEvents(this.cache.snapshot, this.root, options, events);
       if (out.rescanReason) {
@@ -209,7 +209,7 @@ export class Dataset {
         return { rescan: null, added: out.added.length, removed: out.removed.length, changed: out.changed.length };
       }
       const diff = diffSnapshot(this.cache.snapshot, status.index, status.externalPaths);
-      const files = this.cache.snapshot.size ? [...this.cache.snapshot.values()].reduce((n, r) => n + r.files.length, 0) : 0;
+      const { files } = countSnapshot(this.cache.snapshot);
       this.cache.header = { ...this.cache.header, files };
       this._status = { ...status, ...countsOf(diff, status.duplicates, 'watcher', files), diff };
       this.log.info(`${this.label}: file events: +${out.added.length} -${out.removed.length} ~${out.changed.length}`);

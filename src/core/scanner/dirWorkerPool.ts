@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ListRequest, ListResponse } from './dirWorker';
+import type { ListRequest, ListResponse } from './listFolders';
 
 /**
  * The compiled worker sits beside this module: out/src/core/scanner/ under tsc, dist/ in the

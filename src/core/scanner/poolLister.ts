@@ -7,11 +7,8 @@ import {
   type Listing, type Visit,
 } from './folderResult';
 import { STAT_FIELDS, unknownFileStats } from './fileStats';
+import { isUnknownType } from './listFolders';
 import { sameStamp, stampOf } from './stamp';
-
-function isUnknownType(entry: Dirent): boolean {
-  return !(entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice());
-}
 
 /**
  * Lists folders by pooled calls, one folder at a time with bounded concurrency: the path for an

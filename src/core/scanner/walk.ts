@@ -172,8 +172,12 @@ class Walker {
       this.progress(rec);
     });
     if (!complete) this.cancelled = true;
-    const depth = (rel: string): number => (rel === '' ? 0 : rel.split('/').length);
-    const order = [...changed.keys()].sort((a, b) => depth(a) - depth(b));
+    const depthOf = (rel: string): number => {
+      let d = rel === '' ? 0 : 1;
+      for (let at = rel.indexOf('/'); at >= 0; at = rel.indexOf('/', at + 1)) d++;
+      return d;
+    };
+    const order = [...changed.keys()].map((rel) => ({ rel, depth: depthOf(rel) })).sort((a, b) => a.depth - b.depth).map((x) => x.rel);
     const blocked = new Set<string>();
     const isBlocked = (rel: string): boolean => {
       for (let at = rel.indexOf('/'); at >= 0; at = rel.indexOf('/', at + 1)) if (blocked.has(rel.slice(0, at))) return true;

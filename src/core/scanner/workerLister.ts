@@ -1,6 +1,6 @@
 import type { DirStamp } from '../types';
 import { scanThreads, type DirWorkerPool } from './dirWorkerPool';
-import { FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './dirWorker';
+import { FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './listFolders';
 import {
   CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
 } from './folderResult';
