@@ -2,13 +2,13 @@
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import * as fs from 'node:fs';
 import {
   DatasetError, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_EXCLUDE, DEFAULT_EXTENSIONS, DEFAULT_REGISTER_CONCURRENCY, TOOL_VERSION,
   cacheFileFor, clearCache, datasetStatus, exportRegistry, registerDataset, registryFileFor, resolveRoots, scanDataset,
   type DatasetRequest, type ExternalRegistrySpec, type ScanOptions,
 } from '../core';
-import type { ExportFormat } from '../core/registry/exportRegistry';
+import { ExportTargetError, exportRegistryToFile, type ExportFormat } from '../core/registry/exportRegistry';
+import { describeHolder } from '../core/registry/lock';
 import { defaultStoreFor } from './storeLocation';
 import { age, num, registerReportJson, registerReportText, scanReportJson, scanReportText, statusReportJson, statusReportText } from './format';
 import { ProgressLine } from './progressLine';
@@ -43,6 +43,7 @@ interface ScanFlags extends CommonFlags {
 interface RegisterFlags extends CommonFlags {
   concurrency?: number;
   lockWait?: number;
+  lockStale?: number;
 }
 
 interface StatusFlags extends CommonFlags {
@@ -103,13 +104,23 @@ function datasetRequest(root: string, flags: CommonFlags, signal: AbortSignal, p
   };
 }
 
-/** Ctrl-C (or SIGTERM) aborts the work, which then saves what it has; a second Ctrl-C quits at once. */
+/**
+ * Ctrl-C (or SIGTERM) aborts the work, which then saves what it has; a second one quits at once.
+ * Quitting is the signal's default action, raised again: `process.exit` would wait for libuv's
+ * threads, and one blocked in a system call (a FIFO, a hung network mount) would hold the process.
+ * Every save is atomic, so what was saved stays saved.
+ */
 async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let interrupts = 0;
-  const onSignal = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     interrupts++;
-    if (interrupts > 1) process.exit(EXIT_CANCELLED);
+    if (interrupts > 1) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
     process.stderr.write('\nstopping after saving what is done… (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
@@ -146,9 +157,10 @@ async function runRegister(folders: string[], flags: RegisterFlags): Promise<num
         ...datasetRequest(root, flags, signal, progress),
         registerConcurrency: flags.concurrency,
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
+        lockStaleMs: flags.lockStale !== undefined ? flags.lockStale * 1000 : undefined,
         onLockWait: (holder) =>
           process.stderr.write(
-            `waiting for the registry: in use by ${holder ? `${holder.command} (pid ${holder.pid}, since ${holder.since})` : 'another process'}…\n`,
+            `waiting for the registry: in use by ${describeHolder(holder)}…\n`,
           ),
         onRegisterProgress: (p) =>
           progress.update(
@@ -187,17 +199,11 @@ async function runExport(folder: string, flags: { store?: string; format: Export
     process.stderr.write(`dataset-index: exported ${num(n)} rows\n`);
     return EXIT_OK;
   }
-  // Write beside the target and rename, so a failed export never leaves half a manifest.
-  const tmp = `${flags.out}.${process.pid}.tmp`;
-  const out = fs.createWriteStream(tmp);
   try {
-    const n = await exportRegistry(file, root, flags.format, out);
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    fs.renameSync(tmp, flags.out);
+    const n = await exportRegistryToFile(file, flags.store ?? defaultStoreFor(root), root, flags.format, flags.out);
     process.stderr.write(`dataset-index: exported ${num(n)} rows to ${flags.out}\n`);
   } catch (err) {
-    out.destroy();
-    fs.rmSync(tmp, { force: true });
+    if (err instanceof ExportTargetError) throw new UsageError(err.message);
     throw err;
   }
   return EXIT_OK;
@@ -255,6 +261,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addDatasetOptions(program.command('register').description('scan, then register every new or changed image (hash, format, size)'))
     .addOption(new Option('--concurrency <n>', `images read at once (default ${DEFAULT_REGISTER_CONCURRENCY})`).argParser(positiveInt))
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
+    .addOption(
+      new Option('--lock-stale <seconds>', "a lock held from another machine is taken over after this long without its heartbeat (on this machine a dead holder's lock is taken over at once)")
+        .argParser(positiveNumber)
+        .default(60),
+    )
     .action(async (folders: string[], flags: RegisterFlags) => setExit(await runRegister(folders, flags)));
 
   addDatasetOptions(program.command('status').description('counts of new / changed / missing / registered images, without registering'))

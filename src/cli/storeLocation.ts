@@ -9,10 +9,26 @@ export function userCacheDir(): string {
   return path.join(os.homedir(), '.cache');
 }
 
-/** One store per dataset folder, named so a person can tell which is which: `<basename>-<hash>`. */
+/** The start of a name, at most `bytes` long in UTF-8, never cutting a character in two. */
+function leadingBytes(name: string, bytes: number): string {
+  let out = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(out + ch) > bytes) break;
+    out += ch;
+  }
+  return out;
+}
+
+/** Keeps store names far below the usual 255-byte limit on a name, whatever the folder is called. */
+const MAX_STORE_BASE_BYTES = 64;
+
+/**
+ * One store per dataset folder, named so a person can tell which is which: `<basename>-<hash>`,
+ * the base name cut to 64 bytes (the hash of the whole path keeps cut names apart).
+ */
 export function defaultStoreFor(root: string): string {
   const abs = path.resolve(root);
   const id = createHash('sha256').update(abs).digest('hex').slice(0, 10);
-  const base = path.basename(abs).replace(/[^\w.-]+/g, '_') || 'root';
+  const base = leadingBytes(path.basename(abs).replace(/[^\w.-]+/g, '_'), MAX_STORE_BASE_BYTES) || 'root';
   return path.join(userCacheDir(), 'dataset-index', `${base}-${id}`);
 }

@@ -4,7 +4,8 @@ import { resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport }
 import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
 import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/diff';
 import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
-import { acquireLock, type LockHolder } from './registry/lock';
+import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
+import { removeStaleTempFiles } from './fsutil/atomicWrite';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 
@@ -28,6 +29,8 @@ export interface RegisterRequest extends DatasetRequest {
   /** How long to wait for another process holding the registry (ms). Default 10 min. */
   readonly lockWaitMs?: number;
   readonly onLockWait?: (holder: LockHolder | null) => void;
+  /** A lock from another machine (or a PID namespace without OS locks) is stale after this long without heartbeat (ms). */
+  readonly lockStaleMs?: number;
   readonly batchWindowMs?: number;
 }
 
@@ -153,17 +156,23 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
   const notices: string[] = [];
   const { report: scan, cache } = await scanDataset(req);
   const file = registryFileFor(req.storeDir);
+  const say = (notice: string): void => {
+    notices.push(notice);
+    req.log?.(notice);
+  };
   const lock = await acquireLock(`${file}.lock`, {
     command: `register ${root}`,
     waitMs: req.lockWaitMs ?? 10 * 60_000,
+    staleMs: req.lockStaleMs,
     onWait: req.onLockWait,
+    onTakeover: (t: LockTakeover) => say(`took over the registry lock of ${describeHolder(t.holder)}: ${t.why}; checking the registry in full`),
   });
   try {
-    const { registry, notice } = await Registry.open(file);
-    if (notice) {
-      notices.push(notice);
-      req.log?.(notice);
-    }
+    // Under the lock no other writer of this registry lives: a temp file no one holds is a leftover.
+    const leftovers = await removeStaleTempFiles(path.dirname(file), REGISTRY_FILE);
+    if (leftovers.removed) say(`removed ${leftovers.removed} temp file(s) of an interrupted save (${Math.round(leftovers.bytes / 1e6)} MB)`);
+    const { registry, notice } = await Registry.open(file); // TEMP: integrity option
+    if (notice) say(notice);
     try {
       const rootId = registry.rootId(root);
       const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
@@ -188,6 +197,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
             onProgress: req.onRegisterProgress,
             batchWindowMs: req.batchWindowMs,
             log: req.log,
+            beforeSave: () => lock.assertHeld(),
           });
       return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache };
     } finally {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { ChangeList, FsOpCounts, ScanIssue, ScanMode, ScanOptions, ScanProgress } from './types';
 import { DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_SCAN_OPTIONS, normaliseExtensions } from './defaults';
 import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, saveCacheHeader, type CachedScan } from './cache/store';
+import { removeStaleTempFiles } from './fsutil/atomicWrite';
 import type { CacheHeader } from './cache/format';
 import type { ScanFileSystem } from './scanner/fileSystem';
 import { walk } from './scanner/walk';
@@ -108,6 +109,13 @@ async function prepareStore(storeDir: string): Promise<void> {
   }
 }
 
+/** The names cacheFileFor gives: their temp files are ours to clean up. */
+const CACHE_FILE_PATTERN = /scan-[0-9a-f]{16}\.dsxcache/;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function ageLabel(ms: number): string {
   return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`;
 }
@@ -128,6 +136,8 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
   const maxAgeMs = req.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
 
   if (req.clearCache && (await clearCache(storeDir, root))) log(`cleared scan cache ${file}`);
+  const leftovers = await removeStaleTempFiles(storeDir, CACHE_FILE_PATTERN);
+  if (leftovers.removed) log(`removed ${leftovers.removed} temp file(s) of an interrupted cache save (${Math.round(leftovers.bytes / 1e6)} MB)`);
 
   let cached: CachedScan | null = null;
   let cacheLoadMs = 0;
@@ -263,7 +273,13 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     outcome.issues.length === 0 &&
     outcome.changes.added.count + outcome.changes.removed.count + outcome.changes.modified.count === 0;
   const headerOnly = unchanged && (await saveCacheHeader(file, finalHeader));
-  const cacheBytes = headerOnly ? (await fs.promises.stat(file)).size : await saveCache(file, cache);
+  let cacheBytes: number;
+  try {
+    cacheBytes = headerOnly ? (await fs.promises.stat(file)).size : await saveCache(file, cache);
+  } catch (err) {
+    const kept = checkpoints > 0 ? 'its last checkpoint is kept and the next scan resumes from it' : 'the cache on disk is as before';
+    throw new DatasetError(`the scan finished but its cache could not be saved — ${errorText(err)}; ${kept}`, 'ESTORE');
+  }
   const cacheSaveMs = performance.now() - saveStart;
   if (outcome.cancelled) log(`scan cancelled; checkpoint saved (${counts.dirs} dirs, ${counts.files} files)`);
   for (const issue of outcome.issues) log(`  ${issue.code} ${issue.path || '.'}: ${issue.message}`);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {
   acquireLock, datasetStatus, LockBusyError, Registry, registerDataset, registryFileFor, type RegisterRequest,
 } from '../../src/core';
+import { currentProcess } from '../../src/core/fsutil/processIdentity';
 import { loadSqlJs } from '../../src/core/registry/sqlite';
 import { loadIndexSql, UNREADABLE_PATHS_SQL } from '../../src/core/registry/registry';
 import { makeJpeg, makePng } from '../helpers/images';
@@ -245,8 +246,9 @@ describe('registry and registration', () => {
     assert.ok(waited);
     await got.release();
     assert.ok(!fs.existsSync(lockFile));
-    // A lock left by a dead process is taken over.
-    fs.writeFileSync(lockFile, JSON.stringify({ pid: 999_999, host: require('node:os').hostname(), command: 'dead', since: '', token: 'x' }));
+    // A lock left by a dead process of this PID namespace is taken over.
+    const me = currentProcess();
+    fs.writeFileSync(lockFile, JSON.stringify({ ...me, pid: 999_999, startTicks: '1', command: 'dead', since: '', token: 'x' }));
     const taken = await acquireLock(lockFile, { command: 'after crash', waitMs: 0 });
     await taken.release();
   });

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { ImageRow, Registry } from '../registry/registry';
 import { newScratch, probeImage } from './probeImage';
+const CANCELLED_PROBE = null; // TEMP until the probe's cancel lands
 
 export interface RegisterProgress {
   done: number;
@@ -26,6 +27,8 @@ export interface RegisterFilesRequest {
   /** Rows are committed in one transaction and the file saved at most this often (grows with save time). */
   batchWindowMs?: number;
   log?: (line: string) => void;
+  /** Called before every save; throws to refuse it (the lock fence: is the lock still ours?). */
+  beforeSave?: () => void;
 }
 
 export interface RegisterFilesOutcome {
@@ -36,6 +39,23 @@ export interface RegisterFilesOutcome {
   saves: number;
   cancelled: boolean;
   unreadableSamples: { path: string; reason: string }[];
+}
+
+/**
+ * A save failed (or was refused by the fence): what is on disk is the last good save; the rows
+ * probed since are not written, and the next run registers them.
+ */
+export class RegisterSaveError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly savedRows: number,
+    readonly unsavedRows: number,
+  ) {
+    super(
+      `${cause instanceof Error ? cause.message : String(cause)}; ` +
+        `${savedRows} rows saved by this run before are kept, ${unsavedRows} probed since were not saved — the next run registers them`,
+    );
+  }
 }
 
 /**
@@ -54,10 +74,14 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   let saving: Promise<void> | null = null;
   let done = 0;
   let lastReport = 0;
+  let savedRows = 0;
+  let unsavedRows = 0;
+  let failure: unknown = null;
 
   const commit = (): void => {
     registry.upsert(rootId, pendingRows);
     registry.move(rootId, pendingMoves);
+    unsavedRows += pendingRows.length + pendingMoves.length;
     pendingRows = [];
     pendingMoves = [];
   };
@@ -65,7 +89,10 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
     if (pendingRows.length === 0 && pendingMoves.length === 0) return;
     commit();
     const t = performance.now();
+    req.beforeSave?.();
     await registry.save();
+    savedRows += unsavedRows;
+    unsavedRows = 0;
     const took = performance.now() - t;
     out.saves++;
     // A big database takes a while to save: keep saving under ~10% of the run.
@@ -92,13 +119,17 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   let next = 0;
   const worker = async (): Promise<void> => {
     const scratch = newScratch();
-    while (next < req.files.length) {
+    while (next < req.files.length && failure === null) {
       if (req.signal?.aborted) {
         out.cancelled = true;
         return;
       }
       const rel = req.files[next++];
       const row = await probeImage(path.join(req.root, rel), rel, scratch);
+      if (row === CANCELLED_PROBE) {
+        out.cancelled = true;
+        return;
+      }
       const { bytesRead, ...clean } = row;
       out.bytes += bytesRead;
       done++;
@@ -117,9 +148,13 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
       }
       report();
       if (!saving && performance.now() - lastSave >= window) {
-        saving = save().finally(() => {
-          saving = null;
-        });
+        saving = save()
+          .catch((err: unknown) => {
+            failure ??= err;
+          })
+          .finally(() => {
+            saving = null;
+          });
       }
     }
   };
@@ -127,9 +162,10 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
     await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
   } finally {
     if (saving) await saving;
-    await save();
+    if (failure === null) await save().catch((err: unknown) => (failure = err));
     report(true);
   }
+  if (failure !== null) throw new RegisterSaveError(failure, savedRows, unsavedRows + pendingRows.length + pendingMoves.length);
   if (req.signal?.aborted && done < req.files.length) out.cancelled = true;
   req.log?.(`registered ${out.registered}, unreadable ${out.unreadable}, moved ${out.moved}; ${out.saves} saves`);
   return out;

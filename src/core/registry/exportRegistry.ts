@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { Registry, type ImageRow } from './registry';
+import { openAtomic, writeError } from '../fsutil/atomicWrite';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -36,8 +38,15 @@ function record(root: string, r: ImageRow): Record<(typeof COLUMNS)[number], str
 export async function exportRegistry(registryFile: string, root: string, format: ExportFormat, out: Writable): Promise<number> {
   const { registry } = await Registry.open(registryFile, { readOnly: true });
   let n = 0;
+  // A write error may come while no one waits for 'drain': keep it, and stop at the next row.
+  let failed: Error | null = null;
+  const onError = (err: Error): void => {
+    failed ??= err;
+  };
+  out.on('error', onError);
   try {
     const write = async (line: string): Promise<void> => {
+      if (failed) throw failed;
       if (!out.write(line)) await once(out, 'drain');
     };
     if (format === 'csv') await write(COLUMNS.join(',') + '\n');
@@ -46,8 +55,52 @@ export async function exportRegistry(registryFile: string, root: string, format:
       await write(format === 'csv' ? COLUMNS.map((c) => csvField(rec[c])).join(',') + '\n' : JSON.stringify(rec) + '\n');
       n++;
     }
+    if (failed) throw failed;
   } finally {
+    out.off('error', onError);
     registry.close();
   }
   return n;
+}
+
+/** The export target is one of the store's own files, or inside the store. */
+export class ExportTargetError extends Error {}
+
+async function realPathOf(p: string): Promise<string> {
+  // The deepest existing ancestor, resolved, plus the rest: a target need not exist yet.
+  const abs = path.resolve(p);
+  try {
+    return await fs.promises.realpath(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(await realPathOf(parent), path.basename(abs));
+  }
+}
+
+/**
+ * Exports to a file atomically (a failed export never leaves half a manifest, nor replaces the
+ * old one). A target that resolves into the store — the registry, its lock, a scan cache — is
+ * refused: an export there would destroy what it reads.
+ */
+export async function exportRegistryToFile(registryFile: string, storeDir: string, root: string, format: ExportFormat, target: string): Promise<number> {
+  const [real, store] = await Promise.all([realPathOf(target), realPathOf(storeDir)]);
+  const rel = path.relative(store, real);
+  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+    throw new ExportTargetError(`refusing to export to ${target}: it is inside the store ${storeDir} (registry and caches live there)`);
+  }
+  const file = await openAtomic(target);
+  const out = fs.createWriteStream('', { fd: file.handle, autoClose: false });
+  try {
+    const n = await exportRegistry(registryFile, root, format, out);
+    await new Promise<void>((resolve, reject) => {
+      out.once('error', reject);
+      out.end(resolve);
+    });
+    await file.commit();
+    return n;
+  } catch (err) {
+    out.destroy();
+    await file.abort();
+    throw err instanceof Error && (err as NodeJS.ErrnoException).code ? writeError(target, err) : err;
+  }
 }
