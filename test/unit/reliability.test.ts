@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerDataset, registryFileFor, scanDataset } from '../../src/core';
 import { acquireLock, LockBusyError } from '../../src/core/registry/lock';
+import { RegisterSaveError } from '../../src/core/register/registerFiles';
 import { openAtomic, removeStaleTempFiles } from '../../src/core/fsutil/atomicWrite';
 import { currentProcess } from '../../src/core/fsutil/processIdentity';
 import { makePng } from '../helpers/images';
@@ -337,6 +338,44 @@ describe('reliability: failures end cleanly', function () {
       const rerun = run(['register', root, '--store', store, '-q']);
       assert.equal(rerun.status, 0, rerun.stderr);
       assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '3300');
+    } finally {
+      spawnSync('umount', [store]);
+    }
+  });
+
+  it('a save failing mid-run (the disk fills between batches) is one error saying what was kept; nothing is unhandled', async function () {
+    const store = path.join(dir, 'store');
+    fs.mkdirSync(store);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', store]).status !== 0) this.skip();
+    try {
+      put(root, 2500);
+      const file = registryFileFor(store);
+      let filled = false;
+      const err = await registerDataset({
+        root,
+        storeDir: store,
+        registerConcurrency: 1,
+        batchWindowMs: 1,
+        onRegisterProgress: (p) => {
+          // Once a few batches are saved, take the rest of the room.
+          if (!filled && p.done > 500 && fs.existsSync(file)) {
+            filled = true;
+            const free = Number(execFileSync('df', ['--output=avail', '-B1', store], { encoding: 'utf8' }).trim().split('\n')[1]);
+            fs.writeFileSync(path.join(store, 'filler'), Buffer.alloc(Math.max(0, free - 16 * 1024)));
+          }
+        },
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof RegisterSaveError, String(err));
+      assert.match(err.message, /^cannot write .*registry\.sqlite: ENOSPC \(no space left on device\); the \d+ rows this run saved before are kept; \d+ rows were not saved — the next run registers them$/);
+      assert.ok(err.savedRows > 0);
+      assert.equal(sqlite(file, 'SELECT count(*) FROM images'), String(err.savedRows), 'the file holds exactly the saved batches');
+      assert.ok(!fs.existsSync(`${file}.lock`), 'the lock was released');
+      fs.rmSync(path.join(store, 'filler'));
+      const rest = await registerDataset({ root, storeDir: store });
+      assert.equal(rest.toRegister, 2500 - err.savedRows);
     } finally {
       spawnSync('umount', [store]);
     }

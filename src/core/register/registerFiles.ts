@@ -51,10 +51,8 @@ export class RegisterSaveError extends Error {
     readonly savedRows: number,
     readonly unsavedRows: number,
   ) {
-    super(
-      `${cause instanceof Error ? cause.message : String(cause)}; ` +
-        `${savedRows} rows saved by this run before are kept, ${unsavedRows} probed since were not saved — the next run registers them`,
-    );
+    const kept = savedRows > 0 ? `the ${savedRows} rows this run saved before are kept` : 'the registry on disk is as it was before this run';
+    super(`${cause instanceof Error ? cause.message : String(cause)}; ${kept}; ${unsavedRows} rows were not saved — the next run registers them`);
   }
 }
 
