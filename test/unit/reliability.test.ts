@@ -381,6 +381,46 @@ describe('reliability: failures end cleanly', function () {
     }
   });
 
+  it('a file swapped for a FIFO between the scan and its read is unreadable with the reason; the run ends', async () => {
+    put(root, 20);
+    const swapped = path.join(root, 'd3', 'img3.png');
+    const report = await registerDataset({
+      root,
+      storeDir: path.join(dir, 'store'),
+      // The line logged right before registration starts: the scan has seen a regular file.
+      log: (line) => {
+        if (line.startsWith('register ')) {
+          fs.rmSync(swapped);
+          execFileSync('mkfifo', [swapped]);
+        }
+      },
+    });
+    assert.equal(report.outcome.registered, 19);
+    assert.equal(report.outcome.unreadable, 1);
+    assert.match(report.outcome.unreadableSamples[0].reason, /FIFO/);
+  });
+
+  it('an image unreadable for a cause that can pass (EACCES) is retried by the next register once readable', function () {
+    const setpriv = '/usr/bin/setpriv';
+    if (process.getuid?.() !== 0 || !fs.existsSync(setpriv)) this.skip();
+    put(root, 6);
+    const store = path.join(dir, 'store');
+    fs.mkdirSync(store);
+    for (const d of [dir, root, store]) fs.chmodSync(d, 0o777);
+    const locked = path.join(root, 'd2', 'img2.png');
+    fs.chmodSync(locked, 0o000); // root-owned: nobody cannot open it
+    const asNobody = (args: string[]): SpawnSyncReturns<string> =>
+      spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, ...args], { encoding: 'utf8' });
+    const first = asNobody(['register', root, '--store', store, '--json']);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(sqlite(registryFileFor(store), "SELECT reason FROM images WHERE status = 'unreadable'"), 'cannot open: EACCES');
+    fs.chmodSync(locked, 0o644);
+    const second = asNobody(['register', root, '--store', store, '--json']);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal((JSON.parse(second.stdout) as { toRegister: number }).toRegister, 1, 'only the unreadable one is read again');
+    assert.equal(sqlite(registryFileFor(store), "SELECT count(*) FROM images WHERE status = 'ok'"), '6');
+  });
+
   it('a second Ctrl-C quits at once; what was saved stays saved', async () => {
     put(root, 4000, 0, 24);
     const store = path.join(dir, 'store');
