@@ -28,6 +28,8 @@ function trailerProblem(format: string, tail: Buffer): string | null {
   return null;
 }
 
+const TRAILER_FORMATS = new Set(['png', 'jpg', 'gif']);
+
 export interface ProbeScratch {
   buffer: Buffer;
   /** The last bytes of the file so far, for the trailer check (reused, never reallocated). */
@@ -56,10 +58,29 @@ function parseHeader(bytes: Uint8Array): { dims: Dims | null; error: string } {
   }
 }
 
-const open = (p: string): Promise<number> => new Promise((res, rej) => fs.open(p, 'r', (e, fd) => (e ? rej(e) : res(fd))));
+/**
+ * O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever, holding one of libuv's
+ * threads (and, through it, the process's exit). On a regular file the flag changes nothing.
+ */
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+const open = (p: string): Promise<number> => new Promise((res, rej) => fs.open(p, OPEN_FLAGS, (e, fd) => (e ? rej(e) : res(fd))));
 const fstat = (fd: number): Promise<fs.Stats> => new Promise((res, rej) => fs.fstat(fd, (e, st) => (e ? rej(e) : res(st))));
-const read = (fd: number, buf: Buffer, len: number): Promise<number> =>
-  new Promise((res, rej) => fs.read(fd, buf, 0, len, null, (e, n) => (e ? rej(e) : res(n))));
+const read = (fd: number, buf: Buffer, len: number, position: number | null = null): Promise<number> =>
+  new Promise((res, rej) => fs.read(fd, buf, 0, len, position, (e, n) => (e ? rej(e) : res(n))));
+
+/** What a path that is not a regular file is, for the reason of its unreadable row. */
+export function fileKind(st: fs.Stats): string {
+  if (st.isFIFO()) return 'FIFO';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character device';
+  if (st.isBlockDevice()) return 'block device';
+  if (st.isDirectory()) return 'directory';
+  return 'special file';
+}
+
+/** A probe stopped by its AbortSignal between two reads: no row, the file is read again next time. */
+export const CANCELLED_PROBE = null;
+export type ProbeResult = (ImageRow & { bytesRead: number }) | typeof CANCELLED_PROBE;
 const close = (fd: number): Promise<void> => new Promise((res) => fs.close(fd, () => res()));
 
 /**
@@ -68,8 +89,13 @@ const close = (fd: number): Promise<void> => new Promise((res) => fs.close(fd, (
  * why it is unreadable. Uses the callback fs API (FileHandle adds a promise and bookkeeping per
  * call, measured at about 2× the cost here) and stops at the size fstat reported, so there is no
  * final empty read; a file that grew or shrank meanwhile is caught by comparing the bytes read.
+ * It stops early where the verdict is known: after a rejected header (at most 4 MiB read), after a
+ * wrong trailer (read from the end as soon as the header parsed); and between chunks on `signal`
+ * (CANCELLED_PROBE: no row), so a cancel is honoured within a file of any size.
  */
-export async function probeImage(absPath: string, relPath: string, scratch: ProbeScratch): Promise<ImageRow & { bytesRead: number }> {
+export function probeImage(absPath: string, relPath: string, scratch: ProbeScratch): Promise<ImageRow & { bytesRead: number }>;
+export function probeImage(absPath: string, relPath: string, scratch: ProbeScratch, signal: AbortSignal | undefined): Promise<ProbeResult>;
+export async function probeImage(absPath: string, relPath: string, scratch: ProbeScratch, signal?: AbortSignal): Promise<ProbeResult> {
   const api = await getHasher();
   let fd: number;
   try {
@@ -81,12 +107,13 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
   let size: number | null = null;
   let mtimeMs: number | null = null;
   let bytesRead = 0;
+  const bad = (reason: string): ImageRow & { bytesRead: number } => ({ ...unreadable(relPath, reason, size, mtimeMs), bytesRead });
   try {
     const st = await fstat(fd);
     size = st.size;
     mtimeMs = st.mtimeMs;
-    if (!st.isFile()) return { ...unreadable(relPath, 'not a regular file', size, mtimeMs), bytesRead };
-    if (st.size === 0) return { ...unreadable(relPath, 'empty file (0 bytes)', size, mtimeMs), bytesRead };
+    if (!st.isFile()) return bad(`not a regular file (${fileKind(st)})`);
+    if (st.size === 0) return bad('empty file (0 bytes)');
     const hash = api.create64();
     const buf = scratch.buffer;
     const tail = scratch.tail;
@@ -96,6 +123,7 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
     let headerError = '';
     let headerDone = false;
     for (;;) {
+      if (signal?.aborted) return CANCELLED_PROBE;
       // Ask for one byte more than remains, so a file that grew is noticed without an extra read.
       const want = Math.min(buf.length, st.size - bytesRead + 1);
       const n = await read(fd, buf, want);
@@ -106,9 +134,17 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
       if (!headerDone) {
         const bytes = header ? (header = Buffer.concat([header, chunk])) : chunk;
         ({ dims, error: headerError } = parseHeader(bytes));
-        if (dims || bytes.length >= HEADER_LIMIT) headerDone = true;
+        if (dims || bytes.length >= HEADER_LIMIT || bytesRead >= st.size) headerDone = true;
         else if (!header) header = Buffer.from(chunk);
-        if (headerDone) header = null;
+        if (headerDone) {
+          header = null;
+          // A rejected header ends the read here: the rest of the file cannot change the verdict.
+          if (!dims) return bad(`not a recognised image: ${headerError}`);
+          // So does a wrong trailer, read from the end at once: a truncated copy of a big file is
+          // found in two reads instead of a hash of all of it.
+          const early = bytesRead < st.size ? await trailerAtEnd(fd, dims.type, st.size, tail) : null;
+          if (early) return bad(early);
+        }
       }
       if (n >= TAIL) {
         chunk.copy(tail, 0, n - TAIL);
@@ -121,12 +157,10 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
       }
       if (bytesRead > st.size || n < want) break;
     }
-    if (bytesRead !== size) {
-      return { ...unreadable(relPath, `file changed while being read (${bytesRead} of ${size} bytes)`, size, mtimeMs), bytesRead };
-    }
-    if (!dims) return { ...unreadable(relPath, `not a recognised image: ${headerError}`, size, mtimeMs), bytesRead };
+    if (bytesRead !== size) return bad(`file changed while being read (${bytesRead} of ${size} bytes)`);
+    if (!dims) return bad(`not a recognised image: ${headerError}`);
     const problem = trailerProblem(dims.type, tail.subarray(0, tailLen));
-    if (problem) return { ...unreadable(relPath, problem, size, mtimeMs), bytesRead };
+    if (problem) return bad(problem);
     return {
       path: relPath,
       size,
@@ -142,10 +176,18 @@ export async function probeImage(absPath: string, relPath: string, scratch: Prob
     };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    return { ...unreadable(relPath, `read failed: ${code}`, size, mtimeMs), bytesRead };
+    return bad(`read failed: ${code}`);
   } finally {
     await close(fd);
   }
+}
+
+/** The trailer problem of a file, from its last bytes (a positional read; the stream position stays). */
+async function trailerAtEnd(fd: number, format: string, size: number, scratch: Buffer): Promise<string | null> {
+  if (!TRAILER_FORMATS.has(format)) return null;
+  const len = Math.min(scratch.length, size);
+  const n = await read(fd, scratch, len, size - len);
+  return trailerProblem(format, scratch.subarray(0, n));
 }
 
 /** Size and, from the first 256 KB, format and dimensions: enough for a tooltip, no hash. */

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import type { ImageRow, Registry } from '../registry/registry';
-import { newScratch, probeImage } from './probeImage';
-const CANCELLED_PROBE = null; // TEMP until the probe's cancel lands
+import { CANCELLED_PROBE, newScratch, probeImage } from './probeImage';
 
 export interface RegisterProgress {
   done: number;
@@ -123,7 +122,7 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
         return;
       }
       const rel = req.files[next++];
-      const row = await probeImage(path.join(req.root, rel), rel, scratch);
+      const row = await probeImage(path.join(req.root, rel), rel, scratch, req.signal);
       if (row === CANCELLED_PROBE) {
         out.cancelled = true;
         return;
