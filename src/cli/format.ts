@@ -67,6 +67,7 @@ function countsJson(c: StatusCounts): Record<string, unknown> {
     missing: c.missing,
     registered: c.registered,
     unreadable: c.unreadable,
+    unreadableToRetry: c.unreadableToRetry,
     duplicateGroups: c.duplicateGroups,
     external: c.external,
     changedSource: c.changedSource,
@@ -88,7 +89,9 @@ export function statusReportJson(s: StatusReport & { duplicates?: { hash: string
 export function statusReportText(s: StatusReport): string {
   return [
     `${s.root}:`,
-    `  new ${n(s.new)} · changed ${n(s.changed)} · missing ${n(s.missing)} · registered ${n(s.registered)} · unreadable ${n(s.unreadable)} · duplicate groups ${n(s.duplicateGroups)}` +
+    `  new ${n(s.new)} · changed ${n(s.changed)} · missing ${n(s.missing)} · registered ${n(s.registered)} · unreadable ${n(s.unreadable)}` +
+      (s.unreadableToRetry ? ` (${n(s.unreadableToRetry)} to retry: their cause can pass)` : '') +
+      ` · duplicate groups ${n(s.duplicateGroups)}` +
       (s.external ? ` · in external registry ${n(s.external)}` : ''),
     `  changed figure from: ${s.changedSource}`,
     `  scan: ${s.scan ? `${s.scan.mode} (${s.scan.reason}) in ${duration(s.scan.elapsedMs)}` : 'not run (--no-scan)'}; cache age before: ${age(s.cacheAgeMs)}`,

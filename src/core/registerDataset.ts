@@ -40,6 +40,8 @@ export interface StatusCounts {
   missing: number;
   registered: number;
   unreadable: number;
+  /** Of those, with a cause that can pass (EACCES, EIO, …): the next register reads them again. */
+  unreadableToRetry: number;
   duplicateGroups: number;
   external: number;
   /** Where the `changed` figure comes from. */
@@ -79,6 +81,7 @@ export function countsOf(diff: DatasetDiff, duplicates: DuplicateGroup[], scanMo
     missing: diff.missing.length,
     registered: diff.registered,
     unreadable: diff.unreadable,
+    unreadableToRetry: diff.retry.length,
     duplicateGroups: duplicates.length,
     external: diff.external,
     changedSource: changedSource(diff.statKnown, files, scanMode),
@@ -171,19 +174,22 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     // Under the lock no other writer of this registry lives: a temp file no one holds is a leftover.
     const leftovers = await removeStaleTempFiles(path.dirname(file), REGISTRY_FILE);
     if (leftovers.removed) say(`removed ${leftovers.removed} temp file(s) of an interrupted save (${Math.round(leftovers.bytes / 1e6)} MB)`);
-    const { registry, notice } = await Registry.open(file); // TEMP: integrity option
+    const { registry, notice } = await Registry.open(file, { integrity: lock.takeover ? 'full' : 'auto' });
     if (notice) say(notice);
     try {
       const rootId = registry.rootId(root);
       const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
       const diff = diffSnapshot(cache.snapshot, index, await externalPaths(req, root, notices));
       const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
-      let todo = [...diff.newFiles, ...diff.changed];
+      let todo = [...diff.newFiles, ...diff.changed, ...diff.retry];
       if (req.only) {
         const wanted = new Set(req.only);
         todo = todo.filter((p) => wanted.has(p));
       }
-      req.log?.(`register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.missing.length} missing; registering ${todo.length}`);
+      req.log?.(
+        `register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.retry.length} unreadable to retry, ` +
+          `${diff.missing.length} missing; registering ${todo.length}`,
+      );
       const outcome = scan.cancelled
         ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
         : await registerFiles({

@@ -15,6 +15,8 @@ export interface DatasetDiff {
   unreadable: number;
   /** Their paths (rare: bad files are few). */
   unreadablePaths: string[];
+  /** Those of them whose cause can pass (EACCES, EIO, …): the next register reads them again. */
+  retry: string[];
   /** On disk, counted as registered because the external registry lists them. */
   external: number;
   /** Files on disk whose size and mtime were known to the comparison (from a verify scan). */
@@ -30,6 +32,7 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
   const newFiles: string[] = [];
   const changed: string[] = [];
   const unreadablePaths: string[] = [];
+  const retry: string[] = [];
   let registered = 0;
   let externalCount = 0;
   let statKnown = 0;
@@ -48,7 +51,10 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
       }
       seen[i] = 1;
       registered++;
-      if (index.unreadable[i]) unreadablePaths.push(prefix + files[k]);
+      if (index.unreadable[i]) {
+        unreadablePaths.push(prefix + files[k]);
+        if (index.retry[i]) retry.push(prefix + files[k]);
+      }
       if (index.size && index.mtimeMs && hasFileStat(stats, k)) {
         statKnown++;
         const at = k * STAT_FIELDS;
@@ -58,7 +64,7 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
   }
   const missing: string[] = [];
   for (let i = 0; i < seen.length; i++) if (!seen[i]) missing.push(indexPath(index, i));
-  return { newFiles, changed, missing, registered, unreadable: unreadablePaths.length, unreadablePaths, external: externalCount, statKnown };
+  return { newFiles, changed, missing, registered, unreadable: unreadablePaths.length, unreadablePaths, retry, external: externalCount, statKnown };
 }
 
 /** Whether any folder of the snapshot carries file stats (then the diff needs registered sizes and mtimes). */

@@ -4,6 +4,12 @@ import { writeFileAtomic } from '../fsutil/atomicWrite';
 import { TOOL_VERSION } from '../version';
 import { migrate } from './schema';
 import { loadSqlJs } from './sqlite';
+import {
+  checkDatabase, checkOwnership, isCorruption, RegistryChangedError, RegistryCorruptError, RegistryForeignError, RegistrySchemaError,
+  sumMatches, writeSum,
+} from './integrity';
+
+export { RegistryChangedError, RegistryCorruptError, RegistryForeignError, RegistrySchemaError };
 
 export type ImageStatus = 'ok' | 'unreadable';
 
@@ -31,13 +37,15 @@ export interface RegisteredIndex {
   dirOf: string[];
   nameOf: string[];
   unreadable: Uint8Array;
+  /** Unreadable rows whose cause can pass (see isTransientReason): read again by the next register. */
+  retry: Uint8Array;
   /** Size and mtime per row: loaded only when the snapshot has file stats to compare them with. */
   size: Float64Array | null;
   mtimeMs: Float64Array | null;
 }
 
 export function emptyIndex(): RegisteredIndex {
-  return { count: 0, byDir: new Map(), dirOf: [], nameOf: [], unreadable: new Uint8Array(0), size: null, mtimeMs: null };
+  return { count: 0, byDir: new Map(), dirOf: [], nameOf: [], unreadable: new Uint8Array(0), retry: new Uint8Array(0), size: null, mtimeMs: null };
 }
 
 export function indexPath(index: RegisteredIndex, row: number): string {
@@ -81,7 +89,17 @@ function numbersOf(json: string | undefined, count: number): Float64Array {
  * (every row of the root); INDEXED BY holds it to the partial index of those few rows.
  */
 export const UNREADABLE_PATHS_SQL =
-  "SELECT CAST(group_concat(path, char(0)) AS BLOB) FROM images INDEXED BY images_unreadable WHERE root_id = ? AND status = 'unreadable'";
+  "SELECT CAST(group_concat(path || char(0) || coalesce(reason, ''), char(0)) AS BLOB) FROM images INDEXED BY images_unreadable WHERE root_id = ? AND status = 'unreadable'";
+
+/**
+ * Reasons of unreadable rows that can pass without the file changing (a permission fixed, a
+ * mount back, a copy finished): such rows are read again by the next register.
+ */
+const TRANSIENT_REASON = /\b(EACCES|EPERM|ENOENT|EIO|EAGAIN|EBUSY|ETIMEDOUT|EMFILE|ENFILE|ESTALE|ENXIO)\b|changed while being read/;
+
+export function isTransientReason(reason: string | null): boolean {
+  return reason !== null && TRANSIENT_REASON.test(reason);
+}
 
 /**
  * The index of NUL-joined relative paths, read in place: one string per file name, none per full
@@ -112,15 +130,13 @@ export function indexOfPaths(joined: string, count: number): RegisteredIndex {
     nameOf[i] = name;
     pos = end + 1;
   }
-  return { count, byDir, dirOf, nameOf, unreadable: new Uint8Array(count), size: null, mtimeMs: null };
+  return { count, byDir, dirOf, nameOf, unreadable: new Uint8Array(count), retry: new Uint8Array(count), size: null, mtimeMs: null };
 }
 
 export interface DuplicateGroup {
   hash: string;
   paths: string[];
 }
-
-export class RegistryCorruptError extends Error {}
 
 interface FileStamp {
   size: number;
@@ -156,10 +172,44 @@ function timestampForFile(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+function asideName(file: string): string {
+  return `${file}.corrupt-${timestampForFile()}-${process.pid}`;
+}
+
+async function moveAside(file: string): Promise<string> {
+  const aside = asideName(file);
+  await fs.promises.rename(file, aside);
+  await fs.promises.rm(`${file}.sum`, { force: true });
+  return aside;
+}
+
+function moveAsideSync(file: string): string {
+  const aside = asideName(file);
+  fs.renameSync(file, aside);
+  fs.rmSync(`${file}.sum`, { force: true });
+  return aside;
+}
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  /**
+   * 'full': run integrity_check whatever the sum record says (after an unclean end of the last
+   * writer). Default: integrity_check when the file is not the one this tool last saved.
+   */
+  integrity?: 'auto' | 'full';
+}
+
+const REBUILD = 'run `dataset-index register --verify <folder>` to rebuild it';
+
 /**
  * The registration database: a real SQLite file (sql.js keeps it in memory) saved atomically as a
  * whole. Writers hold the lock (see lock.ts) from open to close; a file changed on disk by someone
- * else is re-read before the next write.
+ * else is re-read before the next write, and never overwritten unseen. Every query goes through
+ * `guard`: SQLite's corruption errors become one RegistryCorruptError naming the file.
  */
 export class Registry {
   private stamp: FileStamp | null = null;
@@ -167,58 +217,114 @@ export class Registry {
   private constructor(
     readonly file: string,
     private db: Database,
+    private readonly readOnly: boolean,
   ) {}
 
   /**
-   * Opens (or creates) the database. A corrupt file is moved aside to `<file>.corrupt-<time>`
-   * (never overwritten) and a fresh database started; `notice` says where it went.
+   * Opens (or creates) the database. A newer schema or another program's database is refused
+   * (nothing on disk changes). A corrupt file is, for a writer, moved aside to
+   * `<file>.corrupt-<time>` (never overwritten) and a fresh database started; `notice` says where
+   * it went and how to rebuild. For a reader it is an error.
    */
-  static async open(file: string, options: { readOnly?: boolean } = {}): Promise<{ registry: Registry; notice?: string }> {
+  static async open(file: string, options: OpenOptions = {}): Promise<{ registry: Registry; notice?: string }> {
     const SQL = await loadSqlJs();
+    const readOnly = options.readOnly === true;
     let buf: Buffer | null = null;
     let st: fs.Stats | null = null;
     try {
-      buf = await fs.promises.readFile(file);
-      st = await fs.promises.stat(file);
+      // One descriptor for the stat and the bytes, so the sum record is checked against what was read.
+      const handle = await fs.promises.open(file, 'r');
+      try {
+        st = await handle.stat();
+        if (st.isDirectory()) throw new Error(`the registry ${file} is a directory, not a registry file; remove it or choose another --store`);
+        buf = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        if ((err as NodeJS.ErrnoException).code) throw new Error(`cannot read the registry ${file}: ${(err as NodeJS.ErrnoException).code}`);
+        throw err;
+      }
+      st = null;
     }
-    if (buf && buf.length > 0) {
+    if (buf && st && buf.length > 0) {
+      let db: Database | null = null;
       try {
         if (!buf.subarray(0, 16).equals(SQLITE_MAGIC)) throw new Error('not an SQLite database (bad header)');
-        const db = new SQL.Database(buf);
-        try {
-          const check = db.exec('PRAGMA quick_check(1)');
-          const verdict = String(check[0]?.values[0]?.[0] ?? '');
+        db = new SQL.Database(buf);
+        checkOwnership(file, db);
+        const trusted = options.integrity !== 'full' && (await sumMatches(file, st, buf));
+        if (!trusted) {
+          const verdict = checkDatabase(db, true);
           if (verdict !== 'ok') throw new Error(`integrity check failed: ${verdict}`);
-          if (!options.readOnly) migrate(db);
-        } catch (err) {
-          db.close();
-          throw err;
+          await writeSum(file, st, buf);
         }
-        const registry = new Registry(file, db);
-        registry.stamp = st && stampOf(st);
+        if (!readOnly) migrate(db);
+        const registry = new Registry(file, db, readOnly);
+        registry.stamp = stampOf(st);
         return { registry };
       } catch (err) {
+        db?.close();
+        if (err instanceof RegistrySchemaError || err instanceof RegistryForeignError) throw err;
         const why = err instanceof Error ? err.message : String(err);
-        if (options.readOnly) throw new RegistryCorruptError(`registry ${file} is unreadable: ${why}`);
-        const aside = `${file}.corrupt-${timestampForFile()}`;
-        await fs.promises.rename(file, aside);
-        const registry = new Registry(file, new SQL.Database());
-        migrate(registry.db);
-        registry.setMeta();
-        return { registry, notice: `the registry ${file} was corrupt (${why}); it was moved to ${aside} and a new one started` };
+        if (readOnly) throw new RegistryCorruptError(`the registry ${file} is corrupt (${why}); run \`dataset-index register <folder>\` to move it aside and rebuild it`);
+        const aside = await moveAside(file);
+        const registry = Registry.fresh(SQL.Database, file);
+        return { registry, notice: `the registry ${file} was corrupt (${why}); it was moved to ${aside} and a new one started (${REBUILD})` };
       }
     }
-    const registry = new Registry(file, new SQL.Database());
+    return { registry: Registry.fresh(SQL.Database, file, readOnly) };
+  }
+
+  private static fresh(Db: new () => Database, file: string, readOnly = false): Registry {
+    const registry = new Registry(file, new Db(), readOnly);
     migrate(registry.db);
     registry.setMeta();
-    return { registry };
+    return registry;
   }
 
   private setMeta(): void {
     this.db.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?)", [new Date().toISOString()]);
     this.db.run("INSERT OR REPLACE INTO meta(key, value) VALUES ('tool_version', ?)", [TOOL_VERSION]);
+  }
+
+  /**
+   * Runs a query; SQLite's "malformed" (and kin) becomes RegistryCorruptError, at any point, not
+   * only at open. A writer's file is moved aside then — if it is still the file we read.
+   */
+  private guard<T>(query: () => T): T {
+    try {
+      return query();
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      throw this.corrupted(err);
+    }
+  }
+
+  private corrupted(err: unknown): RegistryCorruptError {
+    const why = err instanceof Error ? err.message : String(err);
+    if (this.readOnly) {
+      return new RegistryCorruptError(`the registry ${this.file} is corrupt (${why}); run \`dataset-index register <folder>\` to move it aside and rebuild it`);
+    }
+    let aside: string | null = null;
+    try {
+      if (this.stamp && sameStamp(stampOf(fs.statSync(this.file)), this.stamp)) aside = moveAsideSync(this.file);
+    } catch {
+      // gone or replaced: nothing of ours to move
+    }
+    return new RegistryCorruptError(
+      `the registry ${this.file} is corrupt (${why}); ` + (aside ? `it was moved to ${aside}; ` : '') + `nothing more was written; ${REBUILD}`,
+    );
+  }
+
+  /** A failed transaction's rollback must not hide why it failed (on a corrupt file it may fail too). */
+  private rollback(): void {
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      // the original error is the one to report
+    }
   }
 
   /** Re-reads the file if another process replaced it since we read or wrote it. Returns whether it did. */
@@ -229,9 +335,8 @@ export class Registry {
     } catch {
       return false;
     }
-    const now = stampOf(st);
-    if (this.stamp && now.size === this.stamp.size && now.mtimeMs === this.stamp.mtimeMs && now.ino === this.stamp.ino) return false;
-    const { registry } = await Registry.open(this.file);
+    if (this.stamp && sameStamp(stampOf(st), this.stamp)) return false;
+    const { registry } = await Registry.open(this.file, { readOnly: this.readOnly });
     this.db.close();
     this.db = registry.db;
     this.stamp = registry.stamp;
@@ -239,13 +344,17 @@ export class Registry {
   }
 
   rootId(root: string): number {
+    return this.guard(() => this.rootIdOf(root));
+  }
+
+  private rootIdOf(root: string): number {
     this.db.run('INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)', [root, new Date().toISOString()]);
     return Number(this.db.exec('SELECT id FROM roots WHERE path = ?', [root])[0].values[0][0]);
   }
 
   /** The root's id, or null when it was never registered (read-only callers must not insert it). */
   findRootId(root: string): number | null {
-    const res = this.db.exec('SELECT id FROM roots WHERE path = ?', [root]);
+    const res = this.guard(() => this.db.exec('SELECT id FROM roots WHERE path = ?', [root]));
     return res.length ? Number(res[0].values[0][0]) : null;
   }
 
@@ -256,12 +365,17 @@ export class Registry {
    * rows come from their partial index in a second query.
    */
   loadIndex(rootId: number | null, options: { withStats?: boolean } = {}): RegisteredIndex {
+    return this.guard(() => this.loadIndexOf(rootId, options));
+  }
+
+  private loadIndexOf(rootId: number | null, options: { withStats?: boolean }): RegisteredIndex {
     if (rootId === null) return emptyIndex();
     const withStats = options.withStats === true;
     let res: QueryExecResult[];
     try {
       res = this.db.exec(loadIndexSql(withStats), [rootId]);
-    } catch {
+    } catch (err) {
+      if (isCorruption(err)) throw err;
       res = this.db.exec(loadIndexSql(withStats, false), [rootId]);
     }
     const [count, pathBlob, sizes, mtimes] = res[0].values[0] as [number, Uint8Array | null, string | undefined, string | undefined];
@@ -270,10 +384,14 @@ export class Registry {
     const bad = this.db.exec(UNREADABLE_PATHS_SQL, [rootId]);
     const badBlob = bad[0]?.values[0]?.[0] as Uint8Array | null | undefined;
     if (badBlob) {
-      for (const p of Buffer.from(badBlob).toString('utf8').split('\0')) {
+      const parts = Buffer.from(badBlob).toString('utf8').split('\0');
+      for (let k = 0; k + 1 < parts.length; k += 2) {
+        const p = parts[k];
         const slash = p.lastIndexOf('/');
         const row = index.byDir.get(slash < 0 ? '' : p.slice(0, slash))?.get(p.slice(slash + 1));
-        if (row !== undefined) index.unreadable[row] = 1;
+        if (row === undefined) continue;
+        index.unreadable[row] = 1;
+        if (isTransientReason(parts[k + 1])) index.retry[row] = 1;
       }
     }
     if (options.withStats) {
@@ -287,11 +405,11 @@ export class Registry {
   hashesOf(rootId: number, paths: readonly string[]): Map<string, string> {
     const out = new Map<string, string>();
     if (paths.length === 0) return out;
-    const res = this.db.exec(
+    const res = this.guard(() => this.db.exec(
       `SELECT CAST(group_concat(path, char(0)) AS BLOB), group_concat(hash, ',') FROM images
        WHERE root_id = ? AND hash IS NOT NULL AND path IN (SELECT value FROM json_each(?))`,
       [rootId, JSON.stringify(paths)],
-    );
+    ));
     const [blob, hashes] = res[0].values[0] as [Uint8Array | null, string | null];
     if (!blob || !hashes) return out;
     const ps = Buffer.from(blob).toString('utf8').split('\0');
@@ -302,7 +420,10 @@ export class Registry {
 
   /** Inserts or replaces rows in one transaction. */
   upsert(rootId: number, rows: readonly ImageRow[]): void {
-    if (rows.length === 0) return;
+    if (rows.length > 0) this.guard(() => this.upsertRows(rootId, rows));
+  }
+
+  private upsertRows(rootId: number, rows: readonly ImageRow[]): void {
     this.db.exec('BEGIN');
     const stmt = this.db.prepare(
       `INSERT OR REPLACE INTO images(root_id, path, size, mtime_ms, hash, width, height, format, status, reason, registered_at)
@@ -316,14 +437,17 @@ export class Registry {
       this.db.exec('COMMIT');
     } catch (err) {
       stmt.free();
-      this.db.exec('ROLLBACK');
+      this.rollback();
       throw err;
     }
   }
 
   /** The row of a file that moved follows it: same registration, new path and stat. */
   move(rootId: number, moves: readonly { from: string; row: ImageRow }[]): void {
-    if (moves.length === 0) return;
+    if (moves.length > 0) this.guard(() => this.moveRows(rootId, moves));
+  }
+
+  private moveRows(rootId: number, moves: readonly { from: string; row: ImageRow }[]): void {
     this.db.exec('BEGIN');
     try {
       for (const { from, row } of moves) {
@@ -332,7 +456,7 @@ export class Registry {
       }
       this.db.exec('COMMIT');
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.rollback();
       throw err;
     }
   }
@@ -345,13 +469,13 @@ export class Registry {
    */
   duplicateGroups(rootId: number | null): DuplicateGroup[] {
     if (rootId === null) return [];
-    const res = this.db.exec(
+    const res = this.guard(() => this.db.exec(
       `SELECT hash, CAST(group_concat(path, char(0)) AS BLOB) FROM images
        WHERE root_id = ?1 AND hash IN (
          SELECT hash FROM images WHERE root_id = ?1 AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1)
        GROUP BY hash ORDER BY hash`,
       [rootId],
-    );
+    ));
     if (!res.length) return [];
     return res[0].values.map(([hash, blob]) => ({
       hash: String(hash),
@@ -362,10 +486,10 @@ export class Registry {
   /** Rows of a root in path order, one at a time (for export: never a million objects at once). */
   *rows(rootId: number | null): Generator<ImageRow> {
     if (rootId === null) return;
-    const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM images WHERE root_id = ? ORDER BY path`);
+    const stmt = this.guard(() => this.db.prepare(`SELECT ${ROW_COLUMNS} FROM images WHERE root_id = ? ORDER BY path`));
     try {
       stmt.bind([rootId]);
-      while (stmt.step()) {
+      while (this.guard(() => stmt.step())) {
         yield rowOf(stmt.get());
       }
     } finally {
@@ -375,10 +499,10 @@ export class Registry {
 
   find(rootId: number | null, relPath: string): ImageRow | null {
     if (rootId === null) return null;
-    const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM images WHERE root_id = ? AND path = ?`);
+    const stmt = this.guard(() => this.db.prepare(`SELECT ${ROW_COLUMNS} FROM images WHERE root_id = ? AND path = ?`));
     try {
       stmt.bind([rootId, relPath]);
-      if (!stmt.step()) return null;
+      if (!this.guard(() => stmt.step())) return null;
       return rowOf(stmt.get());
     } finally {
       stmt.free();
@@ -387,14 +511,26 @@ export class Registry {
 
   count(rootId: number | null): number {
     if (rootId === null) return 0;
-    return Number(this.db.exec('SELECT count(*) FROM images WHERE root_id = ?', [rootId])[0].values[0][0]);
+    return Number(this.guard(() => this.db.exec('SELECT count(*) FROM images WHERE root_id = ?', [rootId]))[0].values[0][0]);
   }
 
-  /** Writes the whole database atomically; returns its size in bytes. */
+  /**
+   * Writes the whole database atomically; returns its size in bytes. Refused when the file on
+   * disk is not the one this process last read or wrote: another writer replaced it (the second
+   * fence, after the lock's), and writing would erase its rows.
+   */
   async save(): Promise<number> {
-    const data = this.db.export();
+    const now = await fs.promises.stat(this.file).then(stampOf, () => null);
+    if ((now === null) !== (this.stamp === null) || (now && this.stamp && !sameStamp(now, this.stamp))) {
+      throw new RegistryChangedError(
+        `the registry ${this.file} was replaced by another writer since this process read it; this batch was not saved over it (rerun to register its rows)`,
+      );
+    }
+    const data = this.guard(() => this.db.export());
     await writeFileAtomic(this.file, data);
-    this.stamp = stampOf(await fs.promises.stat(this.file));
+    const st = await fs.promises.stat(this.file);
+    this.stamp = stampOf(st);
+    await writeSum(this.file, st, data);
     return data.length;
   }
 
