@@ -40,3 +40,29 @@ describe('scan cache format', () => {
     }
   });
 });
+
+describe('scan cache with hostile content', () => {
+  it('a header that parses as null, or with wrong types, is a corrupt cache (a full scan), never a crash', async () => {
+    const { loadCache } = await import('../../src/core/cache/store');
+    const fsm = await import('node:fs');
+    const os = await import('node:os');
+    const p = await import('node:path');
+    const dir = fsm.mkdtempSync(p.join(os.tmpdir(), 'dsx-hostile-'));
+    try {
+      for (const json of ['null', '"x"', '{"root":5}', '{"root":"/r","optionsKey":"k","complete":true,"scannedAt":0,"verifiedAt":0,"savedAt":0,"dirs":0,"files":0,"layout":null}']) {
+        const body = Buffer.from(json);
+        const head = Buffer.alloc(16);
+        Buffer.from('DSXSCAN\n', 'latin1').copy(head);
+        head.writeUInt32LE(1, 8);
+        head.writeUInt32LE(body.length, 12);
+        const file = p.join(dir, 'c.dsxcache');
+        fsm.writeFileSync(file, Buffer.concat([head, body]));
+        const load = await loadCache(file, '/r', { extensions: ['png'], exclude: [], followSymlinks: false });
+        if (load.kind !== 'miss') throw new Error(`accepted ${json}`);
+        if (!/corrupt/.test(load.reason)) throw new Error(load.reason);
+      }
+    } finally {
+      fsm.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -165,6 +165,20 @@ export function rewriteHeader(existing: Buffer, header: CacheHeader): Buffer | n
 export const HEADER_PREFIX_BYTES = PREFIX;
 
 
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** A header as this version writes it: anything else (null, wrong types) is corruption, not a crash. */
+function isHeaderShape(v: unknown): v is CacheHeader & { layout: BodyLayout } {
+  if (!v || typeof v !== 'object') return false;
+  const h = v as Record<string, unknown>;
+  const l = h.layout as Record<string, unknown> | null | undefined;
+  return (
+    typeof h.root === 'string' && typeof h.optionsKey === 'string' && typeof h.complete === 'boolean' &&
+    ['scannedAt', 'verifiedAt', 'savedAt', 'dirs', 'files'].every((k) => typeof h[k] === 'number' && Number.isFinite(h[k])) &&
+    !!l && typeof l === 'object' && ['dirs', 'statCount', 'stringBytes', 'crc'].every((k) => isCount(l[k]))
+  );
+}
+
 /** Reads only the header: cheap enough for a status bar. Throws CacheFormatError on anything odd. */
 export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLayout; bodyStart: number } {
   if (buf.length < PREFIX || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
@@ -182,8 +196,8 @@ export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLa
   } catch {
     throw new CacheFormatError('corrupt header');
   }
+  if (!isHeaderShape(parsed)) throw new CacheFormatError('corrupt header (unexpected content)');
   const { layout, ...header } = parsed;
-  if (!layout || typeof layout.dirs !== 'number') throw new CacheFormatError('corrupt header');
   return { header, layout, bodyStart: PREFIX + headLen };
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ScanOptions, Snapshot } from '../types';
 import { writeFileAtomic } from '../fsutil/atomicWrite';
-import { CacheFormatError, decodeCache, decodeHeader, encodeCache, HEADER_PREFIX_BYTES, rewriteHeader, type CacheHeader } from './format';
+import { decodeCache, decodeHeader, encodeCache, HEADER_PREFIX_BYTES, rewriteHeader, type CacheHeader } from './format';
 
 export interface CachedScan {
   header: CacheHeader;
@@ -43,8 +43,9 @@ export async function loadCache(file: string, root: string, options: ScanOptions
   try {
     cache = decodeCache(buf);
   } catch (err) {
-    if (!(err instanceof CacheFormatError)) throw err;
-    return { kind: 'miss', reason: `cache file is corrupt or truncated: ${err.message}`, loadMs: elapsed() };
+    // Hostile bytes may also surface as a RangeError or TypeError: a corrupt cache all the same.
+    const why = err instanceof Error ? err.message : String(err);
+    return { kind: 'miss', reason: `cache file is corrupt or truncated: ${why}`, loadMs: elapsed() };
   }
   if (cache.header.root !== path.resolve(root)) {
     return { kind: 'miss', reason: `cache was built for another root (${cache.header.root})`, loadMs: elapsed(), header: cache.header };
