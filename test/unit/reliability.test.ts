@@ -319,7 +319,6 @@ describe('reliability: failures end cleanly', function () {
       put(root, 300);
       assert.equal(run(['register', root, '--store', store, '-q']).status, 0);
       const file = registryFileFor(store);
-      const saved = fs.readFileSync(file);
       put(root, 3000, 300);
       // Leave less room than the next save needs.
       const free = Number(execFileSync('df', ['--output=avail', '-B1', store], { encoding: 'utf8' }).trim().split('\n')[1]);
@@ -332,7 +331,7 @@ describe('reliability: failures end cleanly', function () {
       assertOneLine(res.stderr);
       assert.ok(!fs.existsSync(`${file}.lock`), 'the lock was released');
       assert.equal(sqlite(file, 'PRAGMA integrity_check'), 'ok');
-      assert.ok(Number(sqlite(file, 'SELECT count(*) FROM images')) >= saved.length * 0 + 300);
+      assert.ok(Number(sqlite(file, 'SELECT count(*) FROM images')) >= 300, 'the rows of the earlier run are kept');
       assert.deepEqual(fs.readdirSync(store).filter((f) => f.endsWith('.tmp')), [], 'no temp file left on the full disk');
       fs.rmSync(path.join(store, 'filler'));
       const rerun = run(['register', root, '--store', store, '-q']);
