@@ -27,6 +27,7 @@ interface CommonFlags {
   ext?: string[];
   exclude?: string[];
   followSymlinks?: boolean;
+  crossFileSystems?: boolean;
   maxAgeHours?: number;
   fsConcurrency?: number;
   json?: boolean;
@@ -75,6 +76,7 @@ function scanOptionsFrom(flags: CommonFlags): Partial<ScanOptions> {
     ...(flags.ext ? { extensions: flags.ext } : {}),
     ...(flags.exclude ? { exclude: [...DEFAULT_EXCLUDE, ...flags.exclude] } : {}),
     followSymlinks: !!flags.followSymlinks,
+    ...(flags.crossFileSystems ? { crossFileSystems: true } : {}),
   };
 }
 
@@ -236,7 +238,8 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--clear-cache', "delete this folder's scan cache first")
     .addOption(new Option('--ext <list>', `image extensions, comma-separated (default: ${DEFAULT_EXTENSIONS.join(',')})`).argParser(collect))
     .addOption(new Option('--exclude <glob>', `extra exclude glob, repeatable (always: ${DEFAULT_EXCLUDE.join(', ')})`).argParser(collect))
-    .option('--follow-symlinks', 'follow symbolic links (with loop detection)')
+    .option('--follow-symlinks', 'follow symbolic links to folders: each folder walked once, never onto another file system')
+    .option('--cross-file-systems', 'with --follow-symlinks, also walk folders on other file systems than the root')
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
     .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning: worker threads used, at most 2-4 (local disk) or 8 (network) (default 16)').argParser(positiveInt))
     .option('--registered-from <file>', "an existing SQLite database (read-only) whose paths count as registered")

@@ -87,6 +87,7 @@ export function resolveOptions(root: string, storeDir: string, partial?: Partial
     extensions: normaliseExtensions(partial?.extensions ?? DEFAULT_SCAN_OPTIONS.extensions),
     exclude,
     followSymlinks: partial?.followSymlinks ?? DEFAULT_SCAN_OPTIONS.followSymlinks,
+    ...(partial?.crossFileSystems ? { crossFileSystems: true } : {}),
   };
 }
 

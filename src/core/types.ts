@@ -47,6 +47,8 @@ export interface ScanOptions {
   /** Globs relative to the root, matched against directory and file paths (POSIX). */
   readonly exclude: readonly string[];
   readonly followSymlinks: boolean;
+  /** Following symlinks, also walk folders on other file systems than the root's (default: no). */
+  readonly crossFileSystems?: boolean;
 }
 
 export interface ScanIssue {

@@ -15,7 +15,7 @@ export interface FolderSettings {
 }
 
 /** Settings that change what a snapshot contains: a change invalidates the cache. */
-export const SCAN_SHAPING = ['imageExtensions', 'exclude', 'roots', 'followSymlinks'].map((k) => `${SECTION}.${k}`);
+export const SCAN_SHAPING = ['imageExtensions', 'exclude', 'roots', 'followSymlinks', 'crossFileSystems'].map((k) => `${SECTION}.${k}`);
 
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
@@ -44,6 +44,7 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings {
       ...(extensions && extensions.length ? { extensions } : {}),
       ...(exclude ? { exclude } : {}),
       followSymlinks: cfg.get<boolean>('followSymlinks', false),
+      ...(cfg.get<boolean>('crossFileSystems', false) ? { crossFileSystems: true } : {}),
     },
     maxAgeMs: Math.max(0, cfg.get<number>('cacheMaxAgeHours', 24)) * 3_600_000,
     watch: cfg.get<boolean>('watch', true),

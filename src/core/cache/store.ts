@@ -26,6 +26,8 @@ export function optionsKey(options: ScanOptions): string {
     extensions: [...options.extensions].map((e) => e.toLowerCase()).sort(),
     exclude: [...options.exclude].sort(),
     followSymlinks: options.followSymlinks,
+    // Only when set, so caches written before the option existed stay valid.
+    ...(options.followSymlinks && options.crossFileSystems ? { crossFileSystems: true } : {}),
   });
 }
 

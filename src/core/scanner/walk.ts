@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
   DirRecord, DirStamp, FileStats, FsOpCounts, ScanChanges, ScanIssue, ScanMode, ScanOptions, ScanProgress, Snapshot,
@@ -78,6 +79,10 @@ class Walker {
   private readonly lister: FolderLister;
   /** Folders first seen in this walk (their records were created by it). */
   private readonly created = new Set<string>();
+  /** Following symlinks: dev:ino of every folder walked → its path, so each folder is walked once. */
+  private readonly visited = new Map<string, string>();
+  /** Following symlinks: the root's device; other devices are left alone unless crossFileSystems. */
+  private rootDev: bigint | null = null;
 
   constructor(private readonly req: WalkRequest) {
     this.filter = buildFilter(req.options);
@@ -110,8 +115,9 @@ class Walker {
     if (!snap.has('')) snap.set('', pendingRecord());
     try {
       // Level by level; live state is one level of folders, never the whole tree.
-      let level: Visit[] = [{ rel: '', chain: NO_CHAIN }];
-      if (this.req.mode !== 'full' && !this.req.options.followSymlinks && snap.size > 1) {
+      const follow = this.req.options.followSymlinks;
+      let level: Visit[] = [{ rel: '', chain: follow ? await rootAncestors(this.req.root) : NO_CHAIN }];
+      if (this.req.mode !== 'full' && !follow && snap.size > 1) {
         level = await this.knownFolders(this.lister);
       }
       while (level.length > 0 && !this.cancelled) {
@@ -120,7 +126,17 @@ class Walker {
           break;
         }
         const next: Visit[] = [];
-        const complete = await this.lister.listAll(level, (v, result, readStart) => this.settle(v, result, readStart, next));
+        let complete: boolean;
+        if (follow) {
+          // Settled in name order, so which of two paths to one folder is walked does not depend
+          // on which answer came first: the shallowest, then the first by name, every scan.
+          const answers: [Visit, FolderResult, bigint][] = [];
+          complete = await this.lister.listAll(level, (v, result, readStart) => void answers.push([v, result, readStart]));
+          answers.sort((a, b) => (a[0].rel < b[0].rel ? -1 : a[0].rel > b[0].rel ? 1 : 0));
+          for (const [v, result, readStart] of answers) this.settle(v, result, readStart, next);
+        } else {
+          complete = await this.lister.listAll(level, (v, result, readStart) => this.settle(v, result, readStart, next));
+        }
         if (!complete) this.cancelled = true;
         level = next;
       }
@@ -216,13 +232,13 @@ class Walker {
     const stamp = result === UNCHANGED && rec.stamp ? rec.stamp : result.stamp;
     let chain = v.chain;
     if (this.req.options.followSymlinks) {
-      const key = `${stamp.dev}:${stamp.ino}`;
-      if (chain.includes(key)) {
-        this.issue(rel, 'ELOOP', 'symlink loop: this directory is one of its own ancestors; not followed');
-        this.dropSubtree(rel, false);
+      const skip = this.followedTwice(rel, stamp, chain);
+      if (skip) {
+        this.issue(rel, skip.code, skip.message);
+        this.skipFolder(rel);
         return false;
       }
-      chain = [...chain, key];
+      chain = [...chain, `${stamp.dev}:${stamp.ino}`];
     }
 
     const listing = result.listing;
@@ -237,7 +253,7 @@ class Walker {
       return false;
     }
     this.dirsRead++;
-    const { files, subdirs, stats, failures } = this.applyExcludes(rel, listing, chain, result);
+    const { files, subdirs, stats, failures } = this.applyExcludes(rel, listing, result);
     const updated: DirRecord = { stamp, racy: isRacy(stamp, readStart, this.racyWindow), files, subdirs };
     this.diffFiles(rel, rec, updated);
     if (stats) this.applyFileStats(rel, updated, stats, failures);
@@ -248,22 +264,14 @@ class Walker {
     return true;
   }
 
-  /** Drops excluded files and folders, and links back to an ancestor; keeps stats aligned. */
+  /** Drops excluded files and folders; keeps stats aligned. */
   private applyExcludes(
     rel: string,
     listing: Listing,
-    chain: readonly string[],
     result: FolderResult,
   ): { files: string[]; subdirs: string[]; stats?: FileStats; failures?: FileFailure[] } {
     const filter = this.filter;
-    const loops = new Set<string>();
-    for (const [name, key] of listing.links ?? []) {
-      if (chain.includes(key)) {
-        loops.add(name);
-        this.issue(joinRel(rel, name), 'ELOOP', 'symlink loop: points to one of its own ancestors; not followed');
-      }
-    }
-    const subdirs = listing.subdirs.filter((name) => !loops.has(name) && !filter.isExcludedDir(joinRel(rel, name)));
+    const subdirs = listing.subdirs.filter((name) => !filter.isExcludedDir(joinRel(rel, name)));
     let { files } = listing;
     let stats = result.stats;
     let failures = result.fileFailures;
@@ -278,6 +286,46 @@ class Walker {
       failures = failures?.filter(([i]) => !excluded[i]).map(([i, code, message]): FileFailure => [newIndex[i], code, message]);
     }
     return { files, subdirs, stats, failures };
+  }
+
+  /**
+   * Following symlinks, why a folder is not walked here: it is one of its own ancestors (a loop,
+   * or a link to an ancestor of the root such as `/`), it was walked already by another path (a
+   * DAG of links would otherwise be walked once per path: exponentially often), or it is on
+   * another file system (`/proc`, another mount) and crossing was not asked for.
+   */
+  private followedTwice(rel: string, stamp: DirStamp, chain: readonly string[]): { code: string; message: string } | null {
+    const key = `${stamp.dev}:${stamp.ino}`;
+    if (chain.includes(key)) {
+      return { code: 'ELOOP', message: 'symlink loop: this folder is one of its own ancestors (or of the root\'s); not followed' };
+    }
+    const first = this.visited.get(key);
+    if (first !== undefined) {
+      return { code: 'EDUPLICATE', message: `the same folder as ${first || 'the root'} (reached by another link); walked once, there` };
+    }
+    if (rel === '') this.rootDev = stamp.dev;
+    else if (this.rootDev !== null && stamp.dev !== this.rootDev && !this.req.options.crossFileSystems) {
+      return { code: 'EXDEV', message: 'on another file system than the root; not followed (allow it with --cross-file-systems)' };
+    }
+    this.visited.set(key, rel);
+    return null;
+  }
+
+  /**
+   * A folder that is not walked stays in the snapshot as an empty, unstamped record, so every scan
+   * meets it again and reports it again (an unchanged parent is not re-listed), and walks it
+   * once the reason is gone. What was known below it before is removed, counted.
+   */
+  private skipFolder(rel: string): void {
+    const snap = this.req.snapshot;
+    const rec = snap.get(rel);
+    if (!rec) return;
+    if (rec.files.length > 0 || rec.subdirs.length > 0 || rec.stamp !== null) {
+      this.changes.addMany(this.changes.removed, rel, rec.files);
+      for (const name of rec.subdirs) this.dropSubtree(joinRel(rel, name), true);
+      snap.set(rel, pendingRecord());
+    }
+    this.progress(pendingRecord());
   }
 
   private diffFiles(rel: string, prev: DirRecord, next: DirRecord): void {
@@ -400,6 +448,30 @@ class Walker {
       if (parent && parent.subdirs.includes(name)) parent.subdirs = parent.subdirs.filter((n) => n !== name);
     }
   }
+}
+
+/**
+ * dev:ino of the root's real ancestors, as if they were the root's chain: a link to `/` or to a
+ * folder above the root is a loop, met at once instead of after walking the whole machine.
+ */
+async function rootAncestors(root: string): Promise<string[]> {
+  const keys: string[] = [];
+  let dir: string;
+  try {
+    dir = await fs.promises.realpath(root);
+  } catch {
+    return keys; // the root's own read reports why
+  }
+  for (let up = path.dirname(dir); ; up = path.dirname(up)) {
+    try {
+      const st = await fs.promises.stat(up, { bigint: true });
+      keys.unshift(`${st.dev}:${st.ino}`);
+    } catch {
+      // an ancestor we may not stat cannot be reached through a link either
+    }
+    if (up === path.dirname(up)) break;
+  }
+  return keys;
 }
 
 export function walk(req: WalkRequest): Promise<WalkOutcome> {
