@@ -79,6 +79,9 @@ export class DatasetError extends Error {
   }
 }
 
+/** How far ahead of this clock a recorded time may be (another machine's clock) before it is distrusted. */
+const CLOCK_SLACK_MS = 5 * 60_000;
+
 export function resolveOptions(root: string, storeDir: string, partial?: Partial<ScanOptions>): ScanOptions {
   const exclude = [...(partial?.exclude ?? DEFAULT_SCAN_OPTIONS.exclude)];
   const storeRel = path.relative(root, storeDir).split(path.sep).join('/');
@@ -155,7 +158,10 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
   const wallNow = Date.now();
   const header = cached?.header;
   const cacheAgeMs = header && header.scannedAt ? wallNow - header.scannedAt : null;
-  const validatedAt = header ? header.verifiedAt : 0;
+  // A verify time ahead of this clock (a clock set back, a crafted file) must not postpone the
+  // next verify for good: it counts as never verified.
+  const futureVerify = !!header && header.verifiedAt > wallNow + CLOCK_SLACK_MS;
+  const validatedAt = header && !futureVerify ? header.verifiedAt : 0;
   let mode: ScanMode;
   let reason: string;
   if (!cached) {
@@ -174,6 +180,9 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
   } else if (req.verify) {
     mode = 'verify';
     reason = 'verify requested';
+  } else if (futureVerify) {
+    mode = 'verify';
+    reason = `the last verify is dated ${new Date(header.verifiedAt).toISOString()}, ahead of this clock`;
   } else if (wallNow - validatedAt > maxAgeMs) {
     mode = 'verify';
     reason = `files last verified ${ageLabel(wallNow - validatedAt)} ago, max age ${ageLabel(maxAgeMs)}`;

@@ -2,18 +2,23 @@ import { crc32 } from 'node:zlib';
 import type { DirRecord, ScanMode, Snapshot } from '../types';
 
 /**
- * The scan cache file, version 1:
+ * The scan cache file, version 2:
  *
- *   "DSXSCAN\n" | u32 version | u32 header length | header (JSON) | body
+ *   "DSXSCAN\n" | u32 version | u32 header length | u32 header CRC-32 | header (JSON) | body
  *   body = u32[3·D] (files, subdirs, flags per dir) | i64[4·D] stamps | f64[3·S] file stats | strings
  *   strings = every dir path, then its file names, then its subdir names, joined by NUL
  *
- * NUL cannot occur in a POSIX file name, so it separates strings safely; a CRC-32 of the body
- * catches corruption that the length checks do not.
+ * NUL cannot occur in a POSIX file name, so it separates strings safely. The header holds the
+ * body's CRC-32 and is covered by its own, so a flipped byte anywhere — in the timestamps that
+ * decide when files are verified too — or a torn in-place header rewrite is a corrupt cache (a
+ * full scan), never trusted. Version 1 (no header CRC) is still read, once: the next save writes 2.
  */
-export const CACHE_FORMAT_VERSION = 1;
+export const CACHE_FORMAT_VERSION = 2;
 const MAGIC = Buffer.from('DSXSCAN\n', 'latin1');
-const PREFIX = MAGIC.length + 8;
+const LENGTH_AT = MAGIC.length + 4;
+const HEADER_CRC_AT = MAGIC.length + 8;
+const PREFIX = MAGIC.length + 12;
+const PREFIX_V1 = MAGIC.length + 8;
 
 const FLAG_STAMP = 1;
 const FLAG_RACY = 2;
@@ -129,8 +134,8 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
   const layout: BodyLayout = { dirs, statCount, stringBytes: off - bodyStart - stringsStart, crc: crc32(buf.subarray(bodyStart, off)) };
   MAGIC.copy(buf, 0);
   buf.writeUInt32LE(CACHE_FORMAT_VERSION, MAGIC.length);
-  buf.writeUInt32LE(headLen, MAGIC.length + 4);
-  paddedHeader(header, layout, headLen).copy(buf, PREFIX);
+  buf.writeUInt32LE(headLen, LENGTH_AT);
+  sealedHeader(header, layout, headLen).copy(buf, HEADER_CRC_AT);
   return buf.subarray(0, off);
 }
 
@@ -149,20 +154,33 @@ function paddedHeader(header: CacheHeader, layout: BodyLayout, exactLength: numb
   return out;
 }
 
-/** The bytes to write at offset PREFIX to replace a header in place, or null if it does not fit. */
+/** The header CRC followed by the padded header: one contiguous write, at HEADER_REWRITE_OFFSET. */
+function sealedHeader(header: CacheHeader, layout: BodyLayout, exactLength: number): Buffer {
+  const slot = paddedHeader(header, layout, exactLength);
+  const out = Buffer.allocUnsafe(4 + slot.length);
+  out.writeUInt32LE(crc32(slot), 0);
+  slot.copy(out, 4);
+  return out;
+}
+
+/** The bytes to write at HEADER_REWRITE_OFFSET to replace a header in place, or null if it cannot be. */
 export function rewriteHeader(existing: Buffer, header: CacheHeader): Buffer | null {
+  if (existing.length < PREFIX || existing.readUInt32LE(MAGIC.length) !== CACHE_FORMAT_VERSION) return null; // an old file: saved whole
   const { header: old, layout } = decodeHeader(existing);
   // Only over the body of the same snapshot: same root, same options, same number of folders.
   if (old.root !== header.root || old.optionsKey !== header.optionsKey || layout.dirs !== header.dirs) return null;
-  const headLen = existing.readUInt32LE(MAGIC.length + 4);
+  const headLen = existing.readUInt32LE(LENGTH_AT);
   try {
-    return paddedHeader(header, layout, headLen);
+    return sealedHeader(header, layout, headLen);
   } catch {
     return null;
   }
 }
 
+/** Bytes to read for the header's length (the prefix of any version), and where a rewrite goes. */
 export const HEADER_PREFIX_BYTES = PREFIX;
+export const HEADER_LENGTH_OFFSET = LENGTH_AT;
+export const HEADER_REWRITE_OFFSET = HEADER_CRC_AT;
 
 
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -185,20 +203,25 @@ export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLa
     throw new CacheFormatError('not a scan cache file (bad magic)');
   }
   const version = buf.readUInt32LE(MAGIC.length);
-  if (version !== CACHE_FORMAT_VERSION) {
+  if (version !== CACHE_FORMAT_VERSION && version !== 1) {
     throw new CacheFormatError(`cache format version ${version}, expected ${CACHE_FORMAT_VERSION}`);
   }
-  const headLen = buf.readUInt32LE(MAGIC.length + 4);
-  if (PREFIX + headLen > buf.length) throw new CacheFormatError('truncated header');
+  const start = version === 1 ? PREFIX_V1 : PREFIX;
+  const headLen = buf.readUInt32LE(LENGTH_AT);
+  if (start + headLen > buf.length) throw new CacheFormatError('truncated header');
+  const slot = buf.subarray(start, start + headLen);
+  if (version !== 1 && crc32(slot) !== buf.readUInt32LE(HEADER_CRC_AT)) {
+    throw new CacheFormatError('header checksum mismatch (corrupt cache)');
+  }
   let parsed: CacheHeader & { layout: BodyLayout };
   try {
-    parsed = JSON.parse(buf.toString('utf8', PREFIX, PREFIX + headLen));
+    parsed = JSON.parse(slot.toString('utf8'));
   } catch {
     throw new CacheFormatError('corrupt header');
   }
   if (!isHeaderShape(parsed)) throw new CacheFormatError('corrupt header (unexpected content)');
   const { layout, ...header } = parsed;
-  return { header, layout, bodyStart: PREFIX + headLen };
+  return { header, layout, bodyStart: start + headLen };
 }
 
 export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snapshot } {

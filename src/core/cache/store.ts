@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ScanOptions, Snapshot } from '../types';
 import { writeFileAtomic } from '../fsutil/atomicWrite';
-import { decodeCache, decodeHeader, encodeCache, HEADER_PREFIX_BYTES, rewriteHeader, type CacheHeader } from './format';
+import {
+  decodeCache, decodeHeader, encodeCache, HEADER_LENGTH_OFFSET, HEADER_PREFIX_BYTES, HEADER_REWRITE_OFFSET, rewriteHeader,
+  type CacheHeader,
+} from './format';
 
 export interface CachedScan {
   header: CacheHeader;
@@ -67,7 +70,7 @@ export async function loadCache(file: string, root: string, options: ScanOptions
 async function readHeaderBytes(handle: fs.promises.FileHandle): Promise<Buffer | null> {
   const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
   await handle.read(prefix, 0, prefix.length, 0);
-  const headLen = prefix.readUInt32LE(HEADER_PREFIX_BYTES - 4);
+  const headLen = prefix.readUInt32LE(HEADER_LENGTH_OFFSET);
   if (headLen > 1 << 20) return null;
   const buf = Buffer.alloc(HEADER_PREFIX_BYTES + headLen);
   await handle.read(buf, 0, buf.length, 0);
@@ -98,7 +101,7 @@ export async function saveCache(file: string, cache: CachedScan): Promise<number
  * Replaces only the header of a cache file whose body is unchanged (a quick scan that found
  * nothing new): a few KB written in place instead of the whole file. Returns false when it cannot
  * (no file, another body, a header that outgrew its slot): the caller then saves the whole cache.
- * A torn write leaves a header that does not parse: the next load treats the cache as corrupt
+ * A torn write leaves a header whose checksum fails: the next load treats the cache as corrupt
  * and scans fully — slower, never wrong.
  */
 export async function saveCacheHeader(file: string, header: CacheHeader): Promise<boolean> {
@@ -109,7 +112,7 @@ export async function saveCacheHeader(file: string, header: CacheHeader): Promis
     if (!current) return false;
     const replacement = rewriteHeader(current, header);
     if (!replacement) return false;
-    await handle.write(replacement, 0, replacement.length, HEADER_PREFIX_BYTES);
+    await handle.write(replacement, 0, replacement.length, HEADER_REWRITE_OFFSET);
     await handle.sync();
     return true;
   } catch {
