@@ -32,6 +32,7 @@ interface CommonFlags {
   fsConcurrency?: number;
   json?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
   registeredFrom?: string;
   table?: string;
   pathColumn?: string;
@@ -102,7 +103,8 @@ function datasetRequest(root: string, flags: CommonFlags, signal: AbortSignal, p
     signal,
     registeredFrom: externalFrom(flags),
     onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
-    log: flags.json || flags.quiet ? undefined : (line) => progress.log(line),
+    // The log says how (mode, reasons, counts as they are found); the result is printed once at the end.
+    log: flags.verbose ? (line) => progress.log(line) : undefined,
   };
 }
 
@@ -246,7 +248,8 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--table <name>', 'table of --registered-from')
     .option('--path-column <name>', 'path column of --registered-from (absolute, or relative to the folder)')
     .option('--json', 'print one JSON object per folder on stdout')
-    .option('-q, --quiet', 'no progress line or log');
+    .option('-q, --quiet', 'no progress line')
+    .option('-v, --verbose', 'log what the scan and registration do on stderr (also with --json)');
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
+import { assertNotFolder, resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
 import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/diff';
 import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
@@ -116,6 +116,8 @@ export interface DatasetStatusResult extends StatusReport {
 export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<DatasetStatusResult> {
   const root = path.resolve(req.root);
   const notices: string[] = [];
+  // Before the scan: a missing or wrong --registered-from fails in a second, not after an hour.
+  const external = await externalPaths(req, root, notices);
   let scan: ScanReport | null = null;
   let cache: CachedScan | null = req.cached ?? null;
   if (req.scan !== false) {
@@ -134,7 +136,6 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
     const rootId = registry?.findRootId(root) ?? null;
     const snapshot = cache?.snapshot ?? new Map();
     const index = registry ? registry.loadIndex(rootId, { withStats: snapshotHasStats(snapshot) }) : emptyIndex();
-    const external = await externalPaths(req, root, notices);
     const diff = diffSnapshot(snapshot, index, external);
     const duplicates = registry?.duplicateGroups(rootId) ?? [];
     const files = cache?.header.files ?? 0;
@@ -157,8 +158,10 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
   const started = performance.now();
   const root = path.resolve(req.root);
   const notices: string[] = [];
-  const { report: scan, cache } = await scanDataset(req);
+  const external = await externalPaths(req, root, notices);
   const file = registryFileFor(req.storeDir);
+  await assertNotFolder(file, 'registry');
+  const { report: scan, cache } = await scanDataset(req);
   const say = (notice: string): void => {
     notices.push(notice);
     req.log?.(notice);
@@ -179,7 +182,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     try {
       const rootId = registry.rootId(root);
       const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
-      const diff = diffSnapshot(cache.snapshot, index, await externalPaths(req, root, notices));
+      const diff = diffSnapshot(cache.snapshot, index, external);
       const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
       let todo = [...diff.newFiles, ...diff.changed, ...diff.retry];
       if (req.only) {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { ChangeList, FsOpCounts, ScanIssue, ScanMode, ScanOptions, ScanProgress } from './types';
 import { DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_SCAN_OPTIONS, normaliseExtensions } from './defaults';
 import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, saveCacheHeader, type CachedScan } from './cache/store';
-import { removeStaleTempFiles } from './fsutil/atomicWrite';
+import { describeCause, removeStaleTempFiles } from './fsutil/atomicWrite';
 import type { CacheHeader } from './cache/format';
 import type { ScanFileSystem } from './scanner/fileSystem';
 import { walk } from './scanner/walk';
@@ -107,10 +107,25 @@ async function checkRoot(root: string): Promise<void> {
 async function prepareStore(storeDir: string): Promise<void> {
   try {
     await fs.promises.mkdir(storeDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new DatasetError(`the store is not a directory: ${storeDir}`, 'ESTORE');
+    throw new DatasetError(`cannot create the store ${storeDir}: ${describeCause(err)}`, 'ESTORE');
+  }
+  try {
     await fs.promises.access(storeDir, fs.constants.W_OK);
   } catch (err) {
-    throw new DatasetError(`cache store is not writable: ${storeDir} (${(err as NodeJS.ErrnoException).code})`, 'ESTORE');
+    throw new DatasetError(`the store is not writable: ${storeDir} (${describeCause(err)})`, 'ESTORE');
   }
+}
+
+/**
+ * A folder where one of the store's files belongs would fail the save at the very end of a long
+ * scan or registration: refused before any work, with what to do.
+ */
+export async function assertNotFolder(file: string, what: string): Promise<void> {
+  const st = await fs.promises.lstat(file).catch(() => null);
+  if (st?.isDirectory()) throw new DatasetError(`the ${what} ${file} is a folder, not a file: move it away and run again`, 'ESTORE');
 }
 
 /** The names cacheFileFor gives: their temp files are ours to clean up. */
@@ -137,6 +152,7 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
   await prepareStore(storeDir);
   const options = resolveOptions(root, storeDir, req.options);
   const file = cacheFileFor(storeDir, root);
+  await assertNotFolder(file, 'scan cache');
   const maxAgeMs = req.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
 
   if (req.clearCache && (await clearCache(storeDir, root))) log(`cleared scan cache ${file}`);

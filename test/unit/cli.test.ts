@@ -64,7 +64,7 @@ describe('CLI', () => {
     for (const [args, message] of [
       [['scan', path.join(root, 'missing')], /folder not found/],
       [['scan', file, '--store', store], /not a folder/],
-      [['scan', root, '--store', path.join(file, 'store')], /cache store is not writable/],
+      [['scan', root, '--store', path.join(file, 'store')], /cannot create the store .*ENOTDIR/],
     ] as const) {
       const res = run([...args]);
       assert.equal(res.status, 1, res.stderr);

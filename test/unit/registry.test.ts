@@ -326,13 +326,24 @@ describe('registry and registration', () => {
     const n = 6000;
     for (let i = 0; i < n; i++) put(root, `d${i % 10}/img${i}.png`, makePng(24, 24, i));
     const file = registryFileFor(store);
-    const child = spawn(process.execPath, [cli, 'register', root, '--store', store, '--concurrency', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'register', root, '--store', store, '--concurrency', '1', '--json', '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    // Interrupt once registration is under way: the lock file appears when it starts.
+    // Interrupt once registration is under way, as its log says (the lock is taken before the
+    // registry is read and diffed: a loaded machine may not have registered anything by then).
+    await new Promise<void>((resolve, reject) => {
+      let text = '';
+      child.stderr.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (/registering 6000/.test(text)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`register ended (exit ${code}) before it could be interrupted: ${text}`)));
+    });
+    // …and has read image bytes (~100 images; a loaded machine may take a while to start).
+    const readBytes = (): number => Number(/rchar: (\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1] ?? 0);
+    const base = readBytes();
     const deadline = Date.now() + 60_000;
-    while (!fs.existsSync(`${file}.lock`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 300));
+    while (readBytes() < base + 150_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     assert.equal(code, 130, stdout);

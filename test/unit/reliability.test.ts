@@ -4,9 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { registerDataset, registryFileFor, scanDataset } from '../../src/core';
+import { cacheFileFor, registerDataset, registryFileFor, scanDataset } from '../../src/core';
 import { acquireLock, LockBusyError } from '../../src/core/registry/lock';
 import { RegisterSaveError } from '../../src/core/register/registerFiles';
 import { openAtomic, removeStaleTempFiles } from '../../src/core/fsutil/atomicWrite';
@@ -399,6 +398,25 @@ describe('reliability: failures end cleanly', function () {
     assert.match(report.outcome.unreadableSamples[0].reason, /FIFO/);
   });
 
+  it('a FIFO, a folder or a missing file given as --registered-from fails at once, before any scan, and never hangs', () => {
+    put(root, 3);
+    const store = path.join(dir, 'store');
+    const fifo = path.join(dir, 'pipeline.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const [target, why] of [[fifo, /not a regular file \(FIFO\)/], [dir, /not a regular file \(directory\)/], [path.join(dir, 'nope.db'), /ENOENT/]] as const) {
+      for (const command of ['status', 'register']) {
+        const started = Date.now();
+        const r = spawnSync(process.execPath, [cli, command, root, '--store', store, '--registered-from', target, '--table', 'images', '--path-column', 'path'], { encoding: 'utf8', timeout: 20_000 });
+        assert.equal(r.signal, null, `${command} --registered-from ${target} hung`);
+        assert.equal(r.status, 1, r.stderr);
+        assertOneLine(r.stderr);
+        assert.match(r.stderr, why);
+        assert.ok(Date.now() - started < 10_000);
+        assert.ok(!fs.existsSync(cacheFileFor(store, root)), 'nothing was scanned before the check');
+      }
+    }
+  });
+
   it('an image unreadable for a cause that can pass (EACCES) is retried by the next register once readable', function () {
     const setpriv = '/usr/bin/setpriv';
     if (process.getuid?.() !== 0 || !fs.existsSync(setpriv)) this.skip();
@@ -469,6 +487,25 @@ describe('reliability: failures end cleanly', function () {
     assert.equal(res.status, 1, res.stderr);
     assert.match(res.stderr, /registry\.sqlite.*(is a directory|is a folder)/);
     assertOneLine(res.stderr);
-    assert.ok(os.platform() === 'linux');
+    assert.ok(!fs.existsSync(cacheFileFor(store, root)), 'refused before the scan, not after it');
+
+    // The scan cache: refused before the walk (the save would fail only at its end).
+    const store2 = path.join(dir, 'store2');
+    fs.mkdirSync(cacheFileFor(store2, root), { recursive: true });
+    for (const cmd of ['scan', 'register', 'status']) {
+      const r = run([cmd, root, '--store', store2]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /scan cache .*\.dsxcache is a folder, not a file/);
+      assertOneLine(r.stderr);
+    }
+    assert.ok(!fs.existsSync(registryFileFor(store2)));
+
+    // A store that is a file.
+    const store3 = path.join(dir, 'store3');
+    fs.writeFileSync(store3, 'x');
+    const r3 = run(['scan', root, '--store', store3]);
+    assert.equal(r3.status, 1, r3.stderr);
+    assert.match(r3.stderr, /the store is not a directory: .*store3/);
+    assertOneLine(r3.stderr);
   });
 });

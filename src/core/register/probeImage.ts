@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { imageSize } from 'image-size';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import type { ImageRow } from '../registry/registry';
+import { fileKind, READ_NONBLOCK } from '../fsutil/regularFile';
 
 let hasher: Promise<XXHashAPI> | undefined;
 const getHasher = (): Promise<XXHashAPI> => (hasher ??= xxhash());
@@ -58,25 +59,10 @@ function parseHeader(bytes: Uint8Array): { dims: Dims | null; error: string } {
   }
 }
 
-/**
- * O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever, holding one of libuv's
- * threads (and, through it, the process's exit). On a regular file the flag changes nothing.
- */
-const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
-const open = (p: string): Promise<number> => new Promise((res, rej) => fs.open(p, OPEN_FLAGS, (e, fd) => (e ? rej(e) : res(fd))));
+const open = (p: string): Promise<number> => new Promise((res, rej) => fs.open(p, READ_NONBLOCK, (e, fd) => (e ? rej(e) : res(fd))));
 const fstat = (fd: number): Promise<fs.Stats> => new Promise((res, rej) => fs.fstat(fd, (e, st) => (e ? rej(e) : res(st))));
 const read = (fd: number, buf: Buffer, len: number, position: number | null = null): Promise<number> =>
   new Promise((res, rej) => fs.read(fd, buf, 0, len, position, (e, n) => (e ? rej(e) : res(n))));
-
-/** What a path that is not a regular file is, for the reason of its unreadable row. */
-export function fileKind(st: fs.Stats): string {
-  if (st.isFIFO()) return 'FIFO';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice()) return 'character device';
-  if (st.isBlockDevice()) return 'block device';
-  if (st.isDirectory()) return 'directory';
-  return 'special file';
-}
 
 /** A probe stopped by its AbortSignal between two reads: no row, the file is read again next time. */
 export const CANCELLED_PROBE = null;

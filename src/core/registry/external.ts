@@ -1,6 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadSqlJs } from './sqlite';
+import { NotRegularFileError, readRegularFile } from '../fsutil/regularFile';
+import { describeCause } from '../fsutil/atomicWrite';
 
 export interface ExternalRegistrySpec {
   /** An existing SQLite file of the user's pipeline; read, never written. */
@@ -28,9 +29,10 @@ export async function readExternalRegistry(spec: ExternalRegistrySpec, root: str
   const SQL = await loadSqlJs();
   let buf: Buffer;
   try {
-    buf = await fs.promises.readFile(spec.file);
+    buf = await readRegularFile(spec.file);
   } catch (err) {
-    throw new Error(`cannot read the external registry ${spec.file}: ${(err as NodeJS.ErrnoException).code}`);
+    if (err instanceof NotRegularFileError) throw new Error(`the external registry ${spec.file} is not a regular file (${err.kind})`);
+    throw new Error(`cannot read the external registry ${spec.file}: ${describeCause(err)}`);
   }
   const db = new SQL.Database(buf);
   try {
