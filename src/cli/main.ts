@@ -1,6 +1,7 @@
 // Must precede the first file-system call: libuv sizes its thread pool once.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
+import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   DatasetError, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_EXCLUDE, DEFAULT_EXTENSIONS, DEFAULT_REGISTER_CONCURRENCY, TOOL_VERSION,
@@ -12,6 +13,8 @@ import { describeHolder } from '../core/registry/lock';
 import { defaultStoreFor } from './storeLocation';
 import { age, num, registerReportJson, registerReportText, scanReportJson, scanReportText, statusReportJson, statusReportText } from './format';
 import { ProgressLine } from './progressLine';
+import { ListWriter } from './listOutput';
+import { LIST_STATUSES, listDataset, type ListStatus } from '../core/listDataset';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -195,6 +198,61 @@ async function runStatus(folders: string[], flags: StatusFlags): Promise<number>
   });
 }
 
+interface ListFlags extends CommonFlags {
+  status: ListStatus[];
+  relative?: boolean;
+  null?: boolean;
+  jsonl?: boolean;
+  duplicates?: boolean;
+  scan?: boolean;
+}
+
+function listStatuses(value: string): ListStatus[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.filter((s) => !(LIST_STATUSES as readonly string[]).includes(s));
+  if (bad.length || names.length === 0) throw new InvalidArgumentError(`expected one or more of ${LIST_STATUSES.join(', ')}, comma-separated`);
+  return names as ListStatus[];
+}
+
+/**
+ * Every image of the chosen states, one per line (or NUL-terminated, or JSON Lines), streamed as
+ * found: the pipeline's input. Problems go to stderr; stdout holds only the list.
+ */
+async function runList(folders: string[], flags: ListFlags): Promise<number> {
+  if (flags.jsonl && flags.null) throw new UsageError('--jsonl and -0 are two output formats: choose one');
+  const roots = await resolveRoots(folders, process.cwd());
+  return withInterrupts(async (signal) => {
+    for (const root of roots) {
+      const progress = new ProgressLine(process.stderr, !flags.quiet);
+      const request = { ...datasetRequest(root, flags, signal, progress), scan: flags.scan !== false };
+      if (flags.duplicates) {
+        const status = await datasetStatus(request);
+        progress.done();
+        for (const notice of status.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+        const writer = new ListWriter(process.stdout, status.root, 'lines', true);
+        for (const group of status.duplicates) {
+          writer.raw(JSON.stringify({ hash: group.hash, files: group.paths.length, paths: group.paths.map((p) => path.join(status.root, p)) }) + '\n');
+          await writer.flush();
+        }
+        await writer.flush(true);
+        continue;
+      }
+      const writer = new ListWriter(process.stdout, root, flags.jsonl ? 'jsonl' : flags.null ? 'nul' : 'lines', !!flags.relative);
+      const result = await listDataset({ ...request, statuses: new Set(flags.status), details: !!flags.jsonl }, writer);
+      progress.done();
+      for (const notice of result.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+      const problems = result.scan?.errors.length ?? 0;
+      if (problems) process.stderr.write(`dataset-index: ${num(problems)} problem(s) while scanning ${result.root}; the list leaves out what could not be read (scan --json lists them)\n`);
+      if (flags.verbose) {
+        const counts = LIST_STATUSES.filter((st) => flags.status.includes(st)).map((st) => `${num(result.listed[st])} ${st}`);
+        process.stderr.write(`dataset-index: ${result.root}: listed ${counts.join(', ')}\n`);
+      }
+      if (result.cancelled) return EXIT_CANCELLED;
+    }
+    return EXIT_OK;
+  });
+}
+
 async function runExport(folder: string, flags: { store?: string; format: ExportFormat; out?: string }): Promise<number> {
   const [root] = await resolveRoots([folder], process.cwd());
   const file = registryFileFor(flags.store ?? defaultStoreFor(root));
@@ -277,6 +335,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addDatasetOptions(program.command('status').description('counts of new / changed / missing / registered images, without registering'))
     .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
     .action(async (folders: string[], flags: StatusFlags) => setExit(await runStatus(folders, flags)));
+
+  addDatasetOptions(program.command('list').description('print every image in the chosen states (new by default), one per line: the input of a registration pipeline'))
+    .addOption(new Option('--status <states>', `states to list, comma-separated: ${LIST_STATUSES.join(', ')}`).argParser(listStatuses).default(['new'], 'new'))
+    .option('--relative', 'paths relative to the folder (default: absolute)')
+    .option('-0, --null', 'end each path with a NUL instead of a newline (for xargs -0; names may hold newlines)')
+    .option('--jsonl', 'one JSON object per image: path, abs_path, status, size, mtime_ms, hash, width, height, format (null where unknown)')
+    .option('--duplicates', 'print the groups of registered files with the same content, one JSON object per group')
+    .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
+    .action(async (folders: string[], flags: ListFlags) => setExit(await runList(folders, flags)));
 
   program
     .command('export')

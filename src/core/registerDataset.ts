@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { assertNotFolder, resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
+import { assertNotFolder, DatasetError, resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
 import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/diff';
 import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
@@ -113,7 +113,24 @@ export interface DatasetStatusResult extends StatusReport {
   externalPaths?: ReadonlySet<string>;
 }
 
-export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<DatasetStatusResult> {
+/** What a read of a dataset sees: its scan, the registry open read-only, the registered rows. */
+export interface DatasetView {
+  root: string;
+  scan: ScanReport | null;
+  cache: CachedScan | null;
+  registry: Registry | null;
+  rootId: number | null;
+  index: RegisteredIndex;
+  external?: Set<string>;
+  notices: string[];
+  registryFile: string;
+}
+
+/**
+ * Scan (incremental, unless `scan: false`), then open the registry read-only and load the
+ * root's registered rows. The caller closes `registry`.
+ */
+export async function openDatasetView(req: DatasetRequest & { scan?: boolean }): Promise<DatasetView> {
   const root = path.resolve(req.root);
   const notices: string[] = [];
   // Before the scan: a missing or wrong --registered-from fails in a second, not after an hour.
@@ -127,28 +144,39 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   } else if (!cache) {
     const load = await loadCache(cacheFileFor(req.storeDir, root), root, resolveOptions(root, path.resolve(req.storeDir), req.options));
     if (load.kind === 'hit') cache = load.cache;
-    else notices.push(`no usable scan cache (${load.reason}); run a scan first`);
+    else throw new DatasetError(`no usable scan of ${root} (${load.reason}): run \`dataset-index scan ${root}\` first, or leave out --no-scan`, 'ENOSCAN');
   }
-  const file = registryFileFor(req.storeDir);
+  const registryFile = registryFileFor(req.storeDir);
   let registry: Registry | null = null;
-  if (fs.existsSync(file)) registry = (await Registry.open(file, { readOnly: true })).registry;
+  if (fs.existsSync(registryFile)) registry = (await Registry.open(registryFile, { readOnly: true })).registry;
   try {
     const rootId = registry?.findRootId(root) ?? null;
     const snapshot = cache?.snapshot ?? new Map();
     const index = registry ? registry.loadIndex(rootId, { withStats: snapshotHasStats(snapshot) }) : emptyIndex();
+    return { root, scan, cache, registry, rootId, index, external, notices, registryFile };
+  } catch (err) {
+    registry?.close();
+    throw err;
+  }
+}
+
+export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<DatasetStatusResult> {
+  const view = await openDatasetView(req);
+  const { root, scan, cache, registry, rootId, index, external, notices, registryFile } = view;
+  try {
+    const snapshot = cache?.snapshot ?? new Map();
     const diff = diffSnapshot(snapshot, index, external);
     const duplicates = registry?.duplicateGroups(rootId) ?? [];
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
     return {
-      root, scan, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external,
+      root, scan, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external,
     };
   } finally {
     registry?.close();
   }
 }
-
 
 /**
  * The user's question end to end: scan, diff, register what is new or changed. Holds the registry

@@ -73,7 +73,7 @@ export interface ScanDatasetResult {
 export class DatasetError extends Error {
   constructor(
     message: string,
-    readonly code: 'ENOROOT' | 'ENOTDIR' | 'ESTORE',
+    readonly code: 'ENOROOT' | 'ENOTDIR' | 'ESTORE' | 'ENOSCAN' | 'ENOROWS',
   ) {
     super(message);
   }
