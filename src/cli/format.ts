@@ -3,6 +3,8 @@ import type { RegisterReport, ScanReport, StatusCounts, StatusReport } from '../
 export const num = (x: number): string => x.toLocaleString('en-US');
 const n = num;
 
+export const plural = (count: number, noun: string): string => `${n(count)} ${noun}${count === 1 ? '' : 's'}`;
+
 function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
@@ -125,9 +127,13 @@ export function registerReportText(r: RegisterReport): string {
     `${r.root}: ${r.scan.mode} scan, then ${n(r.toRegister)} to register (${n(r.before.new)} new, ${n(r.before.changed)} changed)` +
       (r.outcome.cancelled ? ' — CANCELLED, progress saved' : ''),
     `  registered ${n(r.outcome.registered)} · unreadable ${n(r.outcome.unreadable)} · moved ${n(r.outcome.moved)} · ` +
-      `${(r.outcome.bytes / 1e6).toFixed(1)} MB read in ${duration(r.elapsedMs)} · ${n(r.outcome.saves)} saves`,
+      `${(r.outcome.bytes / 1e6).toFixed(1)} MB read in ${duration(r.elapsedMs)} · ${plural(r.outcome.saves, 'save')}`,
   ];
-  for (const u of r.outcome.unreadableSamples.slice(0, 10)) lines.push(`    unreadable ${JSON.stringify(u.path)}: ${u.reason}`);
+  const shown = r.outcome.unreadableSamples.slice(0, 10);
+  for (const u of shown) lines.push(`    unreadable ${JSON.stringify(u.path)}: ${u.reason}`);
+  if (r.outcome.unreadable > shown.length) {
+    lines.push(`    … and ${n(r.outcome.unreadable - shown.length)} more (\`dataset-index list --status unreadable --jsonl\` lists them all)`);
+  }
   lines.push(`  registry: ${r.registryFile}`);
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 // Must precede the first file-system call: libuv sizes its thread pool once.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
@@ -46,6 +47,7 @@ interface ScanFlags extends CommonFlags {
 }
 
 interface RegisterFlags extends CommonFlags {
+  readConcurrency?: number;
   concurrency?: number;
   lockWait?: number;
   lockStale?: number;
@@ -74,6 +76,11 @@ function positiveInt(value: string): number {
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function collectExtensions(value: string, previous: string[] | undefined): string[] {
+  if (!value.split(',').some((part) => part.trim().replace(/^\*?\./, ''))) throw new InvalidArgumentError('expected one or more extensions, e.g. png,jpg');
+  return collect(value, previous);
+}
 
 function scanOptionsFrom(flags: CommonFlags): Partial<ScanOptions> {
   return {
@@ -146,7 +153,7 @@ async function runScan(folders: string[], flags: ScanFlags): Promise<number> {
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
-      const { report } = await scanDataset({ ...datasetRequest(root, flags, signal, progress), concurrency: flags.concurrency ?? flags.fsConcurrency });
+      const { report } = await scanDataset({ ...datasetRequest(root, flags, signal, progress), concurrency: flags.fsConcurrency ?? flags.concurrency });
       progress.done();
       process.stdout.write((flags.json ? JSON.stringify(scanReportJson(report)) : scanReportText(report)) + '\n');
       if (report.cancelled) return EXIT_CANCELLED;
@@ -162,7 +169,7 @@ async function runRegister(folders: string[], flags: RegisterFlags): Promise<num
       const progress = new ProgressLine(process.stderr, !flags.quiet);
       const report = await registerDataset({
         ...datasetRequest(root, flags, signal, progress),
-        registerConcurrency: flags.concurrency,
+        registerConcurrency: flags.readConcurrency ?? flags.concurrency,
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
         lockStaleMs: flags.lockStale !== undefined ? flags.lockStale * 1000 : undefined,
         onLockWait: (holder) =>
@@ -277,6 +284,8 @@ async function runClearCache(folders: string[], flags: { store?: string; json?: 
   for (const root of roots) {
     const store = flags.store ?? defaultStoreFor(root);
     const removed = await clearCache(store, root);
+    // A deleted folder's cache may still be cleared; a folder that is neither there nor cached is a typo.
+    if (!removed && !fs.existsSync(root)) throw new DatasetError(`folder not found and no scan cache for it: ${root}`, 'ENOROOT');
     results.push({ root, cacheFile: cacheFileFor(store, root), removed });
   }
   for (const r of results) {
@@ -296,12 +305,12 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--force-rescan', 'walk every folder even if the cache is valid')
     .option('--verify', 'also stat every file, to find files modified in place')
     .option('--clear-cache', "delete this folder's scan cache first")
-    .addOption(new Option('--ext <list>', `image extensions, comma-separated (default: ${DEFAULT_EXTENSIONS.join(',')})`).argParser(collect))
+    .addOption(new Option('--ext <list>', `image extensions, comma-separated (default: ${DEFAULT_EXTENSIONS.join(',')})`).argParser(collectExtensions))
     .addOption(new Option('--exclude <glob>', `extra exclude glob, repeatable (always: ${DEFAULT_EXCLUDE.join(', ')})`).argParser(collect))
     .option('--follow-symlinks', 'follow symbolic links to folders: each folder walked once, never onto another file system')
     .option('--cross-file-systems', 'with --follow-symlinks, also walk folders on other file systems than the root')
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
-    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning: worker threads used, at most 2-4 (local disk) or 8 (network) (default 16)').argParser(positiveInt))
+    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (caps the scan threads: 2-4 on a local disk, 8 on a network file system)').argParser(positiveInt))
     .option('--registered-from <file>', "an existing SQLite database (read-only) whose paths count as registered")
     .option('--table <name>', 'table of --registered-from')
     .option('--path-column <name>', 'path column of --registered-from (absolute, or relative to the folder)')
@@ -319,11 +328,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   addDatasetOptions(program.command('scan').description('scan a dataset folder, incrementally when a valid cache exists'))
-    .addOption(new Option('--concurrency <n>', 'file-system calls in flight: worker threads used, at most 2-4 (local disk) or 8 (network) (default 16)').argParser(positiveInt))
+    // The old name of --fs-concurrency here; kept so scripts keep working.
+    .addOption(new Option('--concurrency <n>').argParser(positiveInt).hideHelp())
     .action(async (folders: string[], flags: ScanFlags) => setExit(await runScan(folders, flags)));
 
-  addDatasetOptions(program.command('register').description('scan, then register every new or changed image (hash, format, size)'))
-    .addOption(new Option('--concurrency <n>', `images read at once (default ${DEFAULT_REGISTER_CONCURRENCY})`).argParser(positiveInt))
+  addDatasetOptions(
+    program
+      .command('register')
+      .description('scan, then register every new or changed image: content hash, format, width, height, size and mtime; saved in batches every few seconds'),
+  )
+    .addOption(new Option('--read-concurrency <n>', `images read at once (default ${DEFAULT_REGISTER_CONCURRENCY})`).argParser(positiveInt))
+    // The old name of --read-concurrency here; kept so scripts keep working.
+    .addOption(new Option('--concurrency <n>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
     .addOption(
       new Option('--lock-stale <seconds>', "a lock held from another machine is taken over after this long without its heartbeat (on this machine a dead holder's lock is taken over at once)")

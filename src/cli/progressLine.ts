@@ -17,7 +17,9 @@ export class ProgressLine {
     const now = Date.now();
     if (now - this.last < 100) return;
     this.last = now;
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    // A terminal that does not say its width (columns 0 or undefined) gets 80, not a 20-character stub.
+    const columns = this.stream.columns > 0 ? this.stream.columns : 80;
+    const width = Math.max(20, columns - 1);
     this.stream.write(`\r\x1b[K${text.slice(0, width)}`);
     this.shown = true;
   }

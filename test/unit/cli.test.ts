@@ -79,6 +79,53 @@ describe('CLI', () => {
     assert.equal(run(['scan', root, '--concurrency', 'zero']).status, 2);
     assert.equal(run(['frobnicate']).status, 2);
     assert.equal(run(['--help']).status, 0);
+    for (const ext of ['', ',', ' , .']) {
+      const res = run(['scan', root, '--store', store, '--ext', ext]);
+      assert.equal(res.status, 2, `--ext ${JSON.stringify(ext)}: ${res.stderr}`);
+      assert.match(res.stderr, /expected one or more extensions/);
+    }
+  });
+
+  it('says each thing once: the result without log lines, the log with --verbose; help names each concurrency once', () => {
+    writeImage(root, 'a.png');
+    const plain = run(['register', root, '--store', store]);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.stderr, '', 'no log lines without --verbose');
+    assert.match(plain.stdout, /registered 1 · .* · 1 save\b/);
+    const verbose = run(['scan', root, '--store', store, '--verbose']);
+    assert.match(verbose.stderr, /scan .*: quick \(valid cache\)/);
+    const help = run(['register', '--help']).stdout;
+    assert.match(help, /--read-concurrency <n>\s+images read at once/);
+    assert.match(help, /--fs-concurrency <n>\s+file-system calls in flight/);
+    assert.doesNotMatch(help, /--concurrency </);
+    assert.match(help.replace(/\s+/g, " "), /content hash, format, width, height, size and mtime/);
+    assert.doesNotMatch(run(['scan', '--help']).stdout, /--concurrency </);
+    assert.equal(run(['register', root, '--store', store, '--concurrency', '2']).status, 0, 'the old name still works');
+  });
+
+  it('register lists the first unreadable files, then says how many more', () => {
+    for (let i = 0; i < 14; i++) {
+      fs.mkdirSync(path.join(root, 'bad'), { recursive: true });
+      fs.writeFileSync(path.join(root, `bad/broken${i}.png`), `not a png ${i}`);
+    }
+    const res = run(['register', root, '--store', store]);
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal((res.stdout.match(/^ {4}unreadable /gm) ?? []).length, 10);
+    assert.match(res.stdout, /… and 4 more \(`dataset-index list --status unreadable --jsonl` lists them all\)/);
+  });
+
+  it('clear-cache of a folder that is neither there nor cached exits 1; of a deleted but cached folder, clears it', () => {
+    const gone = path.join(root, 'no-such-folder');
+    const res = run(['clear-cache', gone, '--store', store]);
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /folder not found and no scan cache for it: .*no-such-folder/);
+    const sub = path.join(root, 'was-here');
+    writeImage(sub, 'a.png');
+    json(run(['scan', sub, '--store', store, '--json']));
+    fs.rmSync(sub, { recursive: true });
+    const cleared = run(['clear-cache', sub, '--store', store]);
+    assert.equal(cleared.status, 0, cleared.stderr);
+    assert.match(cleared.stdout, /removed/);
   });
 
   it('clear-cache removes only that folder\'s cache', () => {
