@@ -121,6 +121,21 @@ describe('moves keep every row', () => {
     assert.equal(sqlite(file, 'SELECT path, registered_at FROM images ORDER BY path'), 'y/b.png|2000\ny/z1.png|1000\ny/z2.png|3000');
   });
 
+  it('pairs a missing row by its hash whatever its status; the moved row takes the new probe\'s status', async () => {
+    const png = makePng(8, 8, 7);
+    put(root, 'x/img.png', png);
+    await register();
+    const file = registryFileFor(store);
+    // An unreadable row that has a hash (as probeImage gives unreadable files once they are hashed).
+    sqlite(file, "UPDATE images SET status = 'unreadable', reason = 'read failed: EIO', width = NULL, height = NULL, format = NULL, registered_at = 1234");
+    fs.rmSync(`${file}.sum`, { force: true });
+    fs.mkdirSync(path.join(root, 'y'));
+    fs.renameSync(path.join(root, 'x/img.png'), path.join(root, 'y/img.png'));
+    const r = await register();
+    assert.deepEqual([r.outcome.moved, r.outcome.registered, r.outcome.unreadable], [1, 0, 0]);
+    assert.equal(sqlite(file, 'SELECT path, status, reason IS NULL, width, format, registered_at FROM images'), 'y/img.png|ok|1|8|png|1234');
+  });
+
   it('MoveCandidates: same name and size first, any other after, none twice', () => {
     const m = new MoveCandidates([
       { path: 'old/a.png', hash: 'h', size: 10 },
