@@ -71,6 +71,7 @@ function countsJson(c: StatusCounts): Record<string, unknown> {
     unreadable: c.unreadable,
     unreadableToRetry: c.unreadableToRetry,
     duplicateGroups: c.duplicateGroups,
+    duplicateFiles: c.duplicateFiles,
     external: c.external,
     changedSource: c.changedSource,
   };
@@ -94,6 +95,7 @@ export function statusReportText(s: StatusReport): string {
     `  new ${n(s.new)} · changed ${n(s.changed)} · missing ${n(s.missing)} · registered ${n(s.registered)} · unreadable ${n(s.unreadable)}` +
       (s.unreadableToRetry ? ` (${n(s.unreadableToRetry)} to retry: their cause can pass)` : '') +
       ` · duplicate groups ${n(s.duplicateGroups)}` +
+      (s.duplicateGroups ? ` (${n(s.duplicateFiles)} files)` : '') +
       (s.external ? ` · in external registry ${n(s.external)}` : ''),
     `  changed figure from: ${s.changedSource}`,
     `  scan: ${s.scan ? `${s.scan.mode} (${s.scan.reason}) in ${duration(s.scan.elapsedMs)}` : 'not run (--no-scan)'}; cache age before: ${age(s.cacheAgeMs)}`,

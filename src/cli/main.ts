@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   DatasetError, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_EXCLUDE, DEFAULT_EXTENSIONS, DEFAULT_REGISTER_CONCURRENCY, TOOL_VERSION,
-  cacheFileFor, clearCache, datasetStatus, exportRegistry, registerDataset, registryFileFor, resolveRoots, scanDataset,
+  assertRegistered, cacheFileFor, clearCache, datasetStatus, exportRegistry, goneRows, pruneDataset, registerDataset, registryFileFor, resolveRoots, scanDataset,
   type DatasetRequest, type ExternalRegistrySpec, type ScanOptions,
 } from '../core';
 import { ExportTargetError, exportRegistryToFile, type ExportFormat } from '../core/registry/exportRegistry';
@@ -16,6 +16,7 @@ import { age, num, registerReportJson, registerReportText, scanReportJson, scanR
 import { ProgressLine } from './progressLine';
 import { ListWriter } from './listOutput';
 import { LIST_STATUSES, listDataset, type ListStatus } from '../core/listDataset';
+import { writePruneReport } from './pruneReport';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -260,22 +261,75 @@ async function runList(folders: string[], flags: ListFlags): Promise<number> {
   });
 }
 
-async function runExport(folder: string, flags: { store?: string; format: ExportFormat; out?: string }): Promise<number> {
+interface ExportFlags {
+  store?: string;
+  format: ExportFormat;
+  out?: string;
+  includeMissing?: boolean;
+}
+
+/**
+ * Which rows are of files gone is decided by a scan now — the scan cache plus an incremental
+ * scan, as `status` does: a manifest for training must not list paths that no longer exist, and
+ * the cache alone may be hours old. --include-missing skips the scan and writes every row.
+ */
+async function runExport(folder: string, flags: ExportFlags): Promise<number> {
   const [root] = await resolveRoots([folder], process.cwd());
-  const file = registryFileFor(flags.store ?? defaultStoreFor(root));
-  if (!flags.out) {
-    const n = await exportRegistry(file, root, flags.format, process.stdout);
-    process.stderr.write(`dataset-index: exported ${num(n)} rows\n`);
+  const store = flags.store ?? defaultStoreFor(root);
+  const file = registryFileFor(store);
+  await assertRegistered(file, store, root);
+  return withInterrupts(async (signal) => {
+    let leaveOut: ReadonlySet<string> | undefined;
+    if (!flags.includeMissing) {
+      const progress = new ProgressLine(process.stderr, true);
+      const gone = await goneRows({
+        root, storeDir: store, maxAgeMs: DEFAULT_CACHE_MAX_AGE_MS, signal,
+        onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
+      });
+      progress.done();
+      if (gone.paths === null) return EXIT_CANCELLED;
+      leaveOut = new Set(gone.paths);
+    }
+    const left = (n: number): string => (n ? ` (${num(n)} rows of files no longer on disk left out; --include-missing to keep them)` : '');
+    if (!flags.out) {
+      const n = await exportRegistry(file, root, flags.format, process.stdout, leaveOut);
+      process.stderr.write(`dataset-index: exported ${num(n.written)} rows${left(n.leftOut)}\n`);
+      return EXIT_OK;
+    }
+    try {
+      const n = await exportRegistryToFile(file, store, root, flags.format, flags.out, leaveOut);
+      process.stderr.write(`dataset-index: exported ${num(n.written)} rows to ${flags.out}${left(n.leftOut)}\n`);
+    } catch (err) {
+      if (err instanceof ExportTargetError) throw new UsageError(err.message);
+      throw err;
+    }
     return EXIT_OK;
-  }
-  try {
-    const n = await exportRegistryToFile(file, flags.store ?? defaultStoreFor(root), root, flags.format, flags.out);
-    process.stderr.write(`dataset-index: exported ${num(n)} rows to ${flags.out}\n`);
-  } catch (err) {
-    if (err instanceof ExportTargetError) throw new UsageError(err.message);
-    throw err;
-  }
-  return EXIT_OK;
+  });
+}
+
+interface PruneFlags extends CommonFlags {
+  dryRun?: boolean;
+  lockWait?: number;
+}
+
+async function runPrune(folders: string[], flags: PruneFlags): Promise<number> {
+  const roots = await resolveRoots(folders, process.cwd());
+  return withInterrupts(async (signal) => {
+    for (const root of roots) {
+      const progress = new ProgressLine(process.stderr, !flags.quiet);
+      const report = await pruneDataset({
+        ...datasetRequest(root, flags, signal, progress),
+        dryRun: flags.dryRun,
+        lockWaitMs: (flags.lockWait ?? 600) * 1000,
+        onLockWait: (holder) => process.stderr.write(`waiting for the registry: in use by ${describeHolder(holder)}…\n`),
+      });
+      progress.done();
+      for (const notice of report.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+      await writePruneReport(process.stdout, report, flags.json === true);
+      if (report.cancelled) return EXIT_CANCELLED;
+    }
+    return EXIT_OK;
+  });
 }
 
 async function runClearCache(folders: string[], flags: { store?: string; json?: boolean }): Promise<number> {
@@ -368,7 +422,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--store <dir>', 'store directory')
     .addOption(new Option('--format <format>', 'manifest format').choices(['csv', 'jsonl']).makeOptionMandatory())
     .option('--out <file>', 'output file (default: stdout)')
-    .action(async (folder: string, flags: { store?: string; format: ExportFormat; out?: string }) => setExit(await runExport(folder, flags)));
+    .option('--include-missing', 'also write the rows of files no longer on disk (default: left out, after a quick scan)')
+    .action(async (folder: string, flags: ExportFlags) => setExit(await runExport(folder, flags)));
+
+  program
+    .command('prune')
+    .description('remove the rows of files no longer on disk (decided by a scan run now); nothing else ever removes rows')
+    .argument('<folders...>', 'dataset folder(s); glob patterns such as "data/*/images" are expanded')
+    .option('--store <dir>', 'store directory for the scan cache and the registry')
+    .option('--dry-run', 'list the rows that would be removed; write nothing')
+    .addOption(new Option('--ext <list>', 'image extensions, as given to register (a row is removed only if its file is gone, whatever the scan saw)').argParser(collect))
+    .addOption(new Option('--exclude <glob>', 'extra exclude glob, as given to register').argParser(collect))
+    .option('--follow-symlinks', 'follow symbolic links to folders, as given to register')
+    .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
+    .option('--json', 'print one JSON object per folder: {root, removed, dryRun, cancelled, paths}')
+    .option('-q, --quiet', 'no progress line')
+    .option('-v, --verbose', 'log what the scan does on stderr')
+    .action(async (folders: string[], flags: PruneFlags) => setExit(await runPrune(folders, flags)));
 
   program
     .command('clear-cache')

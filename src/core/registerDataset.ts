@@ -7,6 +7,8 @@ import { readExternalRegistry, type ExternalRegistrySpec } from './registry/exte
 import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
 import { removeStaleTempFiles } from './fsutil/atomicWrite';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
+import { presentDuplicates } from './registry/presentDuplicates';
+import { MoveCandidates } from './register/moveCandidates';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 
 export const REGISTRY_FILE = 'registry.sqlite';
@@ -42,7 +44,10 @@ export interface StatusCounts {
   unreadable: number;
   /** Of those, with a cause that can pass (EACCES, EIO, …): the next register reads them again. */
   unreadableToRetry: number;
+  /** Groups of two or more files on disk with the same content (rows of missing files left out). */
   duplicateGroups: number;
+  /** The files in those groups. */
+  duplicateFiles: number;
   external: number;
   /** Where the `changed` figure comes from. */
   changedSource: string;
@@ -74,7 +79,9 @@ function changedSource(statKnown: number, files: number, lastMode: string | unde
   return `partial: ${statKnown} of ${files} files stat-ed by a verify scan`;
 }
 
-export function countsOf(diff: DatasetDiff, duplicates: DuplicateGroup[], scanMode: string | undefined, files: number): StatusCounts {
+/** `duplicates` as the registry groups them: the rows of files no longer on disk are left out here. */
+export function countsOf(diff: DatasetDiff, duplicates: readonly DuplicateGroup[], scanMode: string | undefined, files: number): StatusCounts {
+  const present = presentDuplicates(duplicates, diff.missing);
   return {
     new: diff.newFiles.length,
     changed: diff.changed.length,
@@ -82,7 +89,8 @@ export function countsOf(diff: DatasetDiff, duplicates: DuplicateGroup[], scanMo
     registered: diff.registered,
     unreadable: diff.unreadable,
     unreadableToRetry: diff.retry.length,
-    duplicateGroups: duplicates.length,
+    duplicateGroups: present.groups.length,
+    duplicateFiles: present.files,
     external: diff.external,
     changedSource: changedSource(diff.statKnown, files, scanMode),
   };
@@ -95,12 +103,6 @@ async function externalPaths(req: DatasetRequest, root: string, notices: string[
   return ext.paths;
 }
 
-/** Hash → path of the registered rows gone from disk (unreadable rows have no hash). */
-function missingByHash(registry: Registry, rootId: number, missing: readonly string[]): Map<string, string> {
-  const byHash = new Map<string, string>();
-  for (const [p, h] of registry.hashesOf(rootId, missing)) byHash.set(h, p);
-  return byHash;
-}
 
 /** Scan (incremental), diff with the registry, without writing the registry. */
 export interface DatasetStatusResult extends StatusReport {
@@ -166,7 +168,7 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   try {
     const snapshot = cache?.snapshot ?? new Map();
     const diff = diffSnapshot(snapshot, index, external);
-    const duplicates = registry?.duplicateGroups(rootId) ?? [];
+    const duplicates = presentDuplicates(registry?.duplicateGroups(rootId) ?? [], diff.missing).groups;
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
@@ -228,7 +230,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
             rootId,
             registry,
             files: todo,
-            missingByHash: missingByHash(registry, rootId, diff.missing),
+            moveCandidates: new MoveCandidates(registry.hashedRowsOf(rootId, diff.missing)),
             concurrency: req.registerConcurrency ?? DEFAULT_REGISTER_CONCURRENCY,
             signal: req.signal,
             onProgress: req.onRegisterProgress,

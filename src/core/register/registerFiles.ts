@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { ImageRow, Registry } from '../registry/registry';
 import { CANCELLED_PROBE, newScratch, probeImage } from './probeImage';
+import type { MoveCandidates } from './moveCandidates';
 
 export interface RegisterProgress {
   done: number;
@@ -18,8 +19,8 @@ export interface RegisterFilesRequest {
   registry: Registry;
   /** Relative paths to (re-)register. */
   files: readonly string[];
-  /** Hash → path of registered rows gone from disk: a new file with such a hash is a move. */
-  missingByHash: Map<string, string>;
+  /** Registered rows gone from disk, by hash: a new file with such a hash is a move. */
+  moveCandidates: MoveCandidates;
   concurrency: number;
   signal?: AbortSignal;
   onProgress?: (p: RegisterProgress) => void;
@@ -68,6 +69,9 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   let lastSave = performance.now();
   let pendingRows: ImageRow[] = [];
   let pendingMoves: { from: string; row: ImageRow }[] = [];
+  // Files whose hash matches a gone row but not its name: paired after every file had its chance
+  // at a same-name row, so which file takes which row does not depend on probe timing.
+  const renamed: ImageRow[] = [];
   let saving: Promise<void> | null = null;
   let done = 0;
   let lastReport = 0;
@@ -113,6 +117,27 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
     });
   };
 
+  const addRow = (row: ImageRow): void => {
+    pendingRows.push(row);
+    if (row.status === 'ok') out.registered++;
+    else {
+      out.unreadable++;
+      if (out.unreadableSamples.length < 100) out.unreadableSamples.push({ path: row.path, reason: row.reason ?? '' });
+    }
+  };
+  /** Renamed-and-moved files take the rows left, both in path order; the rest are new rows. */
+  const pairRenamed = (): void => {
+    renamed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const row of renamed) {
+      const from = req.moveCandidates.takeAny(row.hash as string);
+      if (from === undefined) addRow(row);
+      else {
+        pendingMoves.push({ from, row });
+        out.moved++;
+      }
+    }
+  };
+
   let next = 0;
   const worker = async (): Promise<void> => {
     const scratch = newScratch();
@@ -130,18 +155,14 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
       const { bytesRead, ...clean } = row;
       out.bytes += bytesRead;
       done++;
-      const from = clean.hash ? req.missingByHash.get(clean.hash) : undefined;
+      const from = clean.hash ? req.moveCandidates.takeSameName(clean.hash, rel, clean.size) : undefined;
       if (from !== undefined) {
-        req.missingByHash.delete(clean.hash as string);
         pendingMoves.push({ from, row: clean });
         out.moved++;
+      } else if (req.moveCandidates.knows(clean.hash)) {
+        renamed.push(clean);
       } else {
-        pendingRows.push(clean);
-        if (clean.status === 'ok') out.registered++;
-        else {
-          out.unreadable++;
-          if (out.unreadableSamples.length < 100) out.unreadableSamples.push({ path: rel, reason: clean.reason ?? '' });
-        }
+        addRow(clean);
       }
       report();
       if (!saving && performance.now() - lastSave >= window) {
@@ -159,6 +180,9 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
     await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
   } finally {
     if (saving) await saving;
+    // Cut short, a renamed file may not have met its same-name rival yet: it is left for the next
+    // run (not written), which pairs it with everything known.
+    if (failure === null && done === req.files.length) pairRenamed();
     if (failure === null) await save().catch((err: unknown) => (failure = err));
     report(true);
   }

@@ -31,13 +31,37 @@ function record(root: string, r: ImageRow): Record<(typeof COLUMNS)[number], str
   };
 }
 
+export interface ExportCounts {
+  written: number;
+  /** Rows not written because their path is in `leaveOut` (files no longer on disk). */
+  leftOut: number;
+}
+
+/** A root has nothing to export: no registry, or no rows of it. */
+export class NothingRegisteredError extends Error {}
+
+/** Throws NothingRegisteredError unless the registry has rows of `root` (one count query). */
+export async function assertRegistered(registryFile: string, storeDir: string, root: string): Promise<void> {
+  const nothing = new NothingRegisteredError(`no registered images for ${path.resolve(root)} in ${storeDir}`);
+  if (!fs.existsSync(registryFile)) throw nothing;
+  const { registry } = await Registry.open(registryFile, { readOnly: true });
+  try {
+    if (registry.count(registry.findRootId(path.resolve(root))) === 0) throw nothing;
+  } finally {
+    registry.close();
+  }
+}
+
 /**
  * Writes a root's registry as a training manifest, streaming rows with back-pressure (a million
- * rows are never held at once). Returns the number of rows written.
+ * rows are never held at once), without the rows whose path is in `leaveOut`.
  */
-export async function exportRegistry(registryFile: string, root: string, format: ExportFormat, out: Writable): Promise<number> {
+export async function exportRegistry(
+  registryFile: string, root: string, format: ExportFormat, out: Writable, leaveOut?: ReadonlySet<string>,
+): Promise<ExportCounts> {
   const { registry } = await Registry.open(registryFile, { readOnly: true });
   let n = 0;
+  let leftOut = 0;
   // A write error may come while no one waits for 'drain': keep it, and stop at the next row.
   let failed: Error | null = null;
   const onError = (err: Error): void => {
@@ -51,6 +75,10 @@ export async function exportRegistry(registryFile: string, root: string, format:
     };
     if (format === 'csv') await write(COLUMNS.join(',') + '\n');
     for (const row of registry.rows(registry.findRootId(path.resolve(root)))) {
+      if (leaveOut?.has(row.path)) {
+        leftOut++;
+        continue;
+      }
       const rec = record(path.resolve(root), row);
       await write(format === 'csv' ? COLUMNS.map((c) => csvField(rec[c])).join(',') + '\n' : JSON.stringify(rec) + '\n');
       n++;
@@ -60,7 +88,7 @@ export async function exportRegistry(registryFile: string, root: string, format:
     out.off('error', onError);
     registry.close();
   }
-  return n;
+  return { written: n, leftOut };
 }
 
 /** The export target is one of the store's own files, or inside the store. */
@@ -82,7 +110,9 @@ async function realPathOf(p: string): Promise<string> {
  * old one). A target that resolves into the store — the registry, its lock, a scan cache — is
  * refused: an export there would destroy what it reads.
  */
-export async function exportRegistryToFile(registryFile: string, storeDir: string, root: string, format: ExportFormat, target: string): Promise<number> {
+export async function exportRegistryToFile(
+  registryFile: string, storeDir: string, root: string, format: ExportFormat, target: string, leaveOut?: ReadonlySet<string>,
+): Promise<ExportCounts> {
   const [real, store] = await Promise.all([realPathOf(target), realPathOf(storeDir)]);
   const rel = path.relative(store, real);
   if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
@@ -91,7 +121,7 @@ export async function exportRegistryToFile(registryFile: string, storeDir: strin
   const file = await openAtomic(target);
   const out = fs.createWriteStream('', { fd: file.handle, autoClose: false });
   try {
-    const n = await exportRegistry(registryFile, root, format, out);
+    const n = await exportRegistry(registryFile, root, format, out, leaveOut);
     await new Promise<void>((resolve, reject) => {
       out.once('error', reject);
       out.end(resolve);

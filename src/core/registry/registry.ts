@@ -133,6 +133,15 @@ export function indexOfPaths(joined: string, count: number): RegisteredIndex {
   return { count, byDir, dirOf, nameOf, unreadable: new Uint8Array(count), retry: new Uint8Array(count), size: null, mtimeMs: null };
 }
 
+/** A registered row's content identity, for pairing moved files with their old rows. */
+export interface HashedRow {
+  path: string;
+  hash: string;
+  size: number | null;
+}
+
+const REMOVE_BATCH = 50_000;
+
 export interface DuplicateGroup {
   hash: string;
   paths: string[];
@@ -401,21 +410,48 @@ export class Registry {
     return index;
   }
 
-  /** Content hashes of some rows (the missing ones, for move detection), in one query. */
-  hashesOf(rootId: number, paths: readonly string[]): Map<string, string> {
-    const out = new Map<string, string>();
-    if (paths.length === 0) return out;
+  /**
+   * Path, content hash and size of some rows (the missing ones, for move detection), in path order,
+   * in one query. Any row with a hash counts, whatever its status: an unreadable file hashed by its
+   * bytes moves like a readable one.
+   */
+  hashedRowsOf(rootId: number, paths: readonly string[]): HashedRow[] {
+    if (paths.length === 0) return [];
     const res = this.guard(() => this.db.exec(
-      `SELECT CAST(group_concat(path, char(0)) AS BLOB), group_concat(hash, ',') FROM images
-       WHERE root_id = ? AND hash IS NOT NULL AND path IN (SELECT value FROM json_each(?))`,
+      `SELECT CAST(group_concat(path, char(0)) AS BLOB), group_concat(hash, ','), json_group_array(size) FROM (
+         SELECT path, hash, size FROM images
+         WHERE root_id = ? AND hash IS NOT NULL AND path IN (SELECT value FROM json_each(?)) ORDER BY path)`,
       [rootId, JSON.stringify(paths)],
     ));
-    const [blob, hashes] = res[0].values[0] as [Uint8Array | null, string | null];
-    if (!blob || !hashes) return out;
+    const [blob, hashes, sizes] = res[0].values[0] as [Uint8Array | null, string | null, string];
+    if (!blob || !hashes) return [];
     const ps = Buffer.from(blob).toString('utf8').split('\0');
     const hs = hashes.split(',');
-    for (let i = 0; i < ps.length; i++) out.set(ps[i], hs[i]);
-    return out;
+    const ss = JSON.parse(sizes) as (number | null)[];
+    return ps.map((p, i) => ({ path: p, hash: hs[i], size: ss[i] }));
+  }
+
+  /** Deletes rows by path in one transaction (prune: the files are gone). Returns how many went. */
+  remove(rootId: number, paths: readonly string[]): number {
+    if (paths.length === 0) return 0;
+    return this.guard(() => {
+      this.db.exec('BEGIN');
+      try {
+        let removed = 0;
+        // Bounded JSON arguments: a million paths in one string would be one huge copy into WASM.
+        for (let at = 0; at < paths.length; at += REMOVE_BATCH) {
+          this.db.run('DELETE FROM images WHERE root_id = ? AND path IN (SELECT value FROM json_each(?))', [
+            rootId, JSON.stringify(paths.slice(at, at + REMOVE_BATCH)),
+          ]);
+          removed += this.db.getRowsModified();
+        }
+        this.db.exec('COMMIT');
+        return removed;
+      } catch (err) {
+        this.rollback();
+        throw err;
+      }
+    });
   }
 
   /** Inserts or replaces rows in one transaction. */
@@ -442,7 +478,10 @@ export class Registry {
     }
   }
 
-  /** The row of a file that moved follows it: same registration, new path and stat. */
+  /**
+   * The row of a file that moved follows it: same registration time, new path and stat, and what
+   * the new probe found (an unreadable file that moved may read now, or the other way round).
+   */
   move(rootId: number, moves: readonly { from: string; row: ImageRow }[]): void {
     if (moves.length > 0) this.guard(() => this.moveRows(rootId, moves));
   }
@@ -452,7 +491,11 @@ export class Registry {
     try {
       for (const { from, row } of moves) {
         this.db.run('DELETE FROM images WHERE root_id = ? AND path = ?', [rootId, row.path]);
-        this.db.run('UPDATE images SET path = ?, size = ?, mtime_ms = ? WHERE root_id = ? AND path = ?', [row.path, row.size, row.mtimeMs, rootId, from]);
+        this.db.run(
+          `UPDATE images SET path = ?, size = ?, mtime_ms = ?, width = ?, height = ?, format = ?, status = ?, reason = ?
+           WHERE root_id = ? AND path = ?`,
+          [row.path, row.size, row.mtimeMs, row.width, row.height, row.format, row.status, row.reason, rootId, from],
+        );
       }
       this.db.exec('COMMIT');
     } catch (err) {
@@ -462,9 +505,10 @@ export class Registry {
   }
 
   /**
-   * Unreadable rows have no hash, so `hash IS NOT NULL` is the readable ones, and the hash index
-   * covers both steps. The duplicate hashes are found first, by counting alone; only their paths
-   * are then joined (joining every row's path and dropping the single ones took twice as long:
+   * Rows without a hash (files never read through) are in no group, and the hash index covers
+   * both steps. Rows of files gone from disk are still here: callers leave them out against the
+   * diff (presentDuplicates). The duplicate hashes are found first, by counting alone; only their
+   * paths are then joined (joining every row's path and dropping the single ones took twice as long:
    * 0.8–1.0 s against 0.4–0.5 s at 1M rows).
    */
   duplicateGroups(rootId: number | null): DuplicateGroup[] {

@@ -1,0 +1,93 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { assertNotFolder, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
+import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
+import { removeStaleTempFiles } from './fsutil/atomicWrite';
+import { goneRows, goneRowsIn } from './goneRows';
+import { Registry } from './registry/registry';
+import { REGISTRY_FILE, registryFileFor } from './registerDataset';
+
+export interface PruneRequest extends ScanDatasetRequest {
+  /** List what would be removed; write nothing. */
+  readonly dryRun?: boolean;
+  /** How long to wait for another process holding the registry (ms). Default 10 min. */
+  readonly lockWaitMs?: number;
+  readonly onLockWait?: (holder: LockHolder | null) => void;
+  readonly lockStaleMs?: number;
+}
+
+export interface PruneReport {
+  root: string;
+  scan: ScanReport;
+  registryFile: string;
+  /** Relative paths (registry order) of the rows removed — or, with dryRun, that would be. */
+  paths: string[];
+  dryRun: boolean;
+  /** Interrupted: nothing was written. */
+  cancelled: boolean;
+  notices: string[];
+}
+
+/**
+ * Removes the rows of files no longer on disk — only when asked: nothing else ever prunes. "Gone"
+ * is decided by a scan run now (incremental, but never a cache taken as it is: scanDataset checks
+ * every folder's stamp and verifies a cache past its max age), then confirmed per candidate (see
+ * goneFiles). The rows are removed under the registry lock, in one transaction and one atomic
+ * save, fenced as register's saves are; interrupted before that save, nothing is written.
+ */
+export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
+  const root = path.resolve(req.root);
+  const file = registryFileFor(req.storeDir);
+  const notices: string[] = [];
+  const say = (notice: string): void => {
+    notices.push(notice);
+    req.log?.(notice);
+  };
+  await assertNotFolder(file, 'registry');
+  if (req.dryRun) {
+    const { scan, paths } = await goneRows(req);
+    return { root, scan, registryFile: file, paths: paths ?? [], dryRun: true, cancelled: paths === null, notices };
+  }
+  const { report: scan, cache } = await scanDataset(req);
+  const report: PruneReport = { root, scan, registryFile: file, paths: [], dryRun: false, cancelled: scan.cancelled, notices };
+  // An interrupted scan has not seen every folder: its "missing" would be wrong.
+  if (scan.cancelled || !fs.existsSync(file)) return report;
+
+  const lock = await acquireLock(`${file}.lock`, {
+    command: `prune ${root}`,
+    waitMs: req.lockWaitMs ?? 10 * 60_000,
+    staleMs: req.lockStaleMs,
+    onWait: req.onLockWait,
+    onTakeover: (t: LockTakeover) => say(`took over the registry lock of ${describeHolder(t.holder)}: ${t.why}; checking the registry in full`),
+  });
+  try {
+    const leftovers = await removeStaleTempFiles(path.dirname(file), REGISTRY_FILE);
+    if (leftovers.removed) say(`removed ${leftovers.removed} temp file(s) of an interrupted save (${Math.round(leftovers.bytes / 1e6)} MB)`);
+    const { registry, notice } = await Registry.open(file, { integrity: lock.takeover ? 'full' : 'auto' });
+    if (notice) say(notice);
+    try {
+      // Read under the lock: rows registered while this process waited are judged too.
+      const gone = await goneRowsIn(registry, root, cache.snapshot, req.signal);
+      if (gone === null || req.signal?.aborted) {
+        report.cancelled = true;
+        return report;
+      }
+      if (gone.length === 0) return report;
+      const rootId = registry.findRootId(root) as number;
+      registry.remove(rootId, gone);
+      // Last chance to stop: past this point the save is atomic, so it lands whole or not at all.
+      if (req.signal?.aborted) {
+        report.cancelled = true;
+        return report;
+      }
+      lock.assertHeld();
+      await registry.save();
+      report.paths = gone;
+      return report;
+    } finally {
+      registry.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
