@@ -4,21 +4,23 @@ import type { ListedDetails, ListSink, ListStatus } from '../core/listDataset';
 
 export type ListFormat = 'lines' | 'nul' | 'jsonl';
 
-/** One listed image as the pipeline reads it: the `--jsonl` object's fields are part of the CLI's contract. */
-function jsonLine(root: string, rel: string, status: ListStatus, d: ListedDetails | undefined): string {
-  return JSON.stringify({
-    path: rel,
-    abs_path: path.join(root, rel),
-    status,
-    size: d?.size ?? null,
-    mtime_ms: d?.mtimeMs ?? null,
-    hash: d?.hash ?? null,
-    width: d?.width ?? null,
-    height: d?.height ?? null,
-    format: d?.format ?? null,
-    ...(d?.reason ? { reason: d.reason } : {}),
-    ...(d?.source ? { source: d.source } : {}),
-  });
+const numberOrNull = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? 'null' : String(x));
+const stringOrNull = (x: string | null | undefined): string => (x === null || x === undefined ? 'null' : JSON.stringify(x));
+
+/**
+ * One listed image as the pipeline reads it: the `--jsonl` object's fields are part of the CLI's
+ * contract. Put together by hand: JSON.stringify of an object per line made `--jsonl` twice as slow
+ * as plain lines at a million images; only the strings need escaping.
+ */
+export function jsonLine(root: string, rel: string, status: ListStatus, d: ListedDetails | undefined): string {
+  return (
+    `{"path":${JSON.stringify(rel)},"abs_path":${JSON.stringify(path.join(root, rel))},"status":"${status}",` +
+    `"size":${numberOrNull(d?.size)},"mtime_ms":${numberOrNull(d?.mtimeMs)},"hash":${stringOrNull(d?.hash)},` +
+    `"width":${numberOrNull(d?.width)},"height":${numberOrNull(d?.height)},"format":${stringOrNull(d?.format)}` +
+    (d?.reason ? `,"reason":${JSON.stringify(d.reason)}` : '') +
+    (d?.source ? `,"source":${JSON.stringify(d.source)}` : '') +
+    '}'
+  );
 }
 
 /** Up to this many bytes are gathered before one write: a write per line would cost more than the listing. */
