@@ -3,11 +3,13 @@ import * as path from 'node:path';
 import { assertNotFolder, resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
 import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/diff';
-import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
+import { readExternalRegistry, type ExternalPaths, type ExternalRegistrySpec } from './registry/external';
+import { externalNotices, summarizeExternal, type ExternalSummary } from './registry/externalMatch';
 import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
 import { removeStaleTempFiles } from './fsutil/atomicWrite';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
+import type { Snapshot } from './types';
 
 export const REGISTRY_FILE = 'registry.sqlite';
 export const DEFAULT_REGISTER_CONCURRENCY = 8;
@@ -54,6 +56,8 @@ export interface StatusReport extends StatusCounts {
   cacheAgeMs: number | null;
   registryFile: string;
   notices: string[];
+  /** With --registered-from: its rows, how many matched an image, examples of those that did not. */
+  externalRegistry?: ExternalSummary;
 }
 
 export interface RegisterReport {
@@ -65,6 +69,7 @@ export interface RegisterReport {
   registryFile: string;
   notices: string[];
   elapsedMs: number;
+  externalRegistry?: ExternalSummary;
 }
 
 function changedSource(statKnown: number, files: number, lastMode: string | undefined): string {
@@ -88,11 +93,19 @@ export function countsOf(diff: DatasetDiff, duplicates: DuplicateGroup[], scanMo
   };
 }
 
-async function externalPaths(req: DatasetRequest, root: string, notices: string[]): Promise<Set<string> | undefined> {
+type ExternalRead = ExternalPaths & { file: string };
+
+async function externalPaths(req: DatasetRequest, root: string): Promise<ExternalRead | undefined> {
   if (!req.registeredFrom) return undefined;
-  const ext = await readExternalRegistry(req.registeredFrom, root);
-  if (ext.outside) notices.push(`${ext.outside} paths in ${req.registeredFrom.file} are outside ${root} and were ignored`);
-  return ext.paths;
+  return { ...(await readExternalRegistry(req.registeredFrom, root)), file: req.registeredFrom.file };
+}
+
+/** After the diff, which knows how many external paths name an image: the summary and its notices. */
+function externalSummary(ext: ExternalRead | undefined, diff: DatasetDiff, snapshot: Snapshot, root: string, notices: string[]): ExternalSummary | undefined {
+  if (!ext) return undefined;
+  const summary = summarizeExternal(ext.file, ext, diff.externalMatched, snapshot);
+  notices.push(...externalNotices(summary, root));
+  return summary;
 }
 
 /** Hash → path of the registered rows gone from disk (unreadable rows have no hash). */
@@ -117,7 +130,7 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   const root = path.resolve(req.root);
   const notices: string[] = [];
   // Before the scan: a missing or wrong --registered-from fails in a second, not after an hour.
-  const external = await externalPaths(req, root, notices);
+  const external = await externalPaths(req, root);
   let scan: ScanReport | null = null;
   let cache: CachedScan | null = req.cached ?? null;
   if (req.scan !== false) {
@@ -136,13 +149,15 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
     const rootId = registry?.findRootId(root) ?? null;
     const snapshot = cache?.snapshot ?? new Map();
     const index = registry ? registry.loadIndex(rootId, { withStats: snapshotHasStats(snapshot) }) : emptyIndex();
-    const diff = diffSnapshot(snapshot, index, external);
+    const diff = diffSnapshot(snapshot, index, external?.paths);
+    const externalRegistry = externalSummary(external, diff, snapshot, root, notices);
     const duplicates = registry?.duplicateGroups(rootId) ?? [];
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
     return {
-      root, scan, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external,
+      root, scan, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external?.paths,
+      externalRegistry,
     };
   } finally {
     registry?.close();
@@ -158,7 +173,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
   const started = performance.now();
   const root = path.resolve(req.root);
   const notices: string[] = [];
-  const external = await externalPaths(req, root, notices);
+  const external = await externalPaths(req, root);
   const file = registryFileFor(req.storeDir);
   await assertNotFolder(file, 'registry');
   const { report: scan, cache } = await scanDataset(req);
@@ -182,7 +197,8 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     try {
       const rootId = registry.rootId(root);
       const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
-      const diff = diffSnapshot(cache.snapshot, index, external);
+      const diff = diffSnapshot(cache.snapshot, index, external?.paths);
+      const externalRegistry = externalSummary(external, diff, cache.snapshot, root, notices);
       const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
       let todo = [...diff.newFiles, ...diff.changed, ...diff.retry];
       if (req.only) {
@@ -208,7 +224,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
             log: req.log,
             beforeSave: () => lock.assertHeld(),
           });
-      return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache };
+      return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache, externalRegistry };
     } finally {
       registry.close();
     }
