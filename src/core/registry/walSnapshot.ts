@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { READ_NONBLOCK, NotRegularFileError, readRegularFile } from '../fsutil/regularFile';
+import { fileKind, READ_NONBLOCK, NotRegularFileError, readRegularFile } from '../fsutil/regularFile';
 
 /**
  * A SQLite database as SQLite itself would read it right now: the main file with the committed
@@ -150,7 +150,7 @@ async function walMark(file: string): Promise<string> {
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new NotRegularFileError(file, 'not a regular file');
+    if (!st.isFile()) throw new NotRegularFileError(file, fileKind(st));
     const head = Buffer.alloc(WAL_HEADER);
     const { bytesRead } = await handle.read(head, 0, WAL_HEADER, 0);
     return `${st.size}:${head.subarray(0, bytesRead).toString('hex')}`;
