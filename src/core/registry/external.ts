@@ -31,7 +31,7 @@ async function readImage(file: string): Promise<{ image: Buffer; walFrames: numb
     return await readDatabaseSnapshot(file);
   } catch (err) {
     if (err instanceof NotRegularFileError) throw new Error(`the external registry ${err.file} is not a regular file (${err.kind})`);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the external registry ${file} does not exist`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the external registry ${file} does not exist (ENOENT)`);
     throw new Error(`cannot read the external registry ${file}: ${describeCause(err)}`);
   }
 }
