@@ -45,6 +45,13 @@ describe('external registry (--registered-from): names, path rule, unmatched row
     await assert.rejects(status(spec('images', 'file_path', path.join(base, 'nope.db'))), /external registry .*nope\.db does not exist/);
     writeText(base, 'notes.db', 'x'.repeat(200));
     await assert.rejects(status(spec('images', 'file_path', path.join(base, 'notes.db'))), /notes\.db is not a SQLite database/);
+    const torn = path.join(base, 'torn.db');
+    fs.writeFileSync(torn, Buffer.concat([fs.readFileSync(db).subarray(0, 100), Buffer.alloc(8192, 0xab)]));
+    await assert.rejects(status(spec('images', 'file_path', torn)), /torn\.db is not a readable SQLite database: .*(malformed|not a database)/);
+    const piped = path.join(base, 'piped.db');
+    fs.copyFileSync(db, piped);
+    execFileSync('mkfifo', [`${piped}-wal`]);
+    await assert.rejects(status(spec('images', 'file_path', piped)), /piped\.db-wal is not a regular file \(FIFO\)/);
     await assert.rejects(status(spec('image', 'file_path')), /has no table image \(tables: Images, done, runs\)/);
     await assert.rejects(status(spec('images', 'path')), /table Images in .* has no column path \(columns: id, File_Path\)/);
     await assert.rejects(status(spec('other.images', 'path')), /schema other is not in .*only main/);

@@ -68,7 +68,8 @@ export function committedFrames(wal: Buffer): CommittedWal | null {
   const magic = wal.readUInt32BE(0);
   if (magic !== WAL_MAGIC_LE && magic !== WAL_MAGIC_BE) return null;
   const bigEndian = magic === WAL_MAGIC_BE;
-  if (wal.readUInt32BE(4) !== WAL_VERSION) return null;
+  // SQLite refuses to open a WAL of another format version rather than ignore it: so do we.
+  if (wal.readUInt32BE(4) !== WAL_VERSION) throw new Error(`its write-ahead log has format version ${wal.readUInt32BE(4)}, not ${WAL_VERSION}: not supported`);
   const pageSize = wal.readUInt32BE(8) === 1 ? 65536 : wal.readUInt32BE(8);
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return null;
   let sum = checksum(wal, 0, 24, bigEndian, [0, 0]);
