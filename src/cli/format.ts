@@ -85,6 +85,7 @@ export function statusReportJson(s: StatusReport & { duplicates?: { hash: string
     scan: s.scan ? { mode: s.scan.mode, reason: s.scan.reason, files: s.scan.files, elapsedMs: Math.round(s.scan.elapsedMs), errors: s.scan.errors.length } : null,
     duplicates: (s.duplicates ?? []).slice(0, 100),
     registryFile: s.registryFile,
+    ...(s.externalRegistry ? { externalRegistry: s.externalRegistry } : {}),
     notices: s.notices,
   };
 }
@@ -120,6 +121,7 @@ export function registerReportJson(r: RegisterReport): Record<string, unknown> {
     filesPerSec: secs > 0 ? Math.round((r.outcome.registered + r.outcome.unreadable + r.outcome.moved) / secs) : 0,
     unreadableSamples: r.outcome.unreadableSamples,
     registryFile: r.registryFile,
+    ...(r.externalRegistry ? { externalRegistry: r.externalRegistry } : {}),
     notices: r.notices,
   };
 }

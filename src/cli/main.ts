@@ -366,8 +366,8 @@ function addDatasetOptions(cmd: Command): Command {
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
     .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (caps the scan threads: 2-4 on a local disk, 8 on a network file system)').argParser(positiveInt))
     .option('--registered-from <file>', "an existing SQLite database (read-only) whose paths count as registered")
-    .option('--table <name>', 'table of --registered-from')
-    .option('--path-column <name>', 'path column of --registered-from (absolute, or relative to the folder)')
+    .option('--table <name>', 'table or view of --registered-from (case-insensitive; main.NAME accepted)')
+    .option('--path-column <name>', 'path column of --registered-from (case-insensitive): paths relative to the folder, absolute under it or its real path, or file:// URIs')
     .option('--json', 'print one JSON object per folder on stdout')
     .option('-q, --quiet', 'no progress line')
     .option('-v, --verbose', 'log what the scan and registration do on stderr (also with --json)');

@@ -20,6 +20,7 @@ export type { ImageRow, DuplicateGroup, RegisteredIndex } from './registry/regis
 export { diffSnapshot } from './registry/diff';
 export type { DatasetDiff } from './registry/diff';
 export { readExternalRegistry } from './registry/external';
+export type { ExternalSummary } from './registry/externalMatch';
 export type { ExternalRegistrySpec } from './registry/external';
 export { acquireLock, LockBusyError } from './registry/lock';
 export type { RegisterProgress } from './register/registerFiles';

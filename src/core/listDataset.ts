@@ -1,4 +1,4 @@
-import { openDatasetView, type DatasetRequest } from './registerDataset';
+import { externalSummary, openDatasetView, type DatasetRequest } from './registerDataset';
 import type { ScanReport } from './scanDataset';
 import { hasFileStat, STAT_FIELDS } from './scanner/fileStats';
 import type { ImageRow } from './registry/registry';
@@ -91,6 +91,8 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
     const state = new Uint8Array(index.count);
     const snapshot = cache?.snapshot ?? new Map();
     const statsKnown = index.size !== null && index.mtimeMs !== null;
+    const externalSet = external?.paths;
+    let externalMatched = 0;
     for (const [dir, rec] of snapshot) {
       if (req.signal?.aborted) {
         cancelled = true;
@@ -101,9 +103,10 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
       const { files, stats } = rec;
       for (let k = 0; k < files.length; k++) {
         const i = rows?.get(files[k]);
+        if (externalSet && externalSet.has(prefix + files[k])) externalMatched++;
         if (i === undefined) {
           const rel = prefix + files[k];
-          if (external?.has(rel)) {
+          if (externalSet?.has(rel)) {
             if (want.has('registered')) emit(rel, 'registered', details ? { ...fromStat(stats, k), source: 'external' } : undefined);
           } else if (want.has('new')) {
             emit(rel, 'new', details ? fromStat(stats, k) : undefined);
@@ -149,6 +152,7 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
       }
     }
     await sink.flush(true);
+    if (!cancelled) externalSummary(external, externalMatched, snapshot, root, notices);
     return { root, scan, listed, notices, cancelled };
   } finally {
     registry?.close();

@@ -3,13 +3,15 @@ import * as path from 'node:path';
 import { assertNotFolder, DatasetError, resolveOptions, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
 import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/diff';
-import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
+import { readExternalRegistry, type ExternalPaths, type ExternalRegistrySpec } from './registry/external';
+import { externalNotices, summarizeExternal, type ExternalSummary } from './registry/externalMatch';
 import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
 import { removeStaleTempFiles } from './fsutil/atomicWrite';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { presentDuplicates } from './registry/presentDuplicates';
 import { MoveCandidates } from './register/moveCandidates';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
+import type { Snapshot } from './types';
 
 export const REGISTRY_FILE = 'registry.sqlite';
 export const DEFAULT_REGISTER_CONCURRENCY = 8;
@@ -59,6 +61,8 @@ export interface StatusReport extends StatusCounts {
   cacheAgeMs: number | null;
   registryFile: string;
   notices: string[];
+  /** With --registered-from: its rows, how many matched an image, examples of those that did not. */
+  externalRegistry?: ExternalSummary;
 }
 
 export interface RegisterReport {
@@ -70,6 +74,7 @@ export interface RegisterReport {
   registryFile: string;
   notices: string[];
   elapsedMs: number;
+  externalRegistry?: ExternalSummary;
 }
 
 function changedSource(statKnown: number, files: number, lastMode: string | undefined): string {
@@ -96,11 +101,19 @@ export function countsOf(diff: DatasetDiff, duplicates: readonly DuplicateGroup[
   };
 }
 
-async function externalPaths(req: DatasetRequest, root: string, notices: string[]): Promise<Set<string> | undefined> {
+export type ExternalRead = ExternalPaths & { file: string };
+
+async function externalPaths(req: DatasetRequest, root: string): Promise<ExternalRead | undefined> {
   if (!req.registeredFrom) return undefined;
-  const ext = await readExternalRegistry(req.registeredFrom, root);
-  if (ext.outside) notices.push(`${ext.outside} paths in ${req.registeredFrom.file} are outside ${root} and were ignored`);
-  return ext.paths;
+  return { ...(await readExternalRegistry(req.registeredFrom, root)), file: req.registeredFrom.file };
+}
+
+/** After the diff, which knows how many external paths name an image: the summary and its notices. */
+export function externalSummary(ext: ExternalRead | undefined, matched: number, snapshot: Snapshot, root: string, notices: string[]): ExternalSummary | undefined {
+  if (!ext) return undefined;
+  const summary = summarizeExternal(ext.file, ext, matched, snapshot);
+  notices.push(...externalNotices(summary, root));
+  return summary;
 }
 
 
@@ -123,7 +136,7 @@ export interface DatasetView {
   registry: Registry | null;
   rootId: number | null;
   index: RegisteredIndex;
-  external?: Set<string>;
+  external?: ExternalRead;
   notices: string[];
   registryFile: string;
 }
@@ -136,7 +149,7 @@ export async function openDatasetView(req: DatasetRequest & { scan?: boolean }):
   const root = path.resolve(req.root);
   const notices: string[] = [];
   // Before the scan: a missing or wrong --registered-from fails in a second, not after an hour.
-  const external = await externalPaths(req, root, notices);
+  const external = await externalPaths(req, root);
   let scan: ScanReport | null = null;
   let cache: CachedScan | null = req.cached ?? null;
   if (req.scan !== false) {
@@ -167,13 +180,15 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   const { root, scan, cache, registry, rootId, index, external, notices, registryFile } = view;
   try {
     const snapshot = cache?.snapshot ?? new Map();
-    const diff = diffSnapshot(snapshot, index, external);
+    const diff = diffSnapshot(snapshot, index, external?.paths);
+    const externalRegistry = externalSummary(external, diff.externalMatched, snapshot, root, notices);
     const duplicates = presentDuplicates(registry?.duplicateGroups(rootId) ?? [], diff.missing).groups;
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
     return {
-      root, scan, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external,
+      root, scan, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external?.paths,
+      externalRegistry,
     };
   } finally {
     registry?.close();
@@ -188,7 +203,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
   const started = performance.now();
   const root = path.resolve(req.root);
   const notices: string[] = [];
-  const external = await externalPaths(req, root, notices);
+  const external = await externalPaths(req, root);
   const file = registryFileFor(req.storeDir);
   await assertNotFolder(file, 'registry');
   const { report: scan, cache } = await scanDataset(req);
@@ -212,7 +227,8 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     try {
       const rootId = registry.rootId(root);
       const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
-      const diff = diffSnapshot(cache.snapshot, index, external);
+      const diff = diffSnapshot(cache.snapshot, index, external?.paths);
+      const externalRegistry = externalSummary(external, diff.externalMatched, cache.snapshot, root, notices);
       const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
       let todo = [...diff.newFiles, ...diff.changed, ...diff.retry];
       if (req.only) {
@@ -238,7 +254,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
             log: req.log,
             beforeSave: () => lock.assertHeld(),
           });
-      return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache };
+      return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache, externalRegistry };
     } finally {
       registry.close();
     }

@@ -19,6 +19,8 @@ export interface DatasetDiff {
   retry: string[];
   /** On disk, counted as registered because the external registry lists them. */
   external: number;
+  /** On disk and in the external registry, whether or not registered here too (to find its rows that match nothing). */
+  externalMatched: number;
   /** Files on disk whose size and mtime were known to the comparison (from a verify scan). */
   statKnown: number;
 }
@@ -35,6 +37,7 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
   const retry: string[] = [];
   let registered = 0;
   let externalCount = 0;
+  let externalMatched = 0;
   let statKnown = 0;
   for (const [dir, rec] of snapshot) {
     const prefix = dir ? `${dir}/` : '';
@@ -49,6 +52,7 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
         else newFiles.push(p);
         continue;
       }
+      if (external?.has(prefix + files[k])) externalMatched++;
       seen[i] = 1;
       registered++;
       if (index.unreadable[i]) {
@@ -64,7 +68,7 @@ export function diffSnapshot(snapshot: Snapshot, index: RegisteredIndex, externa
   }
   const missing: string[] = [];
   for (let i = 0; i < seen.length; i++) if (!seen[i]) missing.push(indexPath(index, i));
-  return { newFiles, changed, missing, registered, unreadable: unreadablePaths.length, unreadablePaths, retry, external: externalCount, statKnown };
+  return { newFiles, changed, missing, registered, unreadable: unreadablePaths.length, unreadablePaths, retry, external: externalCount, externalMatched: externalMatched + externalCount, statKnown };
 }
 
 /** Whether any folder of the snapshot carries file stats (then the diff needs registered sizes and mtimes). */

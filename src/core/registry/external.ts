@@ -1,75 +1,79 @@
-import * as path from 'node:path';
 import { loadSqlJs } from './sqlite';
-import { NotRegularFileError, readRegularFile } from '../fsutil/regularFile';
+import { NotRegularFileError } from '../fsutil/regularFile';
 import { describeCause } from '../fsutil/atomicWrite';
+import { readDatabaseSnapshot } from './walSnapshot';
+import { quoteIdent, resolveSource, type ResolvedSource } from './externalSchema';
+import { externalPathRule } from './externalPathRule';
 
 export interface ExternalRegistrySpec {
   /** An existing SQLite file of the user's pipeline; read, never written. */
   file: string;
+  /** Case-insensitive, as in SQLite; `main.` may prefix it. A view works too. */
   table: string;
   pathColumn: string;
 }
 
 export interface ExternalPaths {
-  /** Paths under the root, relative with POSIX separators. */
+  /** Paths under the root, relative with POSIX separators (distinct, after the path rule). */
   paths: Set<string>;
-  /** Rows whose path is outside the root (ignored). */
+  /** Non-null rows read. */
+  rows: number;
+  /** Rows whose path is outside the root, or a URI of another host (ignored). */
   outside: number;
+  /** Committed frames taken from the database's write-ahead log. */
+  walFrames: number;
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+async function readImage(file: string): Promise<{ image: Buffer; walFrames: number }> {
+  try {
+    return await readDatabaseSnapshot(file);
+  } catch (err) {
+    if (err instanceof NotRegularFileError) throw new Error(`the external registry ${err.file} is not a regular file (${err.kind})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the external registry ${file} does not exist (ENOENT)`);
+    throw new Error(`cannot read the external registry ${file}: ${describeCause(err)}`);
+  }
 }
 
 /**
- * Reads registered paths from another tool's SQLite database. The file is read into memory and
- * opened there, so it cannot be modified; absolute paths are made relative to the root.
+ * Reads registered paths from another tool's SQLite database, as SQLite would see it now (its
+ * WAL included). The file is read into memory and opened there, so it cannot be modified.
+ * Names and the file are checked here, before any scan: a typo fails in a second with the
+ * tables or columns there are.
  */
 export async function readExternalRegistry(spec: ExternalRegistrySpec, root: string): Promise<ExternalPaths> {
   const SQL = await loadSqlJs();
-  let buf: Buffer;
-  try {
-    buf = await readRegularFile(spec.file);
-  } catch (err) {
-    if (err instanceof NotRegularFileError) throw new Error(`the external registry ${spec.file} is not a regular file (${err.kind})`);
-    throw new Error(`cannot read the external registry ${spec.file}: ${describeCause(err)}`);
+  const { image, walFrames } = await readImage(spec.file);
+  // An empty file is an empty database to SQLite (it then has no table); anything else must say so.
+  if (image.length > 0 && (image.length < 100 || !image.subarray(0, 16).equals(SQLITE_MAGIC))) {
+    throw new Error(`the external registry ${spec.file} is not a SQLite database (no SQLite header)`);
   }
-  const db = new SQL.Database(buf);
+  const db = new SQL.Database(image);
   try {
-    let columns: string[];
+    let source: ResolvedSource;
     try {
-      columns = (db.exec(`PRAGMA table_info(${quoteIdent(spec.table)})`)[0]?.values ?? []).map((r) => String(r[1]));
+      source = resolveSource(db, spec.file, spec.table, spec.pathColumn);
     } catch (err) {
-      throw new Error(`the external registry ${spec.file} is not a readable SQLite database: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof Error && /no (table|column)|schema/.test(err.message)) throw err;
+      throw new Error(`the external registry ${spec.file} is not a readable SQLite database: ${describeCause(err)}`);
     }
-    if (columns.length === 0) throw new Error(`the external registry ${spec.file} has no table ${spec.table}`);
-    if (!columns.includes(spec.pathColumn)) {
-      throw new Error(`table ${spec.table} in ${spec.file} has no column ${spec.pathColumn} (columns: ${columns.join(', ')})`);
-    }
-    const res = db.exec(
-      `SELECT CAST(group_concat(${quoteIdent(spec.pathColumn)}, char(0)) AS BLOB) FROM ${quoteIdent(spec.table)} WHERE ${quoteIdent(spec.pathColumn)} IS NOT NULL`,
-    );
-    const blob = res[0]?.values[0]?.[0] as Uint8Array | null;
+    const col = quoteIdent(source.column);
+    // One string for all rows (NUL-separated): no per-row crossing of the wasm boundary.
+    const res = db.exec(`SELECT count(*), CAST(group_concat(CAST(${col} AS TEXT), char(0)) AS BLOB) FROM ${quoteIdent(source.table)} WHERE ${col} IS NOT NULL`);
+    const rows = Number(res[0]?.values[0]?.[0] ?? 0);
+    const blob = res[0]?.values[0]?.[1] as Uint8Array | null;
     const paths = new Set<string>();
     let outside = 0;
     if (blob) {
-      const absRoot = path.resolve(root);
+      const rule = externalPathRule(root);
       for (const raw of Buffer.from(blob).toString('utf8').split('\0')) {
-        const p = raw.replace(/\\/g, '/');
-        let rel: string;
-        if (path.isAbsolute(p)) {
-          rel = path.relative(absRoot, p).split(path.sep).join('/');
-          if (rel.startsWith('..') || path.isAbsolute(rel)) {
-            outside++;
-            continue;
-          }
-        } else {
-          rel = path.posix.normalize(p).replace(/^\.\//, '');
-        }
-        paths.add(rel);
+        const rel = rule(raw);
+        if (rel === null) outside++;
+        else paths.add(rel);
       }
     }
-    return { paths, outside };
+    return { paths, rows, outside, walFrames };
   } finally {
     db.close();
   }
