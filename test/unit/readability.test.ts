@@ -74,6 +74,19 @@ const bigMetadata = (b: Buffer): Buffer => {
   return Buffer.concat([b.subarray(0, 2), ...Array.from({ length: 70 }, () => seg), b.subarray(2)]);
 };
 
+/**
+ * No encoder here writes OS/2 v2 (64-byte DIB header), so a v3 file is rewritten: the v2 header
+ * starts with the same 40 bytes, then 24 OS/2 fields (zero here); bfOffBits and bfSize move with it.
+ */
+const os2v2 = (b: Buffer): Buffer => {
+  const dib = Buffer.concat([b.subarray(14, 54), Buffer.alloc(24)]);
+  dib.writeUInt32LE(64, 0);
+  const out = Buffer.concat([b.subarray(0, 14), dib, b.subarray(54)]);
+  out.writeUInt32LE(b.readUInt32LE(10) + 24, 10);
+  out.writeUInt32LE(out.length, 2);
+  return out;
+};
+
 const ENCODED: Sample[] = [
   { name: 'png', tools: ['convert'], make: im('a.png', 'png:'), format: 'png' },
   { name: 'jpeg baseline', tools: ['convert'], make: im('a.jpg', '-quality', '85', 'jpeg:'), format: 'jpg' },
@@ -84,6 +97,7 @@ const ENCODED: Sample[] = [
   { name: 'bmp v3', tools: ['convert'], make: im('v3.bmp', 'BMP3:'), format: 'bmp' },
   { name: 'bmp v5', tools: ['convert'], make: im('v5.bmp', 'BMP:'), format: 'bmp' },
   { name: 'bmp OS/2 v1', tools: ['convert'], make: im('os2.bmp', 'BMP2:'), format: 'bmp' },
+  { name: 'bmp OS/2 v2', tools: ['convert'], make: (d) => derived(d, im('v3.bmp', 'BMP3:')(d), 'os2v2', os2v2), format: 'bmp' },
   { name: 'tiff strips', tools: ['convert'], make: im('a.tif', 'TIFF:'), format: 'tiff' },
   { name: 'tiff tiles', tools: ['convert'], make: im('tiled.tif', '-define', 'tiff:tile-geometry=64x64', 'TIFF:'), format: 'tiff' },
   { name: 'bigtiff', tools: ['convert'], make: im('big.tif', 'TIFF64:'), format: 'tiff' },
