@@ -51,6 +51,18 @@ describe('probeImage on hostile files', function () {
     assert.ok(row.bytesRead <= 1 << 20, `${row.bytesRead} bytes read`);
   });
 
+  it('a 100 GB sparse JPEG cut in its scan is found without a search of all of it, not hashed', async () => {
+    const file = path.join(dir, 'cut.jpg');
+    const jpg = makeJpeg(64, 64, 2);
+    fs.writeFileSync(file, jpg.subarray(0, jpg.length - 100));
+    fs.truncateSync(file, HUGE);
+    const row = await probeImage(file, 'cut.jpg', newScratch());
+    assert.equal(row.status, 'unreadable');
+    assert.equal(row.reason, 'truncated JPEG (no end-of-image marker)');
+    assert.equal(row.hash, null);
+    assert.ok(row.bytesRead <= 1 << 20, `${row.bytesRead} bytes read`);
+  });
+
   it('a cancel stops the hash of a big file between chunks, with no row', async () => {
     const file = path.join(dir, 'big.png');
     const png = makePng(16, 16, 2);
