@@ -32,4 +32,5 @@ export { goneRows } from './goneRows';
 export type { GoneRows } from './goneRows';
 export { applyFileEvents, MAX_EVENTS_PER_BATCH } from './scanner/fileEvents';
 export type { FileEvent, FileEventKind, ApplyEventsOutcome } from './scanner/fileEvents';
-export { probeImage, probeHeader, newScratch } from './register/probeImage';
+export { probeImage, probeHeader, newScratch, UNREADABLE_HASH_LIMIT } from './register/probeImage';
+export { IMAGE_FORMATS, type ImageFormat } from './register/formats/formatNames';

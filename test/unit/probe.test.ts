@@ -38,13 +38,28 @@ describe('probeImage on hostile files', function () {
     assert.ok(row.bytesRead <= 4 << 20, `${row.bytesRead} bytes read`);
   });
 
-  it('a 100 GB sparse file with a valid PNG header and no trailer is found by its end, not hashed', async () => {
+  it('a 100 GB sparse file with a valid PNG header and no IEND chunk is found by its structure, not hashed', async () => {
     const file = path.join(dir, 'cut.png');
-    fs.writeFileSync(file, makePng(64, 64, 1));
+    const png = makePng(64, 64, 1);
+    // Bytes after IEND are allowed (libpng ignores them), so the cut is before IEND: zeros follow the pixels.
+    fs.writeFileSync(file, png.subarray(0, png.length - 12));
     fs.truncateSync(file, HUGE);
     const row = await probeImage(file, 'cut.png', newScratch());
     assert.equal(row.status, 'unreadable');
-    assert.equal(row.reason, 'truncated PNG (no IEND chunk at the end)');
+    assert.equal(row.reason, 'truncated PNG (no IEND chunk)');
+    assert.equal(row.hash, null);
+    assert.ok(row.bytesRead <= 1 << 20, `${row.bytesRead} bytes read`);
+  });
+
+  it('a 100 GB sparse JPEG cut in its scan is found without a search of all of it, not hashed', async () => {
+    const file = path.join(dir, 'cut.jpg');
+    const jpg = makeJpeg(64, 64, 2);
+    fs.writeFileSync(file, jpg.subarray(0, jpg.length - 100));
+    fs.truncateSync(file, HUGE);
+    const row = await probeImage(file, 'cut.jpg', newScratch());
+    assert.equal(row.status, 'unreadable');
+    assert.equal(row.reason, 'truncated JPEG (no end-of-image marker)');
+    assert.equal(row.hash, null);
     assert.ok(row.bytesRead <= 1 << 20, `${row.bytesRead} bytes read`);
   });
 

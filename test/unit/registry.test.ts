@@ -133,7 +133,7 @@ describe('registry and registration', () => {
     assert.equal(r.outcome.unreadable, 5);
     const reasons = Object.fromEntries(r.outcome.unreadableSamples.map((u) => [u.path, u.reason]));
     assert.match(reasons['empty.jpg'], /empty file/);
-    assert.match(reasons['text.png'], /not a recognised image/);
+    assert.match(reasons['text.png'], /not a raster image \(text\)/);
     assert.match(reasons['cut.png'], /truncated PNG/);
     assert.match(reasons['cut.jpg'], /truncated JPEG/);
     assert.match(reasons['random.webp'], /not a recognised image/);
