@@ -3,9 +3,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makePng } from './images';
 
-/** A fresh directory under the system temp dir, removed after the current test file. */
+const created = new Set<string>();
+// Whatever a test did not remove itself goes when the test process ends: a suite run must not
+// leave a hundred folders in /tmp behind.
+process.once('exit', () => {
+  for (const dir of created) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Still mounted, or not ours to remove any more: leave it.
+    }
+  }
+});
+
+/** A fresh directory under the system temp dir, removed by the test or, at the latest, when the test process ends. */
 export function tempDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `dsx-${label}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dsx-${label}-`));
+  created.add(dir);
+  return dir;
 }
 
 export function removeDir(dir: string): void {
