@@ -6,6 +6,7 @@ import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/dif
 import { readExternalRegistry, type ExternalRegistrySpec } from './registry/external';
 import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
 import { removeStaleTempFiles } from './fsutil/atomicWrite';
+import { canonicalRoot } from './roots';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 
@@ -114,7 +115,7 @@ export interface DatasetStatusResult extends StatusReport {
 }
 
 export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<DatasetStatusResult> {
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const notices: string[] = [];
   // Before the scan: a missing or wrong --registered-from fails in a second, not after an hour.
   const external = await externalPaths(req, root, notices);
@@ -156,7 +157,7 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
  */
 export async function registerDataset(req: RegisterRequest): Promise<RegisterReport & { cache: CachedScan }> {
   const started = performance.now();
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const notices: string[] = [];
   const external = await externalPaths(req, root, notices);
   const file = registryFileFor(req.storeDir);
@@ -208,6 +209,11 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
             log: req.log,
             beforeSave: () => lock.assertHeld(),
           });
+      // An older schema migrated at open is written even when nothing was registered.
+      if (!outcome.cancelled) {
+        lock.assertHeld();
+        if (await registry.saveIfMigrated()) say('the registry was brought to the current schema and saved');
+      }
       return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache };
     } finally {
       registry.close();
