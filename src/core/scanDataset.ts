@@ -10,6 +10,7 @@ import { walk } from './scanner/walk';
 import type { DirWorkerPool } from './scanner/dirWorkerPool';
 import { countSnapshot } from './scanner/snapshot';
 import { TOOL_VERSION } from './version';
+import { canonicalRoot } from './roots';
 
 export interface ScanDatasetRequest {
   readonly root: string;
@@ -145,7 +146,7 @@ function ageLabel(ms: number): string {
  */
 export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetResult> {
   const started = performance.now();
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const storeDir = path.resolve(req.storeDir);
   const log = req.log ?? ((): void => undefined);
   await checkRoot(root);

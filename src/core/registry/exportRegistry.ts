@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { Registry, type ImageRow } from './registry';
 import { openAtomic, writeError } from '../fsutil/atomicWrite';
+import { canonicalRoot } from '../roots';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -50,8 +51,9 @@ export async function exportRegistry(registryFile: string, root: string, format:
       if (!out.write(line)) await once(out, 'drain');
     };
     if (format === 'csv') await write(COLUMNS.join(',') + '\n');
-    for (const row of registry.rows(registry.findRootId(path.resolve(root)))) {
-      const rec = record(path.resolve(root), row);
+    const real = await canonicalRoot(root); // rows are keyed by the real folder (see canonicalRoot)
+    for (const row of registry.rows(registry.findRootId(real))) {
+      const rec = record(real, row);
       await write(format === 'csv' ? COLUMNS.map((c) => csvField(rec[c])).join(',') + '\n' : JSON.stringify(rec) + '\n');
       n++;
     }
