@@ -7,6 +7,8 @@ import { readExternalRegistry, type ExternalRegistrySpec } from './registry/exte
 import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
 import { removeStaleTempFiles } from './fsutil/atomicWrite';
 import { canonicalRoot } from './roots';
+import { snapshotProblems } from './scanner/snapshot';
+import type { ScanIssue } from './types';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 
@@ -52,6 +54,10 @@ export interface StatusCounts {
 export interface StatusReport extends StatusCounts {
   root: string;
   scan: ScanReport | null;
+  /** The folders' known problems: the scan's, or without a scan those kept in the cache. */
+  errors: ScanIssue[];
+  /** Image-named symbolic links not followed (see ScanReport.skippedSymlinks). */
+  skippedSymlinks: number;
   cacheAgeMs: number | null;
   registryFile: string;
   notices: string[];
@@ -142,8 +148,9 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
+    const problems = scan ? { issues: scan.errors, symlinks: scan.skippedSymlinks } : snapshotProblems(snapshot);
     return {
-      root, scan, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external,
+      root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, cacheAgeMs, registryFile: file, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external,
     };
   } finally {
     registry?.close();
