@@ -240,7 +240,7 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--clear-cache', "delete this folder's scan cache first")
     .addOption(new Option('--ext <list>', `image extensions, comma-separated (default: ${DEFAULT_EXTENSIONS.join(',')})`).argParser(collect))
     .addOption(new Option('--exclude <glob>', `extra exclude glob, repeatable (always: ${DEFAULT_EXCLUDE.join(', ')})`).argParser(collect))
-    .option('--follow-symlinks', 'follow symbolic links to folders: each folder walked once, never onto another file system')
+    .option('--follow-symlinks', 'follow symbolic links (to folders and to image files): each folder walked once, never onto another file system')
     .option('--cross-file-systems', 'with --follow-symlinks, also walk folders on other file systems than the root')
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
     .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning: worker threads used, at most 2-4 (local disk) or 8 (network) (default 16)').argParser(positiveInt))

@@ -137,7 +137,10 @@ export class Dataset {
         `${this.label}: ${status.new} new, ${status.changed} changed, ${status.missing} missing, ${status.registered} registered, ` +
           `${status.unreadable} unreadable, ${status.duplicateGroups} duplicate groups`,
       );
-      for (const issue of status.scan?.errors ?? []) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
+      for (const issue of status.errors) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
+      if (status.skippedSymlinks) {
+        this.log.info(`${this.label}: ${status.skippedSymlinks} symlinked images not followed; the datasetIndex.followSymlinks setting follows them`);
+      }
       this.changed();
       return status;
     });
