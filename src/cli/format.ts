@@ -1,4 +1,4 @@
-import type { RegisterReport, ScanReport, StatusCounts, StatusReport } from '../core';
+import type { RegisterReport, ScanIssue, ScanReport, StatusCounts, StatusReport } from '../core';
 
 export const num = (x: number): string => x.toLocaleString('en-US');
 const n = num;
@@ -18,6 +18,36 @@ export function age(ms: number | null): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/** Issues listed in a `--json` report; the rest are counted (`issuesOmitted`). */
+export const JSON_ISSUE_LIMIT = 1000;
+/** Issues listed in human output. */
+const TEXT_ISSUE_LIMIT = 20;
+
+/**
+ * The problem fields every `--json` report has: how many (`errors`), the first of them
+ * (`issues`), how many more, and the image symlinks left out.
+ */
+function problemsJson(errors: readonly ScanIssue[], skippedSymlinks: number): Record<string, unknown> {
+  return {
+    errors: errors.length,
+    issues: errors.slice(0, JSON_ISSUE_LIMIT),
+    issuesOmitted: Math.max(0, errors.length - JSON_ISSUE_LIMIT),
+    skippedSymlinks,
+  };
+}
+
+/** The problem lines of every human report (nothing when there are none). */
+function problemLines(errors: readonly ScanIssue[], skippedSymlinks: number): string[] {
+  const lines: string[] = [];
+  if (errors.length) {
+    lines.push(`  ${n(errors.length)} problem(s):`);
+    for (const e of errors.slice(0, TEXT_ISSUE_LIMIT)) lines.push(`    ${e.code} ${JSON.stringify(e.path || '.')}: ${e.message}`);
+    if (errors.length > TEXT_ISSUE_LIMIT) lines.push(`    … and ${n(errors.length - TEXT_ISSUE_LIMIT)} more (use --json for all)`);
+  }
+  if (skippedSymlinks) lines.push(`  ${n(skippedSymlinks)} symlinked images not followed; --follow-symlinks follows them`);
+  return lines;
+}
+
 /** The `--json` object: field names are part of the CLI's contract (see README). */
 export function scanReportJson(r: ScanReport): Record<string, unknown> {
   return {
@@ -30,7 +60,7 @@ export function scanReportJson(r: ScanReport): Record<string, unknown> {
     added: r.added.count,
     removed: r.removed.count,
     modified: r.modified.count,
-    errors: r.errors.length,
+    ...problemsJson(r.errors, r.skippedSymlinks),
     elapsedMs: Math.round(r.elapsedMs),
     cacheLoadMs: Math.round(r.cacheLoadMs),
     cacheSaveMs: Math.round(r.cacheSaveMs),
@@ -41,7 +71,6 @@ export function scanReportJson(r: ScanReport): Record<string, unknown> {
     checkpoints: r.checkpoints,
     cacheFile: r.cacheFile,
     samples: { added: r.added.sample, removed: r.removed.sample, modified: r.modified.sample },
-    issues: r.errors,
   };
 }
 
@@ -54,11 +83,7 @@ export function scanReportText(r: ScanReport): string {
     `  fs calls: ${n(r.fsOps.readdir)} readdir, ${n(r.fsOps.stat)} stat; cache loaded in ${duration(r.cacheLoadMs)}, ` +
       `saved in ${duration(r.cacheSaveMs)} (${n(r.cacheBytes)} bytes); cache age before scan: ${age(r.cacheAgeMs)}`,
   ];
-  if (r.errors.length) {
-    lines.push(`  ${n(r.errors.length)} problem(s):`);
-    for (const e of r.errors.slice(0, 20)) lines.push(`    ${e.code} ${JSON.stringify(e.path || '.')}: ${e.message}`);
-    if (r.errors.length > 20) lines.push(`    … and ${n(r.errors.length - 20)} more (use --json for all)`);
-  }
+  lines.push(...problemLines(r.errors, r.skippedSymlinks));
   return lines.join('\n');
 }
 
@@ -81,6 +106,7 @@ export function statusReportJson(s: StatusReport & { duplicates?: { hash: string
   return {
     root: s.root,
     ...countsJson(s),
+    ...problemsJson(s.errors, s.skippedSymlinks),
     cacheAgeMs: s.cacheAgeMs === null ? null : Math.round(s.cacheAgeMs),
     scan: s.scan ? { mode: s.scan.mode, reason: s.scan.reason, files: s.scan.files, elapsedMs: Math.round(s.scan.elapsedMs), errors: s.scan.errors.length } : null,
     duplicates: (s.duplicates ?? []).slice(0, 100),
@@ -100,6 +126,7 @@ export function statusReportText(s: StatusReport): string {
       (s.external ? ` · in external registry ${n(s.external)}` : ''),
     `  changed figure from: ${s.changedSource}`,
     `  scan: ${s.scan ? `${s.scan.mode} (${s.scan.reason}) in ${duration(s.scan.elapsedMs)}` : 'not run (--no-scan)'}; cache age before: ${age(s.cacheAgeMs)}`,
+    ...problemLines(s.errors, s.skippedSymlinks),
     `  registry: ${s.registryFile}`,
   ].join('\n');
 }
@@ -111,6 +138,7 @@ export function registerReportJson(r: RegisterReport): Record<string, unknown> {
     scanMode: r.scan.mode,
     before: countsJson(r.before),
     toRegister: r.toRegister,
+    ...problemsJson(r.scan.errors, r.scan.skippedSymlinks),
     registered: r.outcome.registered,
     unreadable: r.outcome.unreadable,
     moved: r.outcome.moved,
@@ -138,6 +166,7 @@ export function registerReportText(r: RegisterReport): string {
   if (r.outcome.unreadable > shown.length) {
     lines.push(`    … and ${n(r.outcome.unreadable - shown.length)} more (\`dataset-index list --status unreadable --jsonl\` lists them all)`);
   }
+  lines.push(...problemLines(r.scan.errors, r.scan.skippedSymlinks));
   lines.push(`  registry: ${r.registryFile}`);
   return lines.join('\n');
 }

@@ -249,8 +249,15 @@ async function runList(folders: string[], flags: ListFlags): Promise<number> {
       const result = await listDataset({ ...request, statuses: new Set(flags.status), details: !!flags.jsonl }, writer);
       progress.done();
       for (const notice of result.notices) process.stderr.write(`dataset-index: ${notice}\n`);
-      const problems = result.scan?.errors.length ?? 0;
-      if (problems) process.stderr.write(`dataset-index: ${num(problems)} problem(s) while scanning ${result.root}; the list leaves out what could not be read (scan --json lists them)\n`);
+      if (result.errors.length) {
+        process.stderr.write(
+          `dataset-index: ${num(result.errors.length)} problem(s) in ${result.root}: the list leaves out what could not be read, e.g. ` +
+            `${result.errors[0].code} ${JSON.stringify(result.errors[0].path || '.')} (status lists them)\n`,
+        );
+      }
+      if (result.skippedSymlinks) {
+        process.stderr.write(`dataset-index: ${num(result.skippedSymlinks)} symlinked images not followed; --follow-symlinks follows them\n`);
+      }
       if (flags.verbose) {
         const counts = LIST_STATUSES.filter((st) => flags.status.includes(st)).map((st) => `${num(result.listed[st])} ${st}`);
         process.stderr.write(`dataset-index: ${result.root}: listed ${counts.join(', ')}\n`);
@@ -361,7 +368,7 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--clear-cache', "delete this folder's scan cache first")
     .addOption(new Option('--ext <list>', `image extensions, comma-separated (default: ${DEFAULT_EXTENSIONS.join(',')})`).argParser(collectExtensions))
     .addOption(new Option('--exclude <glob>', `extra exclude glob, repeatable (always: ${DEFAULT_EXCLUDE.join(', ')})`).argParser(collect))
-    .option('--follow-symlinks', 'follow symbolic links to folders: each folder walked once, never onto another file system')
+    .option('--follow-symlinks', 'follow symbolic links (to folders and to image files): each folder walked once, never onto another file system')
     .option('--cross-file-systems', 'with --follow-symlinks, also walk folders on other file systems than the root')
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
     .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (caps the scan threads: 2-4 on a local disk, 8 on a network file system)').argParser(positiveInt))

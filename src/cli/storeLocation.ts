@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import { canonicalRootSync } from '../core/roots';
 
 /** The user's cache directory: $XDG_CACHE_HOME, else ~/.cache (Linux/macOS), else %LOCALAPPDATA%. */
 export function userCacheDir(): string {
@@ -27,7 +28,9 @@ const MAX_STORE_BASE_BYTES = 64;
  * the base name cut to 64 bytes (the hash of the whole path keeps cut names apart).
  */
 export function defaultStoreFor(root: string): string {
-  const abs = path.resolve(root);
+  // The real folder's store, whichever symlinked path names it (roots come canonical already; this
+  // keeps any other caller right too).
+  const abs = canonicalRootSync(root);
   const id = createHash('sha256').update(abs).digest('hex').slice(0, 10);
   const base = leadingBytes(path.basename(abs).replace(/[^\w.-]+/g, '_'), MAX_STORE_BASE_BYTES) || 'root';
   return path.join(userCacheDir(), 'dataset-index', `${base}-${id}`);

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { canonicalRoot } from './roots';
 import { scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import type { CachedScan } from './cache/store';
 import { diffSnapshot } from './registry/diff';
@@ -28,7 +28,7 @@ export async function goneRowsIn(registry: Registry, root: string, snapshot: Cac
  * verified, never taken as it is) — then reads the registry read-only for the rows that are gone.
  */
 export async function goneRows(req: ScanDatasetRequest): Promise<GoneRows> {
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const { report: scan, cache } = await scanDataset(req);
   const file = registryFileFor(req.storeDir);
   // An interrupted scan has not seen every folder: its "missing" would be wrong.

@@ -5,7 +5,7 @@ export type { ScanDatasetRequest, ScanReport, ScanDatasetResult } from './scanDa
 export { cacheFileFor, clearCache, loadCache, readCacheHeader, saveCache } from './cache/store';
 export type { CachedScan, CacheLoad } from './cache/store';
 export type { CacheHeader } from './cache/format';
-export { resolveRoots } from './roots';
+export { resolveRoots, canonicalRoot } from './roots';
 export { TOOL_VERSION } from './version';
 export { countSnapshot, snapshotFiles } from './scanner/snapshot';
 export type { ScanFileSystem } from './scanner/fileSystem';

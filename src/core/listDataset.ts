@@ -2,6 +2,8 @@ import { externalSummary, openDatasetView, type DatasetRequest } from './registe
 import type { ScanReport } from './scanDataset';
 import { hasFileStat, STAT_FIELDS } from './scanner/fileStats';
 import type { ImageRow } from './registry/registry';
+import { snapshotProblems } from './scanner/snapshot';
+import type { ScanIssue } from './types';
 
 /**
  * Each image is listed once, in its most specific state: `unreadable` before `changed` before
@@ -44,6 +46,9 @@ export interface ListRequest extends DatasetRequest {
 export interface ListResult {
   root: string;
   scan: ScanReport | null;
+  /** The folders' known problems (the scan's, or those kept in the cache): what the list may lack. */
+  errors: ScanIssue[];
+  skippedSymlinks: number;
   /** Images listed, by state. */
   listed: Record<ListStatus, number>;
   notices: string[];
@@ -85,9 +90,11 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
     sink.image(rel, status, d);
   };
   let cancelled = scan?.cancelled ?? false;
+  const problems = scan ? { issues: scan.errors, symlinks: scan.skippedSymlinks } : snapshotProblems(cache?.snapshot ?? new Map());
+  const result = (): ListResult => ({ root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, listed, notices, cancelled });
   try {
     // An interrupted scan knows only part of the tree: every file it did not reach would be missing.
-    if (cancelled) return { root, scan, listed, notices, cancelled };
+    if (cancelled) return result();
     const state = new Uint8Array(index.count);
     const snapshot = cache?.snapshot ?? new Map();
     const statsKnown = index.size !== null && index.mtimeMs !== null;
@@ -153,7 +160,7 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
     }
     await sink.flush(true);
     if (!cancelled) externalSummary(external, externalMatched, snapshot, root, notices);
-    return { root, scan, listed, notices, cancelled };
+    return result();
   } finally {
     registry?.close();
   }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { assertNotFolder, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
+import { canonicalRoot } from './roots';
 import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
 import { removeStaleTempFiles } from './fsutil/atomicWrite';
 import { goneRows, goneRowsIn } from './goneRows';
@@ -36,7 +37,7 @@ export interface PruneReport {
  * save, fenced as register's saves are; interrupted before that save, nothing is written.
  */
 export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const file = registryFileFor(req.storeDir);
   const notices: string[] = [];
   const say = (notice: string): void => {

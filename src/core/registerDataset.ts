@@ -7,6 +7,9 @@ import { readExternalRegistry, type ExternalPaths, type ExternalRegistrySpec } f
 import { externalNotices, summarizeExternal, type ExternalSummary } from './registry/externalMatch';
 import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
 import { removeStaleTempFiles } from './fsutil/atomicWrite';
+import { canonicalRoot } from './roots';
+import { snapshotProblems } from './scanner/snapshot';
+import type { ScanIssue } from './types';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { presentDuplicates } from './registry/presentDuplicates';
 import { MoveCandidates } from './register/moveCandidates';
@@ -58,6 +61,10 @@ export interface StatusCounts {
 export interface StatusReport extends StatusCounts {
   root: string;
   scan: ScanReport | null;
+  /** The folders' known problems: the scan's, or without a scan those kept in the cache. */
+  errors: ScanIssue[];
+  /** Image-named symbolic links not followed (see ScanReport.skippedSymlinks). */
+  skippedSymlinks: number;
   cacheAgeMs: number | null;
   registryFile: string;
   notices: string[];
@@ -146,7 +153,7 @@ export interface DatasetView {
  * root's registered rows. The caller closes `registry`.
  */
 export async function openDatasetView(req: DatasetRequest & { scan?: boolean }): Promise<DatasetView> {
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const notices: string[] = [];
   // Before the scan: a missing or wrong --registered-from fails in a second, not after an hour.
   const external = await externalPaths(req, root);
@@ -186,8 +193,9 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
+    const problems = scan ? { issues: scan.errors, symlinks: scan.skippedSymlinks } : snapshotProblems(snapshot);
     return {
-      root, scan, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external?.paths,
+      root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external?.paths,
       externalRegistry,
     };
   } finally {
@@ -201,7 +209,7 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
  */
 export async function registerDataset(req: RegisterRequest): Promise<RegisterReport & { cache: CachedScan }> {
   const started = performance.now();
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const notices: string[] = [];
   const external = await externalPaths(req, root);
   const file = registryFileFor(req.storeDir);
@@ -254,6 +262,11 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
             log: req.log,
             beforeSave: () => lock.assertHeld(),
           });
+      // An older schema migrated at open is written even when nothing was registered.
+      if (!outcome.cancelled) {
+        lock.assertHeld();
+        if (await registry.saveIfMigrated()) say('the registry was brought to the current schema and saved');
+      }
       return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache, externalRegistry };
     } finally {
       registry.close();

@@ -10,6 +10,7 @@ import { walk } from './scanner/walk';
 import type { DirWorkerPool } from './scanner/dirWorkerPool';
 import { countSnapshot } from './scanner/snapshot';
 import { TOOL_VERSION } from './version';
+import { canonicalRoot } from './roots';
 
 export interface ScanDatasetRequest {
   readonly root: string;
@@ -51,7 +52,13 @@ export interface ScanReport {
   added: ChangeList;
   removed: ChangeList;
   modified: ChangeList;
+  /**
+   * Every folder's known problems: found by this scan, or kept from the scan that last read a
+   * folder this one did not re-read (they stay until the folder reads clean).
+   */
   errors: ScanIssue[];
+  /** Image-named symbolic links left out because links are not followed (--follow-symlinks follows them). */
+  skippedSymlinks: number;
   elapsedMs: number;
   cacheLoadMs: number;
   cacheSaveMs: number;
@@ -145,7 +152,7 @@ function ageLabel(ms: number): string {
  */
 export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetResult> {
   const started = performance.now();
-  const root = path.resolve(req.root);
+  const root = await canonicalRoot(req.root);
   const storeDir = path.resolve(req.storeDir);
   const log = req.log ?? ((): void => undefined);
   await checkRoot(root);
@@ -296,7 +303,7 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     mode === 'quick' &&
     header?.complete === true &&
     outcome.dirsRead === 0 &&
-    outcome.issues.length === 0 &&
+    outcome.freshIssues === 0 &&
     outcome.changes.added.count + outcome.changes.removed.count + outcome.changes.modified.count === 0;
   const headerOnly = unchanged && (await saveCacheHeader(file, finalHeader));
   let cacheBytes: number;
@@ -321,6 +328,7 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     removed: outcome.changes.removed,
     modified: outcome.changes.modified,
     errors: outcome.issues,
+    skippedSymlinks: outcome.symlinks,
     elapsedMs: performance.now() - started,
     cacheLoadMs,
     cacheSaveMs,
@@ -334,7 +342,8 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
   log(
     `scan ${root}: ${mode} done in ${Math.round(report.elapsedMs)} ms; ${counts.files} files in ${counts.dirs} dirs; ` +
       `${report.dirsRead} dirs read; readdir ${report.fsOps.readdir}, stat ${report.fsOps.stat}; ` +
-      `+${report.added.count} -${report.removed.count} ~${report.modified.count}; ${report.errors.length} errors`,
+      `+${report.added.count} -${report.removed.count} ~${report.modified.count}; ${report.errors.length} errors` +
+      (report.skippedSymlinks ? `; ${report.skippedSymlinks} symlinked images not followed` : ''),
   );
   return { report, cache };
 }

@@ -34,6 +34,13 @@ export interface DirRecord {
   subdirs: string[];
   /** Aligned with `files` when the directory was last verified (see FileStats). */
   stats?: FileStats;
+  /**
+   * What its last read found wrong (the folder itself, an entry, a file's stat). Kept with the
+   * folder, so every later scan that does not re-read it reports them too, until it reads clean.
+   */
+  issues?: ScanIssue[];
+  /** Image-named symbolic links in it, left out because links are not followed. */
+  symlinks?: number;
 }
 
 /** Relative directory path ('' for the root, POSIX separators) → its record. */

@@ -77,9 +77,10 @@ export class Dataset {
   /** Reads only the cache file's header (a few hundred bytes): enough for the status bar's age. */
   async peekCache(): Promise<void> {
     if (this.cache) return;
-    const { readCacheHeader, cacheFileFor } = await loadCore();
+    const { readCacheHeader, cacheFileFor, canonicalRoot } = await loadCore();
     const header = await readCacheHeader(cacheFileFor(this.storeDir, this.root));
-    if (header && header.root === this.root) {
+    // The core keys caches by the real folder: a root set through a symlink is found by it.
+    if (header && header.root === (await canonicalRoot(this.root))) {
       this.diskHeader = header;
       this.changed();
     }
@@ -136,7 +137,10 @@ export class Dataset {
         `${this.label}: ${status.new} new, ${status.changed} changed, ${status.missing} missing, ${status.registered} registered, ` +
           `${status.unreadable} unreadable, ${status.duplicateGroups} duplicate groups`,
       );
-      for (const issue of status.scan?.errors ?? []) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
+      for (const issue of status.errors) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
+      if (status.skippedSymlinks) {
+        this.log.info(`${this.label}: ${status.skippedSymlinks} symlinked images not followed; the datasetIndex.followSymlinks setting follows them`);
+      }
       this.changed();
       return status;
     });
@@ -220,7 +224,7 @@ export class Dataset {
 
   /** The registry row of an image, for tooltips (opens the registry read-only on first use). */
   async lookup(rel: string): Promise<ImageRow | null> {
-    const { Registry, registryFileFor } = await loadCore();
+    const { Registry, registryFileFor, canonicalRoot } = await loadCore();
     const file = registryFileFor(this.storeDir);
     if (!fs.existsSync(file)) return null;
     this.lookupRegistry ??= Registry.open(file, { readOnly: true }).then(
@@ -230,7 +234,7 @@ export class Dataset {
     const registry = await this.lookupRegistry;
     if (!registry) return null;
     await registry.reloadIfChanged();
-    return registry.find(registry.findRootId(this.root), rel);
+    return registry.find(registry.findRootId(await canonicalRoot(this.root)), rel);
   }
 
   dispose(): void {

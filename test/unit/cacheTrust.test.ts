@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { cacheFileFor, scanDataset, snapshotFiles, type ScanDatasetResult } from '../../src/core';
-import { decodeCache, encodeCache, HEADER_REWRITE_OFFSET, rewriteHeader } from '../../src/core/cache/format';
+import { CACHE_FORMAT_VERSION, decodeCache, encodeCache, HEADER_REWRITE_OFFSET, rewriteHeader } from '../../src/core/cache/format';
 import { afterRacyWindow, buildTree, removeDir, tempDir } from '../helpers/tmp';
 
 const DAY = 24 * 3_600_000;
@@ -68,15 +68,21 @@ describe('scan cache: the header is trusted only when its checksum holds', () =>
 
   it('a version-1 cache (no header checksum) is read once, then rewritten as the current version', async () => {
     const buf = fs.readFileSync(file);
-    assert.equal(buf.readUInt32LE(8), 2);
-    // Version 1 had no header CRC: the same file without those four bytes.
+    assert.equal(buf.readUInt32LE(8), CACHE_FORMAT_VERSION);
+    // Version 1 had no header CRC nor extras: the same file without those four bytes, and without
+    // the extras' length in its header (blanked: the header is padded with spaces anyway).
     const v1 = Buffer.concat([buf.subarray(0, 16), buf.subarray(20)]);
     v1.writeUInt32LE(1, 8);
+    const at = v1.indexOf('"extraBytes":0,');
+    assert.ok(at > 0);
+    v1.fill(0x20, at, at + '"extraBytes":0,'.length);
     fs.writeFileSync(file, v1);
     const r = await scan();
     assert.equal(r.report.mode, 'quick', 'an upgrade does not cost a full rescan');
+    // It knew no folder's problems nor links: every folder is listed again, once.
+    assert.equal(r.report.dirsRead, r.report.dirs);
     assert.deepEqual(files(r), expected);
-    assert.equal(fs.readFileSync(file).readUInt32LE(8), 2);
+    assert.equal(fs.readFileSync(file).readUInt32LE(8), CACHE_FORMAT_VERSION);
     assert.equal((await scan()).report.mode, 'quick');
   });
 });

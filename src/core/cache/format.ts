@@ -2,18 +2,23 @@ import { crc32 } from 'node:zlib';
 import type { DirRecord, ScanMode, Snapshot } from '../types';
 
 /**
- * The scan cache file, version 2:
+ * The scan cache file, version 3:
  *
  *   "DSXSCAN\n" | u32 version | u32 header length | u32 header CRC-32 | header (JSON) | body
- *   body = u32[3·D] (files, subdirs, flags per dir) | i64[4·D] stamps | f64[3·S] file stats | strings
+ *   body = u32[3·D] (files, subdirs, flags per dir) | i64[4·D] stamps | f64[3·S] file stats | strings | extras
  *   strings = every dir path, then its file names, then its subdir names, joined by NUL
+ *   extras = JSON, only the folders that have any: [dir index, symlinks, [[path, code, message]…]]…
+ *            (each folder's known problems and image-named links not followed; usually a few bytes)
  *
  * NUL cannot occur in a POSIX file name, so it separates strings safely. The header holds the
  * body's CRC-32 and is covered by its own, so a flipped byte anywhere — in the timestamps that
  * decide when files are verified too — or a torn in-place header rewrite is a corrupt cache (a
- * full scan), never trusted. Version 1 (no header CRC) is still read, once: the next save writes 2.
+ * full scan), never trusted. Versions 1 (no header CRC) and 2 (no extras) are still read, once: they
+ * know no folder's problems nor its links, so every folder is marked racy and the first scan after
+ * the upgrade lists each one again (as a full scan would, but its changes are diffed against the
+ * old snapshot, and it stays a quick scan); the next save writes 3.
  */
-export const CACHE_FORMAT_VERSION = 2;
+export const CACHE_FORMAT_VERSION = 3;
 const MAGIC = Buffer.from('DSXSCAN\n', 'latin1');
 const LENGTH_AT = MAGIC.length + 4;
 const HEADER_CRC_AT = MAGIC.length + 8;
@@ -48,8 +53,13 @@ interface BodyLayout {
   dirs: number;
   statCount: number;
   stringBytes: number;
+  /** Bytes of the extras JSON after the strings (absent before version 3: none). */
+  extraBytes?: number;
   crc: number;
 }
+
+/** One folder's extras: its index, its links not followed, its problems as [path, code, message]. */
+type FolderExtras = [dir: number, symlinks: number, issues: [string, string, string][]];
 
 export class CacheFormatError extends Error {}
 
@@ -72,7 +82,7 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
   // into one giant string first. ASCII names fit the estimate exactly; other text grows it.
   // The header's slot goes in front of the body in the same buffer: its length is fixed now by a
   // layout with the widest numbers, so the real one always fits and the file is never copied again.
-  const widest: BodyLayout = { dirs, statCount, stringBytes: Number.MAX_SAFE_INTEGER, crc: 0xffffffff };
+  const widest: BodyLayout = { dirs, statCount, stringBytes: Number.MAX_SAFE_INTEGER, extraBytes: Number.MAX_SAFE_INTEGER, crc: 0xffffffff };
   const headLen = paddedHeader(header, widest, 0).length;
   const bodyStart = PREFIX + headLen;
   let buf = Buffer.allocUnsafe(bodyStart + stringsStart + chars + 4096);
@@ -93,7 +103,11 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
   };
   let i = 0;
   let s = 0;
+  const extras: FolderExtras[] = [];
   for (const [rel, rec] of snapshot) {
+    if (rec.symlinks || rec.issues?.length) {
+      extras.push([i, rec.symlinks ?? 0, (rec.issues ?? []).map((x): [string, string, string] => [x.path, x.code, x.message])]);
+    }
     let flags = 0;
     if (rec.stamp) {
       flags |= FLAG_STAMP;
@@ -126,12 +140,16 @@ export function encodeCache(header: CacheHeader, snapshot: Snapshot): Buffer {
     }
     i++;
   }
+  const stringBytes = off - bodyStart - stringsStart;
+  if (extras.length) put(JSON.stringify(extras));
   // The fixed-size tables go in front of the names last (the buffer may have been reallocated).
   Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).copy(buf, bodyStart);
   buf.fill(0, bodyStart + countsBytes, bodyStart + stampsStart);
   Buffer.from(stamps.buffer).copy(buf, bodyStart + stampsStart);
   Buffer.from(stats.buffer).copy(buf, bodyStart + statsStart);
-  const layout: BodyLayout = { dirs, statCount, stringBytes: off - bodyStart - stringsStart, crc: crc32(buf.subarray(bodyStart, off)) };
+  const layout: BodyLayout = {
+    dirs, statCount, stringBytes, extraBytes: off - bodyStart - stringsStart - stringBytes, crc: crc32(buf.subarray(bodyStart, off)),
+  };
   MAGIC.copy(buf, 0);
   buf.writeUInt32LE(CACHE_FORMAT_VERSION, MAGIC.length);
   buf.writeUInt32LE(headLen, LENGTH_AT);
@@ -193,17 +211,18 @@ function isHeaderShape(v: unknown): v is CacheHeader & { layout: BodyLayout } {
   return (
     typeof h.root === 'string' && typeof h.optionsKey === 'string' && typeof h.complete === 'boolean' &&
     ['scannedAt', 'verifiedAt', 'savedAt', 'dirs', 'files'].every((k) => typeof h[k] === 'number' && Number.isFinite(h[k])) &&
-    !!l && typeof l === 'object' && ['dirs', 'statCount', 'stringBytes', 'crc'].every((k) => isCount(l[k]))
+    !!l && typeof l === 'object' && ['dirs', 'statCount', 'stringBytes', 'crc'].every((k) => isCount(l[k])) &&
+    (l.extraBytes === undefined || isCount(l.extraBytes))
   );
 }
 
 /** Reads only the header: cheap enough for a status bar. Throws CacheFormatError on anything odd. */
-export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLayout; bodyStart: number } {
+export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLayout; bodyStart: number; version: number } {
   if (buf.length < PREFIX || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new CacheFormatError('not a scan cache file (bad magic)');
   }
   const version = buf.readUInt32LE(MAGIC.length);
-  if (version !== CACHE_FORMAT_VERSION && version !== 1) {
+  if (version !== CACHE_FORMAT_VERSION && version !== 1 && version !== 2) {
     throw new CacheFormatError(`cache format version ${version}, expected ${CACHE_FORMAT_VERSION}`);
   }
   const start = version === 1 ? PREFIX_V1 : PREFIX;
@@ -220,18 +239,21 @@ export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLa
     throw new CacheFormatError('corrupt header');
   }
   if (!isHeaderShape(parsed)) throw new CacheFormatError('corrupt header (unexpected content)');
+  // Version 3 always writes extraBytes, older ones never: a mismatch is a damaged version number.
+  if ((version >= 3) !== (parsed.layout.extraBytes !== undefined)) throw new CacheFormatError('corrupt header (version and layout disagree)');
   const { layout, ...header } = parsed;
-  return { header, layout, bodyStart: start + headLen };
+  return { header, layout, bodyStart: start + headLen, version };
 }
 
 export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snapshot } {
-  const { header, layout, bodyStart } = decodeHeader(buf);
+  const { header, layout, bodyStart, version } = decodeHeader(buf);
   const D = layout.dirs;
   const countsBytes = D * 12;
   const stampsStart = countsBytes + ((8 - (countsBytes % 8)) % 8);
   const statsStart = stampsStart + D * 32;
   const stringsStart = statsStart + layout.statCount * 24;
-  const bodyLen = stringsStart + layout.stringBytes;
+  const extraBytes = version >= 3 ? (layout.extraBytes ?? 0) : 0;
+  const bodyLen = stringsStart + layout.stringBytes + extraBytes;
   if (buf.length - bodyStart !== bodyLen) {
     throw new CacheFormatError(`truncated or padded body: ${buf.length - bodyStart} bytes, expected ${bodyLen}`);
   }
@@ -244,7 +266,7 @@ export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snaps
   const counts = new Uint32Array(aligned, 0, D * 3);
   const stamps = new BigInt64Array(aligned, stampsStart, D * 4);
   const stats = new Float64Array(aligned, statsStart, layout.statCount * 3);
-  const strings = body.toString('utf8', stringsStart).split('\0');
+  const strings = body.toString('utf8', stringsStart, stringsStart + layout.stringBytes).split('\0');
 
   const snapshot: Snapshot = new Map();
   let k = 0;
@@ -262,7 +284,8 @@ export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snaps
         flags & FLAG_STAMP
           ? { mtimeNs: stamps[i * 4], ctimeNs: stamps[i * 4 + 1], ino: stamps[i * 4 + 2], dev: stamps[i * 4 + 3] }
           : null,
-      racy: (flags & FLAG_RACY) !== 0,
+      // An older version knew no folder's problems nor links: racy, so the next scan lists it again.
+      racy: (flags & FLAG_RACY) !== 0 || version < 3,
       files,
       subdirs,
     };
@@ -273,5 +296,34 @@ export function decodeCache(buf: Buffer): { header: CacheHeader; snapshot: Snaps
     snapshot.set(rel, rec);
   }
   if (k !== strings.length && !(D === 0 && strings.length === 1)) throw new CacheFormatError('corrupt string table');
+  if (extraBytes) applyExtras(snapshot, body.toString('utf8', stringsStart + layout.stringBytes));
   return { header, snapshot };
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string';
+
+/** Puts each folder's extras back on its record; anything malformed is a corrupt cache. */
+function applyExtras(snapshot: Snapshot, json: string): void {
+  let extras: unknown;
+  try {
+    extras = JSON.parse(json);
+  } catch {
+    throw new CacheFormatError('corrupt extras');
+  }
+  if (!Array.isArray(extras)) throw new CacheFormatError('corrupt extras');
+  const records = [...snapshot.values()];
+  for (const entry of extras as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) throw new CacheFormatError('corrupt extras');
+    const [dir, symlinks, issues] = entry as unknown[];
+    const rec = typeof dir === 'number' ? records[dir] : undefined;
+    if (!rec || !isCount(symlinks) || !Array.isArray(issues)) throw new CacheFormatError('corrupt extras');
+    if (symlinks) rec.symlinks = symlinks as number;
+    if (issues.length) {
+      rec.issues = issues.map((x: unknown) => {
+        if (!Array.isArray(x) || x.length !== 3 || !x.every(isText)) throw new CacheFormatError('corrupt extras');
+        const [path, code, message] = x as string[];
+        return { path, code, message };
+      });
+    }
+  }
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ScanOptions, Snapshot } from '../types';
 import { writeFileAtomic } from '../fsutil/atomicWrite';
+import { canonicalRootSync } from '../roots';
 import {
   decodeCache, decodeHeader, encodeCache, HEADER_LENGTH_OFFSET, HEADER_PREFIX_BYTES, HEADER_REWRITE_OFFSET, rewriteHeader,
   type CacheHeader,
@@ -19,7 +20,8 @@ export type CacheLoad =
 
 /** One cache file per dataset root, so several roots can share a store and be cleared one by one. */
 export function cacheFileFor(storeDir: string, root: string): string {
-  const id = createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16);
+  // Named after the real folder: a symlinked path to it finds the same cache (see canonicalRoot).
+  const id = createHash('sha256').update(canonicalRootSync(root)).digest('hex').slice(0, 16);
   return path.join(storeDir, `scan-${id}.dsxcache`);
 }
 
@@ -52,7 +54,7 @@ export async function loadCache(file: string, root: string, options: ScanOptions
     const why = err instanceof Error ? err.message : String(err);
     return { kind: 'miss', reason: `cache file is corrupt or truncated: ${why}`, loadMs: elapsed() };
   }
-  if (cache.header.root !== path.resolve(root)) {
+  if (cache.header.root !== canonicalRootSync(root)) {
     return { kind: 'miss', reason: `cache was built for another root (${cache.header.root})`, loadMs: elapsed(), header: cache.header };
   }
   if (cache.header.optionsKey !== optionsKey(options)) {

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { Registry, type ImageRow } from './registry';
 import { openAtomic, writeError } from '../fsutil/atomicWrite';
+import { canonicalRoot } from '../roots';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -74,12 +75,13 @@ export async function exportRegistry(
       if (!out.write(line)) await once(out, 'drain');
     };
     if (format === 'csv') await write(COLUMNS.join(',') + '\n');
-    for (const row of registry.rows(registry.findRootId(path.resolve(root)))) {
+    const real = await canonicalRoot(root); // rows are keyed by the real folder (see canonicalRoot)
+    for (const row of registry.rows(registry.findRootId(real))) {
       if (leaveOut?.has(row.path)) {
         leftOut++;
         continue;
       }
-      const rec = record(path.resolve(root), row);
+      const rec = record(real, row);
       await write(format === 'csv' ? COLUMNS.map((c) => csvField(rec[c])).join(',') + '\n' : JSON.stringify(rec) + '\n');
       n++;
     }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { Database, QueryExecResult, SqlValue } from 'sql.js';
 import { writeFileAtomic } from '../fsutil/atomicWrite';
 import { TOOL_VERSION } from '../version';
-import { migrate } from './schema';
+import { migrate, SCHEMA_VERSION } from './schema';
 import { loadSqlJs } from './sqlite';
 import {
   checkDatabase, checkOwnership, isCorruption, RegistryChangedError, RegistryCorruptError, RegistryForeignError, RegistrySchemaError,
@@ -222,6 +222,8 @@ const REBUILD = 'run `dataset-index register --verify <folder>` to rebuild it';
  */
 export class Registry {
   private stamp: FileStamp | null = null;
+  /** The schema version the file had when an older one was migrated at open (null: current). */
+  private migratedFrom: number | null = null;
 
   private constructor(
     readonly file: string,
@@ -269,9 +271,12 @@ export class Registry {
           if (verdict !== 'ok') throw new Error(`integrity check failed: ${verdict}`);
           await writeSum(file, st, buf);
         }
-        if (!readOnly) migrate(db);
+        // A reader migrates in memory only (the file stays byte for byte as it is: a reader never
+        // writes); a writer saves the migrated file at its next save, or at saveIfMigrated.
+        const from = migrate(db);
         const registry = new Registry(file, db, readOnly);
         registry.stamp = stampOf(st);
+        registry.migratedFrom = from < SCHEMA_VERSION ? from : null;
         return { registry };
       } catch (err) {
         db?.close();
@@ -349,6 +354,7 @@ export class Registry {
     this.db.close();
     this.db = registry.db;
     this.stamp = registry.stamp;
+    this.migratedFrom = registry.migratedFrom;
     return true;
   }
 
@@ -574,8 +580,20 @@ export class Registry {
     await writeFileAtomic(this.file, data);
     const st = await fs.promises.stat(this.file);
     this.stamp = stampOf(st);
+    this.migratedFrom = null;
     await writeSum(this.file, st, data);
     return data.length;
+  }
+
+  /**
+   * A writer that migrated an older file saves it even when it has nothing else to write, so the
+   * next reader finds the current schema on disk. Returns whether it saved.
+   */
+  async saveIfMigrated(): Promise<boolean> {
+    if (this.readOnly || this.migratedFrom === null) return false;
+    await this.save();
+    this.migratedFrom = null;
+    return true;
   }
 
   close(): void {

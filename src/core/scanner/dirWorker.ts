@@ -10,7 +10,7 @@ const port = parentPort;
 if (port) {
   port.on('message', (req: ListRequest) => {
     const res = listFolders(req);
-    const transfer = [res.stamps, res.state, res.counts, res.statCounts, res.stats].map((a) => a.buffer as ArrayBuffer);
+    const transfer = [res.stamps, res.state, res.counts, res.statCounts, res.symlinks, res.stats].map((a) => a.buffer as ArrayBuffer);
     port.postMessage(res, transfer);
   });
 }

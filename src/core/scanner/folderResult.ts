@@ -16,6 +16,8 @@ export interface Listing {
   subdirs: string[];
   /** Followed links to folders: name → dev:ino of the target. */
   links?: [name: string, key: string][];
+  /** Image-named symbolic links left out because links are not followed. */
+  symlinks?: number;
 }
 
 export type FileFailure = [file: number, code: string, message: string];
@@ -58,7 +60,6 @@ export interface ListContext {
   /** The stamp a folder must still have to be trusted without a listing (null: list it). */
   expectedStamp(rec: DirRecord): DirStamp | null;
   abs(rel: string): string;
-  issue(rel: string, code: string, message: string): void;
 }
 
 /** Lists folders for the walk: on worker threads (the real disk) or by pooled calls (an injected one). */

@@ -61,6 +61,11 @@ export interface ListResponse {
   names: string;
   /** Files stat'd per folder (verify). */
   statCounts: Uint32Array;
+  /**
+   * Per listed folder, its image-named entries that are symbolic links, not followed (symlinks
+   * not followed): a count, not names, so a scan can say what it left out at no cost per file.
+   */
+  symlinks: Uint32Array;
   /** [size, mtimeMs, ino] per stat'd file, folder after folder; NaN size where the stat failed. */
   stats: Float64Array;
   errors: FolderError[];
@@ -109,10 +114,11 @@ export function listFolders(req: ListRequest): ListResponse {
   const state = new Uint8Array(n);
   const counts = new Uint32Array(n * 2);
   const statCounts = new Uint32Array(n);
+  const symlinks = new Uint32Array(n);
   const parts: string[] = [];
   const stats: number[] = [];
   const res: ListResponse = {
-    id: req.id, stamps, state, counts, names: '', statCounts, stats: new Float64Array(0),
+    id: req.id, stamps, state, counts, names: '', statCounts, symlinks, stats: new Float64Array(0),
     errors: [], entryIssues: [], fileErrors: [], links: [], readdirCalls: 0, statCalls: 0,
   };
 
@@ -176,7 +182,9 @@ export function listFolders(req: ListRequest): ListResponse {
         if (entry.isDirectory()) subdirs.push(name);
         else if (entry.isFile()) {
           if (isImage(name)) files.push(name);
-        } else if (entry.isSymbolicLink() ? req.followSymlinks : isUnknownType(entry)) {
+        } else if (entry.isSymbolicLink() && !req.followSymlinks) {
+          if (isImage(name)) symlinks[i]++;
+        } else if (entry.isSymbolicLink() || isUnknownType(entry)) {
           // A type readdir could not give (some network file systems), or a link to follow.
           const link = entry.isSymbolicLink();
           let target: fs.BigIntStats;
@@ -194,6 +202,8 @@ export function listFolders(req: ListRequest): ListResponse {
             if (link) res.links.push([i, name, `${target.dev}:${target.ino}`]);
           } else if (target.isFile() && isImage(name)) {
             files.push(name);
+          } else if (target.isSymbolicLink() && isImage(name)) {
+            symlinks[i]++; // an untyped entry that lstat shows to be a link (not followed)
           }
         }
       }

@@ -3,7 +3,7 @@ import type { Dirent, Stats } from 'node:fs';
 import type { DirRecord, DirStamp } from '../types';
 import { ABORTED, type FsPool } from './fsPool';
 import {
-  errorCode, errorMessage, forEachLimited, joinRel, type FileFailure, type FolderLister, type FolderResult, type ListContext,
+  errorCode, errorMessage, forEachLimited, type FileFailure, type FolderLister, type FolderResult, type ListContext,
   type Listing, type Visit,
 } from './folderResult';
 import { STAT_FIELDS, unknownFileStats } from './fileStats';
@@ -43,7 +43,9 @@ export class PoolLister implements FolderLister {
     let files = rec.files;
     if (!sameStamp(this.ctx.expectedStamp(rec), stamp)) {
       try {
-        const listing = await this.classify(rel, abs, await this.pool.readdir(abs));
+        const issues: NonNullable<FolderResult['issues']> = [];
+        const listing = await this.classify(abs, await this.pool.readdir(abs), issues);
+        if (issues.length) result.issues = issues;
         result.listing = listing;
         files = listing.files;
       } catch (err) {
@@ -71,16 +73,20 @@ export class PoolLister implements FolderLister {
   }
 
   /** Splits a listing into image files and subfolders; stats only what readdir cannot type. */
-  private async classify(rel: string, abs: string, entries: Dirent[]): Promise<Listing> {
+  private async classify(abs: string, entries: Dirent[], issues: NonNullable<FolderResult['issues']>): Promise<Listing> {
     const { filter, options } = this.ctx;
     const listing: Listing = { files: [], subdirs: [] };
+    let symlinks = 0;
     const untyped = entries.filter((entry) => {
       if (entry.isDirectory()) listing.subdirs.push(entry.name);
       else if (entry.isFile()) {
         if (filter.isImageName(entry.name)) listing.files.push(entry.name);
-      } else return entry.isSymbolicLink() ? options.followSymlinks : isUnknownType(entry);
+      } else if (entry.isSymbolicLink() && !options.followSymlinks) {
+        if (filter.isImageName(entry.name)) symlinks++;
+      } else return entry.isSymbolicLink() || isUnknownType(entry);
       return false;
     });
+    if (symlinks) listing.symlinks = symlinks;
     await Promise.all(
       untyped.map(async (entry) => {
         const name = entry.name;
@@ -91,8 +97,8 @@ export class PoolLister implements FolderLister {
         } catch (err) {
           if (err === ABORTED) throw err;
           const code = errorCode(err);
-          if (link && code === 'ENOENT') this.ctx.issue(joinRel(rel, name), code, 'broken symbolic link');
-          else if (code !== 'ENOENT') this.ctx.issue(joinRel(rel, name), code, errorMessage(err));
+          if (link && code === 'ENOENT') issues.push([name, code, 'broken symbolic link']);
+          else if (code !== 'ENOENT') issues.push([name, code, errorMessage(err)]);
           return;
         }
         if (st.isDirectory()) {
@@ -100,6 +106,8 @@ export class PoolLister implements FolderLister {
           if (link) (listing.links ??= []).push([name, `${st.dev}:${st.ino}`]);
         } else if (st.isFile() && filter.isImageName(name)) {
           listing.files.push(name);
+        } else if (st.isSymbolicLink() && filter.isImageName(name)) {
+          listing.symlinks = (listing.symlinks ?? 0) + 1; // untyped by readdir, a link by lstat
         }
       }),
     );

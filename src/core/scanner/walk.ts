@@ -18,6 +18,7 @@ import { WorkerLister } from './workerLister';
 import { copyFileStat, hasFileStat, keepFileStats, sameFileStat, unknownFileStats } from './fileStats';
 import { DEFAULT_RACY_WINDOW_NS, isRacy, wallClockNs } from './stamp';
 import { isNetworkFs } from '../fsutil/mountType';
+import { snapshotProblems } from './snapshot';
 
 export interface WalkRequest {
   /** Absolute path of the dataset root. */
@@ -45,7 +46,16 @@ export interface WalkRequest {
 
 export interface WalkOutcome {
   readonly changes: ScanChanges;
+  /**
+   * Every problem known after this walk: those of the folders it read, those kept with the
+   * folders it did not re-read (see DirRecord.issues), and the passing ones of this walk (a folder
+   * that vanished while it was read).
+   */
   readonly issues: ScanIssue[];
+  /** How many of them this walk found itself (0: the snapshot's issues are the ones on disk). */
+  readonly freshIssues: number;
+  /** Image-named symbolic links left out (links not followed), over all folders. */
+  readonly symlinks: number;
   readonly fsOps: FsOpCounts;
   /** Directories whose listing was read in this walk. */
   readonly dirsRead: number;
@@ -64,7 +74,9 @@ class Walker {
   private readonly filter: EntryFilter;
   private readonly pool: FsPool;
   private readonly changes: ChangeRecorder;
-  private readonly issues: ScanIssue[] = [];
+  /** Problems that belong to no folder kept in the snapshot (it vanished). */
+  private readonly transient: ScanIssue[] = [];
+  private freshIssues = 0;
   private readonly racyWindow: bigint;
   private readonly now: () => bigint;
   private dirsRead = 0;
@@ -105,7 +117,6 @@ class Walker {
       now: this.now,
       expectedStamp: (rec) => this.expectedStamp(rec),
       abs: (rel) => this.abs(rel),
-      issue: (rel, code, message) => this.issue(rel, code, message),
     };
     this.lister = this.workers ? new WorkerLister(this.workers, ctx, isNetworkFs(req.root)) : new PoolLister(this.pool, ctx);
   }
@@ -147,9 +158,13 @@ class Walker {
     // A cancel that came during the last folders' file stats left some of them unknown: not complete.
     if (this.req.signal?.aborted) this.cancelled = true;
     this.req.onProgress?.({ dirs: this.dirsSeen, files: this.filesSeen });
+    // Per folder, not per file: the issues and link counts kept with each folder's record.
+    const { issues: kept, symlinks } = snapshotProblems(snap);
     return {
       changes: this.changes.result(),
-      issues: this.issues,
+      issues: this.transient.length ? [...this.transient, ...kept] : kept,
+      freshIssues: this.freshIssues,
+      symlinks,
       fsOps: this.pool.counts,
       dirsRead: this.dirsRead,
       cancelled: this.cancelled,
@@ -224,7 +239,7 @@ class Walker {
     const rel = v.rel;
     const rec = snap.get(rel);
     if (!rec) return false; // dropped meanwhile
-    for (const [name, code, message] of result.issues ?? []) this.issue(joinRel(rel, name), code, message);
+    const entryIssues = result.issues?.map(([name, code, message]) => this.issue(joinRel(rel, name), code, message));
     if (result.stamp instanceof Error) {
       this.dirFailed(rel, rec, result.stamp);
       return false;
@@ -234,8 +249,9 @@ class Walker {
     if (this.req.options.followSymlinks) {
       const skip = this.followedTwice(rel, stamp, chain);
       if (skip) {
-        this.issue(rel, skip.code, skip.message);
         this.skipFolder(rel);
+        const skipped = snap.get(rel);
+        if (skipped) skipped.issues = [this.issue(rel, skip.code, skip.message)];
         return false;
       }
       chain = [...chain, `${stamp.dev}:${stamp.ino}`];
@@ -255,6 +271,9 @@ class Walker {
     this.dirsRead++;
     const { files, subdirs, stats, failures } = this.applyExcludes(rel, listing, result);
     const updated: DirRecord = { stamp, racy: isRacy(stamp, readStart, this.racyWindow), files, subdirs };
+    // A folder read anew has the problems of this read only: those of its last read are gone.
+    if (entryIssues?.length) updated.issues = entryIssues;
+    if (listing.symlinks) updated.symlinks = listing.symlinks;
     this.diffFiles(rel, rec, updated);
     if (stats) this.applyFileStats(rel, updated, stats, failures);
     this.replaceSubdirs(rel, rec, updated);
@@ -379,9 +398,18 @@ class Walker {
     }
     rec.stats = stats;
     const vanished = new Set<number>();
+    const fileIssues: ScanIssue[] = [];
     for (const [i, code, message] of failures ?? []) {
       if (GONE.has(code)) vanished.add(i);
-      else this.issue(joinRel(rel, names[i]), code, message);
+      else fileIssues.push(this.issue(joinRel(rel, names[i]), code, message));
+    }
+    if (rec.issues || fileIssues.length) {
+      // The files' problems of the last stat give way to this one's; the entries' stay (an entry
+      // left out, such as an undecodable name, is not among the files and is not stat-ed again).
+      const filePaths = new Set(names.map((name) => joinRel(rel, name)));
+      const kept = (rec.issues ?? []).filter((issue) => !filePaths.has(issue.path)).concat(fileIssues);
+      if (kept.length) rec.issues = kept;
+      else delete rec.issues;
     }
     if (vanished.size) {
       // The folder changed after we stamped it: drop the files now and read it again next time.
@@ -399,8 +427,10 @@ class Walker {
     return this.req.root.endsWith('/') ? this.req.root + rel : `${this.req.root}/${rel}`;
   }
 
-  private issue(rel: string, code: string, message: string): void {
-    this.issues.push({ path: rel, code, message });
+  /** A problem found by this walk; the caller keeps it with its folder (or as transient). */
+  private issue(rel: string, code: string, message: string): ScanIssue {
+    this.freshIssues++;
+    return { path: rel, code, message };
   }
 
   private progress(rec: DirRecord): void {
@@ -419,13 +449,14 @@ class Walker {
   private dirFailed(rel: string, rec: DirRecord, err: unknown): void {
     const code = errorCode(err);
     if (GONE.has(code)) {
-      this.issue(rel, code, 'directory vanished during the scan');
+      this.transient.push(this.issue(rel, code, 'directory vanished during the scan'));
       this.dropSubtree(rel, true);
       return;
     }
-    // Keep what we knew (nothing is lost on a transient error) and read it again next time.
+    // Keep what we knew (nothing is lost on a transient error) and read it again next time; the
+    // problem stays with the folder until a read succeeds.
     rec.stamp = null;
-    this.issue(rel, code, errorMessage(err));
+    rec.issues = [this.issue(rel, code, errorMessage(err))];
     this.progress(rec);
   }
 

@@ -146,6 +146,7 @@ export class WorkerLister implements FolderLister {
         const nFiles = res.counts[i * 2];
         const nSub = res.counts[i * 2 + 1];
         result.listing = { files: names.slice(k, (k += nFiles)), subdirs: names.slice(k, (k += nSub)) };
+        if (res.symlinks[i]) result.listing.symlinks = res.symlinks[i];
       }
       const nStats = res.statCounts[i];
       if (verify && state !== FOLDER_LIST_FAILED) {

@@ -1,0 +1,120 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { registryFileFor } from '../../src/core';
+import { makePng } from '../helpers/images';
+import { removeDir, tempDir } from '../helpers/tmp';
+
+const repo = path.resolve(__dirname, '../../..');
+const cli = path.join(repo, 'dist/cli.js');
+
+function sqlite(file: string, sql: string): string {
+  return execFileSync('sqlite3', [file, sql], { encoding: 'utf8' }).trim();
+}
+
+function images(root: string, count: number): void {
+  for (let i = 0; i < count; i++) {
+    fs.mkdirSync(path.join(root, `d${i % 2}`), { recursive: true });
+    fs.writeFileSync(path.join(root, `d${i % 2}/img${i}.png`), makePng(5, 4, i));
+  }
+}
+
+describe('a dataset is its real folder', () => {
+  let real: string;
+  let links: string;
+  let cache: string;
+  let link: string;
+  const run = (args: string[]): SpawnSyncReturns<string> =>
+    spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cache } });
+  const json = (args: string[]): Record<string, unknown> => {
+    const res = run([...args, '--json']);
+    assert.equal(res.status, 0, res.stderr);
+    return JSON.parse(res.stdout) as Record<string, unknown>;
+  };
+  beforeEach(() => {
+    real = fs.realpathSync(tempDir('canon-real'));
+    links = tempDir('canon-links');
+    cache = tempDir('canon-cache');
+    link = path.join(links, 'via-link');
+    fs.symlinkSync(real, link);
+    images(real, 6);
+  });
+  afterEach(() => {
+    removeDir(real);
+    removeDir(links);
+    removeDir(cache);
+  });
+
+  it('registered through a symlink, the real path finds the same store, cache and rows; export is the same by either path', () => {
+    // No --store: the CLI's default store is named after the real folder too.
+    const reg = json(['register', link]);
+    assert.equal(reg.root, real, 'reports show the real root');
+    assert.equal(reg.registered, 6);
+    const status = json(['status', real]);
+    assert.equal(status.root, real);
+    assert.equal(status.new, 0);
+    assert.equal(status.registered, 6);
+    assert.equal((status.scan as { mode: string }).mode, 'quick', 'the cache is shared: a quick scan, not a full one');
+    const scan = json(['scan', link]);
+    assert.equal(scan.root, real);
+    assert.equal(scan.mode, 'quick');
+    const viaLink = run(['export', link, '--format', 'csv']);
+    const viaReal = run(['export', real, '--format', 'csv']);
+    assert.equal(viaLink.status, 0, viaLink.stderr);
+    assert.equal(viaLink.stdout.split('\n').length, 8);
+    assert.equal(viaLink.stdout, viaReal.stdout);
+    assert.ok(viaLink.stdout.includes(path.join(real, 'd0/img0.png')), 'abs_path is under the real folder');
+    // One store, one root row.
+    const stores = fs.readdirSync(path.join(cache, 'dataset-index'));
+    assert.equal(stores.length, 1);
+    assert.equal(sqlite(registryFileFor(path.join(cache, 'dataset-index', stores[0])), 'SELECT path FROM roots'), real);
+  });
+
+  it('two arguments naming one folder are one root', () => {
+    const res = run(['scan', link, real, '--json']);
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.stdout.trim().split('\n').length, 1);
+  });
+});
+
+describe('a registry of an older schema', () => {
+  let root: string;
+  let store: string;
+  const json = (args: string[]): Record<string, unknown> => {
+    const res = spawnSync(process.execPath, [cli, ...args, '--store', store, '--json'], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    return JSON.parse(res.stdout) as Record<string, unknown>;
+  };
+  beforeEach(() => {
+    root = tempDir('schema-root');
+    store = tempDir('schema-store');
+    images(root, 4);
+  });
+  afterEach(() => {
+    removeDir(root);
+    removeDir(store);
+  });
+
+  it('is read by status, migrated in memory (the file left byte for byte), and saved migrated by a register with nothing to do', () => {
+    assert.equal(json(['register', root]).registered, 4);
+    const file = registryFileFor(store);
+    // Undo version 3: what version 2 wrote.
+    execFileSync('sqlite3', [file, 'DROP INDEX images_unreadable; PRAGMA user_version = 2;']);
+    const before = fs.readFileSync(file);
+    const status = json(['status', root]);
+    assert.equal(status.new, 0);
+    assert.equal(status.registered, 4);
+    assert.equal(status.unreadable, 0);
+    assert.ok(fs.readFileSync(file).equals(before), 'a reader leaves the file as it is');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '2');
+
+    const reg = json(['register', root]);
+    assert.equal(reg.toRegister, 0);
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '3');
+    assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_unreadable'"), '1');
+    assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '4');
+    assert.ok((reg.notices as string[]).some((n) => /current schema/.test(n)));
+    assert.equal(json(['status', root]).registered, 4);
+  });
+});
