@@ -143,7 +143,9 @@ describe('reliability: the registry lock', function () {
       const first = spawn('unshare', ['--uts', '--pid', '--fork', '--mount-proc', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
       let firstErr = '';
       first.stderr?.on('data', (d) => (firstErr += d));
-      await waitFor(() => fs.existsSync(`${file}.lock`));
+      // The lock file is created, then written: wait for its holder's record, not for the name alone.
+      const lockText = (): string => (fs.existsSync(`${file}.lock`) ? fs.readFileSync(`${file}.lock`, 'utf8') : '');
+      await waitFor(() => /other-machine/.test(lockText()));
       const pid = Number(execFileSync('pgrep', ['-P', String(first.pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
       process.kill(pid, 'SIGSTOP');
       try {
