@@ -265,7 +265,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
       // An older schema migrated at open is written even when nothing was registered.
       if (!outcome.cancelled) {
         lock.assertHeld();
-        if (await registry.saveIfMigrated()) say('the registry was brought to the current schema and saved');
+        for (const saved of await registry.saveOpenChanges()) say(saved);
       }
       return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache, externalRegistry };
     } finally {

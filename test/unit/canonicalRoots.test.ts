@@ -71,6 +71,27 @@ describe('a dataset is its real folder', () => {
     assert.equal(sqlite(registryFileFor(path.join(cache, 'dataset-index', stores[0])), 'SELECT path FROM roots'), real);
   });
 
+  it('rows recorded under a symlinked path (before roots were real paths) are found, and the writer records the real path', () => {
+    const store = tempDir('canon-store');
+    try {
+      const reg = json(['register', real, '--store', store]);
+      assert.equal(reg.registered, 6);
+      const file = registryFileFor(store);
+      // What an older version wrote when the dataset was given through the link.
+      execFileSync('sqlite3', [file, `UPDATE roots SET path = '${link.replace(/'/g, "''")}'`]);
+      const status = json(['status', real, '--store', store]);
+      assert.equal(status.new, 0, 'the rows under the link path are this folder\'s rows');
+      assert.equal(status.registered, 6);
+      assert.equal(sqlite(file, 'SELECT path FROM roots'), link, 'a reader changes nothing');
+      const again = json(['register', link, '--store', store]);
+      assert.equal(again.toRegister, 0, 'nothing is registered twice');
+      assert.equal(sqlite(file, 'SELECT path FROM roots'), real, 'the writer records the real path');
+      assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '6');
+    } finally {
+      removeDir(store);
+    }
+  });
+
   it('two arguments naming one folder are one root', () => {
     const res = run(['scan', link, real, '--json']);
     assert.equal(res.status, 0, res.stderr);

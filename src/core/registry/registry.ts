@@ -224,6 +224,8 @@ export class Registry {
   private stamp: FileStamp | null = null;
   /** The schema version the file had when an older one was migrated at open (null: current). */
   private migratedFrom: number | null = null;
+  /** Roots recorded under a symlinked path that this writer moved to the real one, not saved yet. */
+  private renamedRoots: string[] = [];
 
   private constructor(
     readonly file: string,
@@ -272,7 +274,7 @@ export class Registry {
           await writeSum(file, st, buf);
         }
         // A reader migrates in memory only (the file stays byte for byte as it is: a reader never
-        // writes); a writer saves the migrated file at its next save, or at saveIfMigrated.
+        // writes); a writer saves the migrated file at its next save, or at saveOpenChanges.
         const from = migrate(db);
         const registry = new Registry(file, db, readOnly);
         registry.stamp = stampOf(st);
@@ -363,14 +365,40 @@ export class Registry {
   }
 
   private rootIdOf(root: string): number {
+    const alias = this.exactRootId(root) === null ? this.aliasRootId(root) : null;
+    // Rows recorded under a symlinked path of this folder (before roots were real paths) are its rows.
+    if (alias !== null) {
+      const recorded = String(this.db.exec('SELECT path FROM roots WHERE id = ?', [alias])[0].values[0][0]);
+      this.db.run('UPDATE roots SET path = ? WHERE id = ?', [root, alias]);
+      this.renamedRoots.push(recorded);
+    }
     this.db.run('INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)', [root, new Date().toISOString()]);
     return Number(this.db.exec('SELECT id FROM roots WHERE path = ?', [root])[0].values[0][0]);
   }
 
-  /** The root's id, or null when it was never registered (read-only callers must not insert it). */
+  /**
+   * The root's id, or null when it was never registered (read-only callers must not insert it).
+   * `root` is a real path; a root recorded under another path of the same folder is found too.
+   */
   findRootId(root: string): number | null {
-    const res = this.guard(() => this.db.exec('SELECT id FROM roots WHERE path = ?', [root]));
+    return this.guard(() => this.exactRootId(root) ?? this.aliasRootId(root));
+  }
+
+  private exactRootId(root: string): number | null {
+    const res = this.db.exec('SELECT id FROM roots WHERE path = ?', [root]);
     return res.length ? Number(res[0].values[0][0]) : null;
+  }
+
+  /** Only when the exact path is not recorded: one realpath per recorded root (a handful), never per row. */
+  private aliasRootId(root: string): number | null {
+    for (const [id, recorded] of this.db.exec('SELECT id, path FROM roots')[0]?.values ?? []) {
+      try {
+        if (fs.realpathSync(String(recorded)) === root) return Number(id);
+      } catch {
+        // A recorded root that is gone or unreadable is no alias of this one.
+      }
+    }
+    return null;
   }
 
   /**
@@ -581,19 +609,24 @@ export class Registry {
     const st = await fs.promises.stat(this.file);
     this.stamp = stampOf(st);
     this.migratedFrom = null;
+    this.renamedRoots = [];
     await writeSum(this.file, st, data);
     return data.length;
   }
 
   /**
-   * A writer that migrated an older file saves it even when it has nothing else to write, so the
-   * next reader finds the current schema on disk. Returns whether it saved.
+   * A writer that migrated an older file, or recorded a root under its real path, saves it even
+   * when it has nothing else to write, so the next reader finds that on disk. Returns what it
+   * saved, for the user (empty: nothing to save).
    */
-  async saveIfMigrated(): Promise<boolean> {
-    if (this.readOnly || this.migratedFrom === null) return false;
+  async saveOpenChanges(): Promise<string[]> {
+    if (this.readOnly) return [];
+    const what: string[] = [];
+    if (this.migratedFrom !== null) what.push('the registry was brought to the current schema and saved');
+    if (this.renamedRoots.length) what.push(`recorded ${this.renamedRoots.join(', ')} under the real path of the folder`);
+    if (what.length === 0) return [];
     await this.save();
-    this.migratedFrom = null;
-    return true;
+    return what;
   }
 
   close(): void {
