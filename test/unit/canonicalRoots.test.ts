@@ -132,10 +132,33 @@ describe('a registry of an older schema', () => {
 
     const reg = json(['register', root]);
     assert.equal(reg.toRegister, 0);
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '3');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '4');
     assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_unreadable'"), '1');
     assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '4');
     assert.ok((reg.notices as string[]).some((n) => /current schema/.test(n)));
     assert.equal(json(['status', root]).registered, 4);
+  });
+
+  it("version 3's format names become one name per format (4): bigtiff, jxl-stream, j2c, AVIF as heif; an SVG is no longer readable", () => {
+    assert.equal(json(['register', root]).registered, 4);
+    const file = registryFileFor(store);
+    execFileSync('sqlite3', [file, [
+      "UPDATE images SET format = 'bigtiff' WHERE path = 'd0/img0.png'",
+      "UPDATE images SET format = 'jxl-stream' WHERE path = 'd1/img1.png'",
+      "UPDATE images SET format = 'heif', path = 'd0/photo.AVIF' WHERE path = 'd0/img2.png'",
+      "UPDATE images SET format = 'svg' WHERE path = 'd1/img3.png'",
+      'PRAGMA user_version = 3',
+    ].join('; ')]);
+    const listed = spawnSync(process.execPath, [cli, 'list', root, '--store', store, '--jsonl', '--status', 'registered,unreadable,missing'], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    const rows = new Map(listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; format: string | null; status: string }).map((r) => [r.path, r]));
+    assert.equal(rows.get('d0/img0.png')?.format, 'tiff');
+    assert.equal(rows.get('d1/img1.png')?.format, 'jxl');
+    assert.equal(rows.get('d0/photo.AVIF')?.format, 'avif');
+    assert.equal(rows.get('d1/img3.png')?.status, 'unreadable');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '3', 'a reader migrates in memory only');
+    json(['register', root]);
+    assert.equal(sqlite(file, 'PRAGMA user_version'), '4');
+    assert.equal(sqlite(file, "SELECT count(*) FROM images WHERE format IN ('bigtiff', 'jxl-stream', 'svg')"), '0');
   });
 });

@@ -45,6 +45,18 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX images_unreadable ON images(root_id, path) WHERE status = 'unreadable';
   `,
+  // 3 → 4: one \`format\` name per format (IMAGE_FORMATS). Earlier versions wrote image-size's
+  // names: BigTIFF and bare JPEG XL / JPEG 2000 codestreams under names of their own, AVIF as
+  // heif (its extension is the best evidence left without reading the file), and an SVG named
+  // like an image as a readable \`svg\` — it is no raster image.
+  `
+  UPDATE images SET format = 'tiff' WHERE format = 'bigtiff';
+  UPDATE images SET format = 'jxl' WHERE format = 'jxl-stream';
+  UPDATE images SET format = 'jp2' WHERE format = 'j2c';
+  UPDATE images SET format = 'avif' WHERE format = 'heif' AND lower(path) LIKE '%.avif';
+  UPDATE images SET status = 'unreadable', reason = 'not a raster image (SVG)', format = NULL, width = NULL, height = NULL
+    WHERE format = 'svg';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
