@@ -8,6 +8,7 @@ import {
 } from '../../src/core';
 import { currentProcess } from '../../src/core/fsutil/processIdentity';
 import { loadSqlJs } from '../../src/core/registry/sqlite';
+import { SCHEMA_VERSION } from '../../src/core/registry/schema';
 import { loadIndexSql, UNREADABLE_PATHS_SQL } from '../../src/core/registry/registry';
 import { makeJpeg, makePng } from '../helpers/images';
 import { removeDir, tempDir, afterRacyWindow } from '../helpers/tmp';
@@ -187,7 +188,7 @@ describe('registry and registration', () => {
     await register();
     const file = registryFileFor(store);
     assert.equal(sqlite(file, 'PRAGMA integrity_check'), 'ok');
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '3');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), String(SCHEMA_VERSION));
     assert.equal(sqlite(file, "SELECT count(*) FROM images WHERE status = 'ok'"), '20');
     assert.equal(sqlite(file, 'SELECT path FROM roots'), root);
     assert.match(sqlite(file, "SELECT value FROM meta WHERE key = 'tool_version'"), /^\d+\.\d+\.\d+/);
@@ -206,7 +207,7 @@ describe('registry and registration', () => {
     put(root, 'png/set0/later.png', makePng(7, 7, 77));
     const r = await register();
     assert.equal(r.outcome.registered, 1);
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '3');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), String(SCHEMA_VERSION));
     assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name IN ('images_root_hash', 'images_unreadable')"), '2');
     assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_hash'"), '0');
     // The index loads in path order from the primary key (both ways of asking), never from the hash index.

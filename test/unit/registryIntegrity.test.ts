@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Registry, RegistryChangedError, RegistryCorruptError, RegistryForeignError, RegistrySchemaError, type ImageRow } from '../../src/core/registry/registry';
 import { contentHash, sumFileFor } from '../../src/core/registry/integrity';
+import { SCHEMA_VERSION } from '../../src/core/registry/schema';
 import { removeDir, tempDir } from '../helpers/tmp';
 
 function sqlite(file: string, sql: string): string {
@@ -52,7 +53,7 @@ describe('registry integrity on disk', function () {
     for (const readOnly of [false, true]) {
       await assert.rejects(Registry.open(file, { readOnly }), (err: unknown) => {
         assert.ok(err instanceof RegistrySchemaError);
-        assert.match(err.message, new RegExp(`${file}.*schema version 99.*understands \\(3\\).*upgrade dataset-index`));
+        assert.match(err.message, new RegExp(`${file}.*schema version 99.*understands \\(${SCHEMA_VERSION}\\).*upgrade dataset-index`));
         return true;
       });
     }
