@@ -228,6 +228,7 @@ function listStatuses(value: string): ListStatus[] {
  */
 async function runList(folders: string[], flags: ListFlags): Promise<number> {
   if (flags.jsonl && flags.null) throw new UsageError('--jsonl and -0 are two output formats: choose one');
+  if (flags.json) throw new UsageError('list prints images, not a report: --jsonl gives one JSON object per image');
   const roots = await resolveRoots(folders, process.cwd());
   return withInterrupts(async (signal) => {
     for (const root of roots) {
@@ -413,7 +414,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
     .action(async (folders: string[], flags: StatusFlags) => setExit(await runStatus(folders, flags)));
 
-  addDatasetOptions(program.command('list').description('print every image in the chosen states (new by default), one per line: the input of a registration pipeline'))
+  const list = addDatasetOptions(program.command('list').description('print every image in the chosen states (new by default), one per line: the input of a registration pipeline'))
     .addOption(new Option('--status <states>', `states to list, comma-separated: ${LIST_STATUSES.join(', ')}`).argParser(listStatuses).default(['new'], 'new'))
     .option('--relative', 'paths relative to the folder (default: absolute)')
     .option('-0, --null', 'end each path with a NUL instead of a newline (for xargs -0; names may hold newlines)')
@@ -421,6 +422,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--duplicates', 'print the groups of registered files with the same content, one JSON object per group')
     .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
     .action(async (folders: string[], flags: ListFlags) => setExit(await runList(folders, flags)));
+  // list prints images, not a report: its JSON is --jsonl.
+  list.options.find((o) => o.long === '--json')?.hideHelp();
 
   program
     .command('export')

@@ -144,7 +144,7 @@ describe('list: the full list of images for a pipeline', () => {
 
   it('refuses bad input with exit 2 (usage) or 1 (no scan yet), one line each', () => {
     put(root, 'a.png', makePng(2, 2));
-    for (const args of [['--status', 'fresh'], ['--status', ''], ['--jsonl', '-0']]) {
+    for (const args of [['--status', 'fresh'], ['--status', ''], ['--jsonl', '-0'], ['--json']]) {
       const res = run(['list', root, '--store', store, ...args]);
       assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
     }
