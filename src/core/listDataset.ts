@@ -14,16 +14,7 @@ export const LIST_STATUSES = ['new', 'changed', 'missing', 'registered', 'unread
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
 /** What is known of a listed image: a scan's stat, or the registry's row. */
-export interface ListedDetails {
-  size: number | null;
-  mtimeMs: number | null;
-  hash: string | null;
-  width: number | null;
-  height: number | null;
-  format: string | null;
-  reason: string | null;
-  source?: 'external';
-}
+export type ListedDetails = Pick<ImageRow, 'size' | 'mtimeMs' | 'hash' | 'width' | 'height' | 'format' | 'reason'> & { source?: 'external' };
 
 export interface ListSink {
   /** `rel` is the path under the root, '/'-separated; details only when the request asked for them. */

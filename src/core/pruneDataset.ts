@@ -1,11 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { assertNotFolder, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import { canonicalRoot } from './roots';
-import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
-import { removeStaleTempFiles } from './fsutil/atomicWrite';
+import type { LockHolder } from './registry/lock';
+import { openWriteSession } from './registry/writeSession';
 import { goneRows, goneRowsIn } from './goneRows';
-import { Registry } from './registry/registry';
 import { REGISTRY_FILE, registryFileFor } from './registerDataset';
 
 export interface PruneRequest extends ScanDatasetRequest {
@@ -54,41 +52,35 @@ export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
   // An interrupted scan has not seen every folder: its "missing" would be wrong.
   if (scan.cancelled || !fs.existsSync(file)) return report;
 
-  const lock = await acquireLock(`${file}.lock`, {
+  const session = await openWriteSession(file, {
     command: `prune ${root}`,
-    waitMs: req.lockWaitMs ?? 10 * 60_000,
-    staleMs: req.lockStaleMs,
-    onWait: req.onLockWait,
-    onTakeover: (t: LockTakeover) => say(`took over the registry lock of ${describeHolder(t.holder)}: ${t.why}; checking the registry in full`),
+    fileName: REGISTRY_FILE,
+    lockWaitMs: req.lockWaitMs,
+    lockStaleMs: req.lockStaleMs,
+    onLockWait: req.onLockWait,
+    say,
   });
+  const { lock, registry } = session;
   try {
-    const leftovers = await removeStaleTempFiles(path.dirname(file), REGISTRY_FILE);
-    if (leftovers.removed) say(`removed ${leftovers.removed} temp file(s) of an interrupted save (${Math.round(leftovers.bytes / 1e6)} MB)`);
-    const { registry, notice } = await Registry.open(file, { integrity: lock.takeover ? 'full' : 'auto' });
-    if (notice) say(notice);
-    try {
-      // Read under the lock: rows registered while this process waited are judged too.
-      const gone = await goneRowsIn(registry, root, cache.snapshot, req.signal);
-      if (gone === null || req.signal?.aborted) {
-        report.cancelled = true;
-        return report;
-      }
-      if (gone.length === 0) return report;
-      const rootId = registry.findRootId(root) as number;
-      registry.remove(rootId, gone);
-      // Last chance to stop: past this point the save is atomic, so it lands whole or not at all.
-      if (req.signal?.aborted) {
-        report.cancelled = true;
-        return report;
-      }
-      lock.assertHeld();
-      await registry.save();
-      report.paths = gone;
+    // Read under the lock: rows registered while this process waited are judged too.
+    const gone = await goneRowsIn(registry, root, cache.snapshot, req.signal);
+    if (gone === null || req.signal?.aborted) {
+      report.cancelled = true;
       return report;
-    } finally {
-      registry.close();
     }
+    if (gone.length === 0) return report;
+    const rootId = registry.findRootId(root) as number;
+    registry.remove(rootId, gone);
+    // Last chance to stop: past this point the save is atomic, so it lands whole or not at all.
+    if (req.signal?.aborted) {
+      report.cancelled = true;
+      return report;
+    }
+    lock.assertHeld();
+    await registry.save();
+    report.paths = gone;
+    return report;
   } finally {
-    await lock.release();
+    await session.end();
   }
 }

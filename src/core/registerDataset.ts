@@ -5,8 +5,8 @@ import { cacheFileFor, loadCache, type CachedScan } from './cache/store';
 import { diffSnapshot, snapshotHasStats, type DatasetDiff } from './registry/diff';
 import { readExternalRegistry, type ExternalPaths, type ExternalRegistrySpec } from './registry/external';
 import { externalNotices, summarizeExternal, type ExternalSummary } from './registry/externalMatch';
-import { acquireLock, describeHolder, type LockHolder, type LockTakeover } from './registry/lock';
-import { removeStaleTempFiles } from './fsutil/atomicWrite';
+import type { LockHolder } from './registry/lock';
+import { openWriteSession } from './registry/writeSession';
 import { canonicalRoot } from './roots';
 import { snapshotProblems } from './scanner/snapshot';
 import type { ScanIssue } from './types';
@@ -219,59 +219,52 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     notices.push(notice);
     req.log?.(notice);
   };
-  const lock = await acquireLock(`${file}.lock`, {
+  const session = await openWriteSession(file, {
     command: `register ${root}`,
-    waitMs: req.lockWaitMs ?? 10 * 60_000,
-    staleMs: req.lockStaleMs,
-    onWait: req.onLockWait,
-    onTakeover: (t: LockTakeover) => say(`took over the registry lock of ${describeHolder(t.holder)}: ${t.why}; checking the registry in full`),
+    fileName: REGISTRY_FILE,
+    lockWaitMs: req.lockWaitMs,
+    lockStaleMs: req.lockStaleMs,
+    onLockWait: req.onLockWait,
+    say,
   });
+  const { lock, registry } = session;
   try {
-    // Under the lock no other writer of this registry lives: a temp file no one holds is a leftover.
-    const leftovers = await removeStaleTempFiles(path.dirname(file), REGISTRY_FILE);
-    if (leftovers.removed) say(`removed ${leftovers.removed} temp file(s) of an interrupted save (${Math.round(leftovers.bytes / 1e6)} MB)`);
-    const { registry, notice } = await Registry.open(file, { integrity: lock.takeover ? 'full' : 'auto' });
-    if (notice) say(notice);
-    try {
-      const rootId = registry.rootId(root);
-      const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
-      const diff = diffSnapshot(cache.snapshot, index, external?.paths);
-      const externalRegistry = externalSummary(external, diff.externalMatched, cache.snapshot, root, notices);
-      const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
-      let todo = [...diff.newFiles, ...diff.changed, ...diff.retry];
-      if (req.only) {
-        const wanted = new Set(req.only);
-        todo = todo.filter((p) => wanted.has(p));
-      }
-      req.log?.(
-        `register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.retry.length} unreadable to retry, ` +
-          `${diff.missing.length} missing; registering ${todo.length}`,
-      );
-      const outcome = scan.cancelled
-        ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
-        : await registerFiles({
-            root,
-            rootId,
-            registry,
-            files: todo,
-            moveCandidates: new MoveCandidates(registry.hashedRowsOf(rootId, diff.missing)),
-            concurrency: req.registerConcurrency ?? DEFAULT_REGISTER_CONCURRENCY,
-            signal: req.signal,
-            onProgress: req.onRegisterProgress,
-            batchWindowMs: req.batchWindowMs,
-            log: req.log,
-            beforeSave: () => lock.assertHeld(),
-          });
-      // An older schema migrated at open is written even when nothing was registered.
-      if (!outcome.cancelled) {
-        lock.assertHeld();
-        for (const saved of await registry.saveOpenChanges()) say(saved);
-      }
-      return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache, externalRegistry };
-    } finally {
-      registry.close();
+    const rootId = registry.rootId(root);
+    const index = registry.loadIndex(rootId, { withStats: snapshotHasStats(cache.snapshot) });
+    const diff = diffSnapshot(cache.snapshot, index, external?.paths);
+    const externalRegistry = externalSummary(external, diff.externalMatched, cache.snapshot, root, notices);
+    const before = countsOf(diff, registry.duplicateGroups(rootId), scan.mode, scan.files);
+    let todo = [...diff.newFiles, ...diff.changed, ...diff.retry];
+    if (req.only) {
+      const wanted = new Set(req.only);
+      todo = todo.filter((p) => wanted.has(p));
     }
+    req.log?.(
+      `register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.retry.length} unreadable to retry, ` +
+        `${diff.missing.length} missing; registering ${todo.length}`,
+    );
+    const outcome = scan.cancelled
+      ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
+      : await registerFiles({
+          root,
+          rootId,
+          registry,
+          files: todo,
+          moveCandidates: new MoveCandidates(registry.hashedRowsOf(rootId, diff.missing)),
+          concurrency: req.registerConcurrency ?? DEFAULT_REGISTER_CONCURRENCY,
+          signal: req.signal,
+          onProgress: req.onRegisterProgress,
+          batchWindowMs: req.batchWindowMs,
+          log: req.log,
+          beforeSave: () => lock.assertHeld(),
+        });
+    // An older schema migrated at open is written even when nothing was registered.
+    if (!outcome.cancelled) {
+      lock.assertHeld();
+      for (const saved of await registry.saveOpenChanges()) say(saved);
+    }
+    return { root, scan, before, outcome, toRegister: todo.length, registryFile: file, notices, elapsedMs: performance.now() - started, cache, externalRegistry };
   } finally {
-    await lock.release();
+    await session.end();
   }
 }
