@@ -3,7 +3,7 @@ import type { ScanReport } from './scanDataset';
 import { hasFileStat, STAT_FIELDS } from './scanner/fileStats';
 import type { ImageRow } from './registry/registry';
 import { snapshotProblems } from './scanner/snapshot';
-import type { ScanIssue } from './types';
+import type { DirRecord, ScanIssue, Snapshot } from './types';
 
 /**
  * Each image is listed once, in its most specific state: `unreadable` before `changed` before
@@ -81,13 +81,13 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
     sink.image(rel, status, d);
   };
   let cancelled = scan?.cancelled ?? false;
-  const problems = scan ? { issues: scan.errors, symlinks: scan.skippedSymlinks } : snapshotProblems(cache?.snapshot ?? new Map());
+  const problems = scan ? { issues: scan.errors, symlinks: scan.skippedSymlinks } : snapshotProblems(cache?.snapshot ?? new Map<string, DirRecord>());
   const result = (): ListResult => ({ root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, listed, notices, cancelled });
   try {
     // An interrupted scan knows only part of the tree: every file it did not reach would be missing.
     if (cancelled) return result();
     const state = new Uint8Array(index.count);
-    const snapshot = cache?.snapshot ?? new Map();
+    const snapshot: Snapshot = cache?.snapshot ?? new Map<string, DirRecord>();
     const statsKnown = index.size !== null && index.mtimeMs !== null;
     const externalSet = external?.paths;
     let externalMatched = 0;

@@ -9,7 +9,7 @@ import type { LockHolder } from './registry/lock';
 import { openWriteSession } from './registry/writeSession';
 import { canonicalRoot } from './roots';
 import { snapshotProblems } from './scanner/snapshot';
-import type { ScanIssue } from './types';
+import type { DirRecord, ScanIssue } from './types';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
 import { presentDuplicates } from './registry/presentDuplicates';
 import { MoveCandidates } from './register/moveCandidates';
@@ -173,7 +173,7 @@ export async function openDatasetView(req: DatasetRequest & { scan?: boolean }):
   if (fs.existsSync(registryFile)) registry = (await Registry.open(registryFile, { readOnly: true })).registry;
   try {
     const rootId = registry?.findRootId(root) ?? null;
-    const snapshot = cache?.snapshot ?? new Map();
+    const snapshot: Snapshot = cache?.snapshot ?? new Map<string, DirRecord>();
     const index = registry ? registry.loadIndex(rootId, { withStats: snapshotHasStats(snapshot) }) : emptyIndex();
     return { root, scan, cache, registry, rootId, index, external, notices, registryFile };
   } catch (err) {
@@ -186,7 +186,7 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
   const view = await openDatasetView(req);
   const { root, scan, cache, registry, rootId, index, external, notices, registryFile } = view;
   try {
-    const snapshot = cache?.snapshot ?? new Map();
+    const snapshot: Snapshot = cache?.snapshot ?? new Map<string, DirRecord>();
     const diff = diffSnapshot(snapshot, index, external?.paths);
     const externalRegistry = externalSummary(external, diff.externalMatched, snapshot, root, notices);
     const duplicates = presentDuplicates(registry?.duplicateGroups(rootId) ?? [], diff.missing).groups;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ChangeList, FsOpCounts, ScanIssue, ScanMode, ScanOptions, ScanProgress } from './types';
+import type { ChangeList, DirRecord, FsOpCounts, ScanIssue, ScanMode, ScanOptions, ScanProgress, Snapshot } from './types';
 import { DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_SCAN_OPTIONS, normaliseExtensions } from './defaults';
 import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, saveCacheHeader, type CachedScan } from './cache/store';
 import { describeCause, removeStaleTempFiles } from './fsutil/atomicWrite';
@@ -215,7 +215,7 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
   }
   log(`scan ${root}: ${mode} (${reason})`);
 
-  const snapshot = cached?.snapshot ?? new Map();
+  const snapshot: Snapshot = cached?.snapshot ?? new Map<string, DirRecord>();
   const baseHeader: CacheHeader = {
     root,
     optionsKey: optionsKey(options),
@@ -232,6 +232,8 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
 
   let checkpoints = 0;
   let saving: Promise<unknown> | null = null;
+  // Set in callbacks: read through this so type narrowing does not take it for always null.
+  const inFlight = (): Promise<unknown> | null => saving;
   const checkpoint = (): void => {
     if (saving) return;
     const counts = countSnapshot(snapshot);
@@ -269,13 +271,13 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     // The walk itself failed (a worker thread died, the store vanished): what it learnt so far is
     // a consistent tree; keep it as a checkpoint, and the next scan resumes from there.
     clearInterval(timer);
-    if (saving) await saving;
+    await inFlight();
     checkpoint();
-    if (saving) await saving;
+    await inFlight();
     throw err;
   } finally {
     clearInterval(timer);
-    if (saving) await saving;
+    await inFlight();
   }
 
   const counts = countSnapshot(snapshot);

@@ -67,7 +67,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   /** The group's paths as a folder tree, rebuilt only when the dataset changed since. */
   groupIndex(ds: Dataset, group: GroupId): GroupIndex {
     let perGroup = this.indexes.get(ds);
-    if (!perGroup) this.indexes.set(ds, (perGroup = new Map()));
+    if (!perGroup) this.indexes.set(ds, (perGroup = new Map<GroupId, { version: number; index: GroupIndex }>()));
     const cached = perGroup.get(group);
     if (cached && cached.version === ds.version) return cached.index;
     const index = new GroupIndex(groupPaths(ds, group));

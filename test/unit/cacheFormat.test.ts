@@ -11,7 +11,7 @@ describe('scan cache format', () => {
   it('round-trips stamps, racy flags, pending directories, per-file stats and odd names', () => {
     const snapshot: Snapshot = new Map([
       ['', { stamp: { mtimeNs: 1700000000123456789n, ctimeNs: -5n, ino: 2n ** 62n, dev: 66306n }, racy: true, files: ['a.png', 'b\nc.jpg'], subdirs: ['été', 'pending'] }],
-      ['été', { stamp: { mtimeNs: 1n, ctimeNs: 2n, ino: 3n, dev: 4n }, racy: false, files: ['😺.webp'], subdirs: [], stats: Float64Array.of(10, 1700000000123.4567, 99) }],
+      ['été', { stamp: { mtimeNs: 1n, ctimeNs: 2n, ino: 3n, dev: 4n }, racy: false, files: ['😺.webp'], subdirs: [], stats: Float64Array.of(10, 1700000000123.25, 99) }],
       ['pending', { stamp: null, racy: false, files: [], subdirs: [], stats: new Float64Array(0) }],
     ]);
     snapshot.get('')!.stats = Float64Array.of(NaN, NaN, NaN, 0, 0, 1);

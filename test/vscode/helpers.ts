@@ -58,7 +58,7 @@ export async function waitFor<T>(probe: () => T | Promise<T>, what: string, time
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
       last = v;
     } catch (err) {
       last = err;
@@ -91,7 +91,7 @@ export interface Shown {
 }
 
 export async function children(a: DatasetIndexApi, parent?: Node): Promise<Shown[]> {
-  const nodes = ((await a.tree.getChildren(parent)) ?? []) as Node[];
+  const nodes = ((await a.tree.getChildren(parent)) ?? []);
   return Promise.all(
     nodes.map(async (node) => {
       const item = await a.tree.getTreeItem(node);

@@ -94,7 +94,7 @@ describe('the tree after Index Images and Register New Images (single folder)', 
       assert.equal(s.item.contextValue, 'image-new');
       assert.equal(s.item.collapsibleState, vscode.TreeItemCollapsibleState.None);
       assert.ok(s.item.iconPath instanceof vscode.Uri, 'the image itself is the icon (thumbnail)');
-      assert.equal((s.item.iconPath as vscode.Uri).fsPath, abs);
+      assert.equal((s.item.iconPath).fsPath, abs);
       assert.equal(s.item.resourceUri?.fsPath, abs);
       assert.equal(s.item.command?.command, 'vscode.open');
       assert.equal((s.item.command?.arguments?.[0] as vscode.Uri).fsPath, abs);

@@ -234,7 +234,7 @@ export function decodeHeader(buf: Buffer): { header: CacheHeader; layout: BodyLa
   }
   let parsed: CacheHeader & { layout: BodyLayout };
   try {
-    parsed = JSON.parse(slot.toString('utf8'));
+    parsed = JSON.parse(slot.toString('utf8')) as CacheHeader & { layout: BodyLayout };
   } catch {
     throw new CacheFormatError('corrupt header');
   }
@@ -321,7 +321,7 @@ function applyExtras(snapshot: Snapshot, json: string): void {
     if (issues.length) {
       rec.issues = issues.map((x: unknown) => {
         if (!Array.isArray(x) || x.length !== 3 || !x.every(isText)) throw new CacheFormatError('corrupt extras');
-        const [path, code, message] = x as string[];
+        const [path, code, message] = x;
         return { path, code, message };
       });
     }

@@ -93,7 +93,7 @@ export interface AtomicFile {
  */
 export async function openAtomic(target: string, randomPart: () => string = randomTempPart): Promise<AtomicFile> {
   let real: string;
-  let existing: fs.Stats | null = null;
+  let existing: fs.Stats | null;
   try {
     real = await resolveTarget(target);
     existing = await fs.promises.stat(real).catch((err: unknown) => {

@@ -73,6 +73,8 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   // at a same-name row, so which file takes which row does not depend on probe timing.
   const renamed: ImageRow[] = [];
   let saving: Promise<void> | null = null;
+  // Set in callbacks: read through this so type narrowing does not take it for always null.
+  const inFlight = (): Promise<void> | null => saving;
   let done = 0;
   let lastReport = 0;
   let savedRows = 0;
@@ -179,7 +181,7 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   try {
     await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
   } finally {
-    if (saving) await saving;
+    await inFlight();
     // Cut short, a renamed file may not have met its same-name rival yet: it is left for the next
     // run (not written), which pairs it with everything known.
     if (failure === null && done === req.files.length) pairRenamed();

@@ -68,10 +68,14 @@ export async function exportRegistry(
   const onError = (err: Error): void => {
     failed ??= err;
   };
+  // Set by the listener: read through this so type narrowing does not take it for always null.
+  const throwIfFailed = (): void => {
+    throwIfFailed();
+  };
   out.on('error', onError);
   try {
     const write = async (line: string): Promise<void> => {
-      if (failed) throw failed;
+      throwIfFailed();
       if (!out.write(line)) await once(out, 'drain');
     };
     if (format === 'csv') await write(COLUMNS.join(',') + '\n');
@@ -85,7 +89,7 @@ export async function exportRegistry(
       await write(format === 'csv' ? COLUMNS.map((c) => csvField(rec[c])).join(',') + '\n' : JSON.stringify(rec) + '\n');
       n++;
     }
-    if (failed) throw failed;
+    throwIfFailed();
   } finally {
     out.off('error', onError);
     registry.close();

@@ -30,9 +30,9 @@ async function readImage(file: string): Promise<{ image: Buffer; walFrames: numb
   try {
     return await readDatabaseSnapshot(file);
   } catch (err) {
-    if (err instanceof NotRegularFileError) throw new Error(`the external registry ${err.file} is not a regular file (${err.kind})`);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the external registry ${file} does not exist (ENOENT)`);
-    throw new Error(`cannot read the external registry ${file}: ${describeCause(err)}`);
+    if (err instanceof NotRegularFileError) throw new Error(`the external registry ${err.file} is not a regular file (${err.kind})`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the external registry ${file} does not exist (ENOENT)`, { cause: err });
+    throw new Error(`cannot read the external registry ${file}: ${describeCause(err)}`, { cause: err });
   }
 }
 
@@ -56,7 +56,7 @@ export async function readExternalRegistry(spec: ExternalRegistrySpec, root: str
       source = resolveSource(db, spec.file, spec.table, spec.pathColumn);
     } catch (err) {
       if (err instanceof Error && /no (table|column)|schema/.test(err.message)) throw err;
-      throw new Error(`the external registry ${spec.file} is not a readable SQLite database: ${describeCause(err)}`);
+      throw new Error(`the external registry ${spec.file} is not a readable SQLite database: ${describeCause(err)}`, { cause: err });
     }
     const col = quoteIdent(source.column);
     // One string for all rows (NUL-separated): no per-row crossing of the wasm boundary.

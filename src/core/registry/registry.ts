@@ -122,7 +122,7 @@ export function indexOfPaths(joined: string, count: number): RegisteredIndex {
     if (lastMap === undefined || dirLen !== lastDir.length || (dirLen > 0 && !joined.startsWith(lastDir, pos))) {
       lastDir = dirLen === 0 ? '' : joined.slice(pos, slash);
       lastMap = byDir.get(lastDir);
-      if (!lastMap) byDir.set(lastDir, (lastMap = new Map()));
+      if (!lastMap) byDir.set(lastDir, (lastMap = new Map<string, number>()));
     }
     const name = joined.slice(nameStart, end);
     lastMap.set(name, i);
@@ -243,7 +243,7 @@ export class Registry {
     const SQL = await loadSqlJs();
     const readOnly = options.readOnly === true;
     let buf: Buffer | null = null;
-    let st: fs.Stats | null = null;
+    let st: fs.Stats | null;
     try {
       // One descriptor for the stat and the bytes, so the sum record is checked against what was read.
       const handle = await fs.promises.open(file, 'r');
@@ -256,7 +256,7 @@ export class Registry {
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        if ((err as NodeJS.ErrnoException).code) throw new Error(`cannot read the registry ${file}: ${(err as NodeJS.ErrnoException).code}`);
+        if ((err as NodeJS.ErrnoException).code) throw new Error(`cannot read the registry ${file}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
         throw err;
       }
       st = null;

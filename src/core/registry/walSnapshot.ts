@@ -109,7 +109,7 @@ function dbPageSize(db: Buffer): number {
 /** The main file's pages with the committed WAL pages written over them, sized as the last commit says. */
 export function applyWal(db: Buffer, wal: Buffer): DatabaseImage {
   const committed = committedFrames(wal);
-  let image = db;
+  let image: Buffer;
   if (committed) {
     if (db.length >= 100 && dbPageSize(db) !== committed.pageSize) {
       throw new Error(`its write-ahead log has pages of ${committed.pageSize} bytes but the database ${dbPageSize(db)}: not a log of this database`);

@@ -62,18 +62,13 @@ export async function applyFileEvents(
     const slash = rel.lastIndexOf('/');
     const dir = slash < 0 ? '' : rel.slice(0, slash);
     const name = rel.slice(slash + 1);
-    if (!filter.isImageName(name) || filter.isExcludedFile(rel) || excludedByAncestor(filter.isExcludedDir, dir)) continue;
+    if (!filter.isImageName(name) || filter.isExcludedFile(rel) || excludedByAncestor((d) => filter.isExcludedDir(d), dir)) continue;
     const rec = snapshot.get(dir);
     if (!rec) {
       out.rescanReason = `a file appeared in ${dir || '.'}, a folder the index does not know yet`;
       break;
     }
-    let st: fs.Stats | null = null;
-    try {
-      st = await fs.promises.stat(abs);
-    } catch {
-      st = null;
-    }
+    const st = await fs.promises.stat(abs).catch(() => null);
     const names = namesOf(dir, rec);
     const at = names.get(name);
     if (st && st.isFile()) {

@@ -73,7 +73,7 @@ export async function inspectImage(file: FileBytes): Promise<ImageVerdict> {
   if (markup) return bad(`not a raster image (${markup})`);
   const format = sniff(file.head);
   const check = format ? STRUCTURE_CHECKS[format] : undefined;
-  let structure: StructureResult | null = null;
+  let structure: StructureResult | null;
   try {
     structure = check ? await check(file) : null;
   } catch (err) {
