@@ -70,7 +70,7 @@ export async function exportRegistry(
   };
   // Set by the listener: read through this so type narrowing does not take it for always null.
   const throwIfFailed = (): void => {
-    throwIfFailed();
+    if (failed) throw failed;
   };
   out.on('error', onError);
   try {
