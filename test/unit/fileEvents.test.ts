@@ -88,9 +88,28 @@ describe('file events applied to a snapshot', () => {
     assert.match((await applyFileEvents(snapshot, root, options, flood)).rescanReason ?? '', /20001 file events/);
   });
 
+  it('asks for a rescan for a folder that appeared, even with no event for what is in it (moved in, or filled before it was watched)', async () => {
+    const { snapshot, options } = await indexed();
+    const outside = tempDir('ev-outside');
+    writeImage(outside, 'batch/p1.png');
+    writeImage(outside, 'batch/p2.png');
+    fs.renameSync(path.join(outside, 'batch'), path.join(root, 'a/batch'));
+    removeDir(outside);
+    const moved = await applyFileEvents(snapshot, root, options, [{ kind: 'created', path: path.join(root, 'a/batch') }]);
+    assert.match(moved.rescanReason ?? '', /folder a\/batch appeared, a folder the index does not know yet/);
+    fs.mkdirSync(path.join(root, 'b/empty.png'));
+    const imageNamed = await applyFileEvents(snapshot, root, options, [{ kind: 'created', path: path.join(root, 'b/empty.png') }]);
+    assert.match(imageNamed.rescanReason ?? '', /folder b\/empty.png appeared/);
+    // A known folder's own events (its stamp changes with every add) change nothing.
+    const known = await applyFileEvents(snapshot, root, options, [{ kind: 'changed', path: path.join(root, 'a') }]);
+    assert.deepEqual([known.added, known.rescanReason], [[], null]);
+  });
+
   it('ignores events outside the root, in excluded folders and for non-images', async () => {
     const { snapshot, options } = await indexed();
     const out = await applyFileEvents(snapshot, root, options, [
+      { kind: 'created', path: path.join(root, 'node_modules') },
+      { kind: 'created', path: path.join(root, 'node_modules/x') },
       { kind: 'created', path: writeImage(root, 'node_modules/x/logo.png') },
       { kind: 'created', path: '/elsewhere/y.png' },
       { kind: 'created', path: writeText(root, 'a/readme.md') },

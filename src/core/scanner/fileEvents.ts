@@ -62,7 +62,16 @@ export async function applyFileEvents(
     const slash = rel.lastIndexOf('/');
     const dir = slash < 0 ? '' : rel.slice(0, slash);
     const name = rel.slice(slash + 1);
-    if (!filter.isImageName(name) || filter.isExcludedFile(rel) || excludedByAncestor(filter.isExcludedDir, dir)) continue;
+    const image = filter.isImageName(name);
+    // A folder that appeared may never bring events for what is in it: a folder moved in is one
+    // event, and files written right after a mkdir can land before the watcher watches the folder.
+    // (Image names are checked below, with the stat they get anyway.)
+    const appeared = (): boolean => kind !== 'deleted' && !snapshot.has(rel) && !excludedByAncestor(filter.isExcludedDir, rel);
+    if (!image && appeared() && (await isFolder(abs, options))) {
+      out.rescanReason = `folder ${rel} appeared, a folder the index does not know yet`;
+      break;
+    }
+    if (!image || filter.isExcludedFile(rel) || excludedByAncestor(filter.isExcludedDir, dir)) continue;
     const rec = snapshot.get(dir);
     if (!rec) {
       out.rescanReason = `a file appeared in ${dir || '.'}, a folder the index does not know yet`;
@@ -73,6 +82,10 @@ export async function applyFileEvents(
       st = await fs.promises.stat(abs);
     } catch {
       st = null;
+    }
+    if (st?.isDirectory() && appeared() && (await isFolder(abs, options))) {
+      out.rescanReason = `folder ${rel} appeared, a folder the index does not know yet`;
+      break;
     }
     const names = namesOf(dir, rec);
     const at = names.get(name);
@@ -106,6 +119,15 @@ export async function applyFileEvents(
     rec.files = rec.files.filter((_, i) => keep.has(i));
   }
   return out;
+}
+
+/** Is this path a folder (a link to one counts only when following links)? */
+async function isFolder(abs: string, options: ScanOptions): Promise<boolean> {
+  try {
+    return (await (options.followSymlinks ? fs.promises.stat(abs) : fs.promises.lstat(abs))).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function excludedByAncestor(isExcludedDir: (rel: string) => boolean, dir: string): boolean {
