@@ -105,6 +105,26 @@ describe('file events applied to a snapshot', () => {
     assert.deepEqual([known.added, known.rescanReason], [[], null]);
   });
 
+  it('makes up for lost events from one listing of each folder the batch touched', async () => {
+    const { snapshot, options } = await indexed();
+    // Three images written, an event for only one; one deleted with an event, one without.
+    const told = writeImage(root, 'a/told.png');
+    writeImage(root, 'a/untold1.png');
+    writeImage(root, 'a/untold2.png');
+    writeText(root, 'a/untold.txt');
+    fs.rmSync(path.join(root, 'a/one.png'));
+    fs.rmSync(path.join(root, 'a/two.png'));
+    writeImage(root, 'b/elsewhere.png'); // a folder the batch did not touch is not listed
+    const out = await applyFileEvents(snapshot, root, options, [
+      { kind: 'created', path: told },
+      { kind: 'deleted', path: path.join(root, 'a/one.png') },
+    ]);
+    assert.equal(out.rescanReason, null);
+    assert.deepEqual(out.added.sort(), ['a/told.png', 'a/untold1.png', 'a/untold2.png']);
+    assert.deepEqual(out.removed.sort(), ['a/one.png', 'a/two.png']);
+    assert.deepEqual([...snapshotFiles(snapshot)].sort(), ['a/told.png', 'a/untold1.png', 'a/untold2.png', 'b/three.jpg']);
+  });
+
   it('ignores events outside the root, in excluded folders and for non-images', async () => {
     const { snapshot, options } = await indexed();
     const out = await applyFileEvents(snapshot, root, options, [
