@@ -21,6 +21,16 @@ function cacheStamp(storeDir: string): string {
   return `${st.ino}:${st.mtimeMs}`;
 }
 
+/** Waits until New counts `expected`; a timeout says how far it got and which batches were applied. */
+async function waitForNew(a: DatasetIndexApi, expected: number, rec: ReturnType<typeof recordFileEvents>, intervalMs = 50): Promise<void> {
+  let seen: number | null = null;
+  try {
+    await waitFor(async () => (seen = await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000, intervalMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; New counts ${seen}; batches applied: ${JSON.stringify(rec.events)}`);
+  }
+}
+
 describe('file watcher: tree and status bar follow the disk without a rescan', function () {
   this.timeout(180_000);
   let a: DatasetIndexApi;
@@ -59,7 +69,7 @@ describe('file watcher: tree and status bar follow the disk without a rescan', f
     for (let i = 0; i < BURST; i++) fs.writeFileSync(path.join(root, target, burstNames[i]), makePng(8, 8, 10_000 + i));
     const written = Date.now();
     try {
-      await waitFor(async () => (await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000, 20);
+      await waitForNew(a, expected, rec, 20);
       const shown = Date.now();
       await waitFor(() => a.statusBarText().includes(`${expected.toLocaleString()} new`), `status bar "${expected.toLocaleString()} new"`, 5_000);
       console.log(
@@ -85,7 +95,7 @@ describe('file watcher: tree and status bar follow the disk without a rescan', f
     for (const name of gone) fs.rmSync(path.join(root, target, name));
     const expected = base + BURST - gone.length;
     try {
-      await waitFor(async () => (await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000);
+      await waitForNew(a, expected, rec);
       await waitFor(() => a.statusBarText().includes(`${expected.toLocaleString()} new`), 'the status bar');
       await waitFor(() => rec.events.reduce((s, e) => s + e.removed, 0) >= gone.length, 'the applied events to add up');
       assert.deepEqual(rec.events.filter((e) => e.rescan !== null), []);
