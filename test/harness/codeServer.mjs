@@ -5,7 +5,7 @@ import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codeServerEntry, node24 } from './tools.mjs';
+import { cleanEnv, codeServerEntry, node24 } from './tools.mjs';
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -57,7 +57,7 @@ export async function startCodeServer(options = {}) {
       '--extensions-dir', extensionsDir,
       '--ignore-last-opened',
     ],
-    { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...options.env } },
+    { detached: true, stdio: ['ignore', out, out], env: cleanEnv(options.env) },
   );
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -87,5 +87,5 @@ export async function startCodeServer(options = {}) {
 /** Installs a .vsix into an extensions folder with code-server's own CLI. */
 export async function installVsix(vsix, extensionsDir) {
   const { execFileSync } = await import('node:child_process');
-  execFileSync(node24, [codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'inherit' });
+  execFileSync(node24, [codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'inherit', env: cleanEnv() });
 }

@@ -10,10 +10,13 @@ import { CHROMIUM_ARGS } from './chromiumArgs.mjs';
 import { chromium as chromiumPath, ensureTools, playwright } from './tools.mjs';
 import { makeDataset, repo } from './workspace.mjs';
 import { scenarios } from '../e2e/scenarios.mjs';
+import { paletteInFreshWindows } from '../e2e/freshWindows.mjs';
 
 class CheckFailed extends Error {}
 
 const updateDocs = process.argv.includes('--update-docs') || process.env.DSX_UPDATE_DOCS_IMAGES === '1';
+/** Fresh windows in which the palette must offer the command as soon as the extension is known (0: skip). */
+const FRESH_WINDOWS = Number(process.env.DSX_E2E_FRESH_WINDOWS ?? 3);
 
 /**
  * A quiet workbench for the screenshots: no welcome page, no chat side bar, no AI status entries.
@@ -50,11 +53,34 @@ async function main() {
   const workspace = makeDataset({ label: 'e2e', folders: 6, perFolder: 5 });
   try {
     await installVsix(vsix, extensionsDir);
+    const { chromium } = await playwright();
+    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    if (FRESH_WINDOWS > 0) {
+      const name = `0. The command palette offers "Dataset Index: Index Images" in ${FRESH_WINDOWS} fresh window(s) as soon as VS Code knows the extension`;
+      console.log(`[e2e] ${name}`);
+      const t0 = Date.now();
+      try {
+        await paletteInFreshWindows({
+          browser,
+          extensionsDir,
+          workspace,
+          settings: SETTINGS,
+          count: FRESH_WINDOWS,
+          logDir: join(repo, 'test-results'),
+          check: (ok, message) => {
+            if (!ok) throw new CheckFailed(message);
+          },
+          log: (message) => console.log(`[e2e]   ${message}`),
+        });
+        console.log(`[e2e]   ✔ fresh windows (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      } catch (err) {
+        console.error(`[e2e]   ✘ fresh windows: ${err?.message ?? err}`);
+        return err instanceof CheckFailed || err?.name === 'TimeoutError' ? 1 : 2;
+      }
+    }
     server = await startCodeServer({ extensionsDir, logFile: join(repo, 'test-results', 'code-server-e2e.log') });
     mkdirSync(join(server.userDataDir, 'User'), { recursive: true });
     writeFileSync(join(server.userDataDir, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
-    const { chromium } = await playwright();
-    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
     // A laptop-sized window at 2x, so that the crops kept in docs/images/ are sharp.
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 2 });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -95,7 +121,7 @@ async function main() {
         return err instanceof CheckFailed || err?.name === 'TimeoutError' ? 1 : 2;
       }
     }
-    console.log(`[e2e] ${scenarios.length} passed, 0 failed (${Math.round((Date.now() - started) / 1000)} s)`);
+    console.log(`[e2e] ${scenarios.length + (FRESH_WINDOWS > 0 ? 1 : 0)} passed, 0 failed (${Math.round((Date.now() - started) / 1000)} s)`);
     if (updateDocs) {
       const target = join(repo, 'docs', 'images');
       mkdirSync(target, { recursive: true });

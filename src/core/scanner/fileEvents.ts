@@ -50,6 +50,49 @@ export async function applyFileEvents(
   const removedIn = new Set<string>();
   // Stats of files added to folders that carry stats, appended once per folder at the end.
   const addedStats = new Map<DirRecord, FileStat[]>();
+  const add = (rec: DirRecord, names: Map<string, number>, name: string, stat: FileStat, rel: string): void => {
+    names.set(name, rec.files.length);
+    rec.files.push(name);
+    if (rec.stats) {
+      let list = addedStats.get(rec);
+      if (!list) addedStats.set(rec, (list = []));
+      list.push(stat);
+    }
+    out.added.push(rel);
+  };
+  /** Known folders in which the batch added or removed images: listed once more at the end. */
+  const touched = new Set<string>();
+  const reconcile = async (dir: string): Promise<void> => {
+    const rec = snapshot.get(dir);
+    if (!rec) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(dir ? path.join(root, ...dir.split('/')) : root, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const names = namesOf(dir, rec);
+    const present = new Set<string>();
+    for (const e of entries) {
+      present.add(e.name);
+      if (!e.isFile() || names.has(e.name) || !filter.isImageName(e.name)) continue;
+      const rel = dir ? `${dir}/${e.name}` : e.name;
+      if (filter.isExcludedFile(rel)) continue;
+      let st: fs.Stats;
+      try {
+        st = await fs.promises.stat(path.join(root, ...rel.split('/')));
+      } catch {
+        continue;
+      }
+      if (st.isFile()) add(rec, names, e.name, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, rel);
+    }
+    for (const name of [...names.keys()]) {
+      if (present.has(name)) continue;
+      names.delete(name);
+      removedIn.add(dir);
+      out.removed.push(dir ? `${dir}/${name}` : name);
+    }
+  };
   const latest = new Map<string, FileEventKind>();
   for (const e of events) latest.set(e.path, e.kind);
   for (const [abs, kind] of latest) {
@@ -62,26 +105,34 @@ export async function applyFileEvents(
     const slash = rel.lastIndexOf('/');
     const dir = slash < 0 ? '' : rel.slice(0, slash);
     const name = rel.slice(slash + 1);
-    if (!filter.isImageName(name) || filter.isExcludedFile(rel) || excludedByAncestor((d) => filter.isExcludedDir(d), dir)) continue;
+    const image = filter.isImageName(name);
+    const isExcludedDir = (d: string): boolean => filter.isExcludedDir(d);
+    // A folder that appeared may never bring events for what is in it: a folder moved in is one
+    // event, and files written right after a mkdir can land before the watcher watches the folder.
+    // (Image names are checked below, with the stat they get anyway.)
+    const appeared = (): boolean => kind !== 'deleted' && !snapshot.has(rel) && !excludedByAncestor(isExcludedDir, rel);
+    if (!image && appeared() && (await isFolder(abs, options))) {
+      out.rescanReason = `folder ${rel} appeared, a folder the index does not know yet`;
+      break;
+    }
+    if (!image || filter.isExcludedFile(rel) || excludedByAncestor(isExcludedDir, dir)) continue;
     const rec = snapshot.get(dir);
     if (!rec) {
       out.rescanReason = `a file appeared in ${dir || '.'}, a folder the index does not know yet`;
       break;
     }
     const st = await fs.promises.stat(abs).catch(() => null);
+    if (st?.isDirectory() && appeared() && (await isFolder(abs, options))) {
+      out.rescanReason = `folder ${rel} appeared, a folder the index does not know yet`;
+      break;
+    }
     const names = namesOf(dir, rec);
     const at = names.get(name);
     if (st && st.isFile()) {
       const stat: FileStat = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
       if (at === undefined) {
-        names.set(name, rec.files.length);
-        rec.files.push(name);
-        if (rec.stats) {
-          let list = addedStats.get(rec);
-          if (!list) addedStats.set(rec, (list = []));
-          list.push(stat);
-        }
-        out.added.push(rel);
+        add(rec, names, name, stat, rel);
+        touched.add(dir);
       } else {
         setFileStat((rec.stats ??= unknownFileStats(rec.files.length)), at, stat);
         if (kind === 'changed') out.changed.push(rel);
@@ -89,8 +140,15 @@ export async function applyFileEvents(
     } else if (!st && at !== undefined) {
       names.delete(name);
       removedIn.add(dir);
+      touched.add(dir);
       out.removed.push(rel);
     }
+  }
+  // Events are hints, and some get lost (a platform watcher under load drops or merges them): each
+  // folder where the batch added or removed images is listed once more, and what its events missed
+  // is made up from the listing. One readdir per touched folder, not per event.
+  if (!out.rescanReason) {
+    for (const dir of touched) await reconcile(dir);
   }
   for (const [rec, list] of addedStats) if (rec.stats) rec.stats = appendFileStats(rec.stats, list);
   // Removals are applied once per folder at the end: splicing per event would cost a folder's size each.
@@ -101,6 +159,15 @@ export async function applyFileEvents(
     rec.files = rec.files.filter((_, i) => keep.has(i));
   }
   return out;
+}
+
+/** Is this path a folder (a link to one counts only when following links)? */
+async function isFolder(abs: string, options: ScanOptions): Promise<boolean> {
+  try {
+    return (await (options.followSymlinks ? fs.promises.stat(abs) : fs.promises.lstat(abs))).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function excludedByAncestor(isExcludedDir: (rel: string) => boolean, dir: string): boolean {
