@@ -43,7 +43,7 @@ export function countDirs(dir: string): number {
   return 1 + fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).reduce((s, e) => s + countDirs(path.join(dir, e.name)), 0);
 }
 
-export const run = async (id: string, ...args: unknown[]): Promise<IndexSummary[]> => (await vscode.commands.executeCommand(id, ...args)) as IndexSummary[];
+export const run = async (id: string, ...args: unknown[]): Promise<IndexSummary[]> => await vscode.commands.executeCommand<IndexSummary[]>(id, ...args);
 
 /** Starts over: no cache, no registry, then Index Images — every image on disk is new. */
 export async function freshIndex(): Promise<IndexSummary[]> {
@@ -134,10 +134,15 @@ export async function findChild(a: DatasetIndexApi, parent: Node, ...labels: str
 /** Records every onDidApplyFileEvents for a root from now on. */
 export function recordFileEvents(a: DatasetIndexApi, root?: string): { events: FileEventsApplied[]; dispose(): void } {
   const events: FileEventsApplied[] = [];
-  const sub = a.onDidApplyFileEvents((e) => {
+  const sub: vscode.Disposable = a.onDidApplyFileEvents((e) => {
     if (!root || e.root === root) events.push(e);
   });
-  return { events, dispose: () => sub.dispose() };
+  return {
+    events,
+    dispose: () => {
+      sub.dispose();
+    },
+  };
 }
 
 /**
@@ -197,7 +202,7 @@ export async function waitForDomText(selector: string, text: string | RegExp, ti
       return seen.find(matches) ?? null;
     }, `"${String(text)}" in ${selector}`, timeoutMs, 250);
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(seen.slice(0, 10))}`);
+    throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(seen.slice(0, 10))}`, { cause: err });
   }
 }
 

@@ -96,7 +96,7 @@ describe('multi-root workspace (two folders)', function () {
   });
 
   it('Register on a dataset node registers that dataset only', async () => {
-    const results = (await vscode.commands.executeCommand('datasetIndex.registerSelection', await node('alpha'))) as { root: string; registered: number }[];
+    const results = await vscode.commands.executeCommand<{ root: string; registered: number }[]>('datasetIndex.registerSelection', await node('alpha'));
     assert.deepEqual(results.map((r) => [r.root, r.registered]), [[alpha, 20]]);
     assert.equal(await groupCount(a, 'New', await node('alpha')), 0);
     assert.equal(await groupCount(a, 'Registered', await node('alpha')), 20);
@@ -139,7 +139,7 @@ describe('multi-root workspace (two folders)', function () {
   });
 
   it('Clear Scan Cache clears the caches of every folder of the workspace, and keeps the registries', async () => {
-    const cleared = (await vscode.commands.executeCommand('datasetIndex.clearCache')) as string[];
+    const cleared = await vscode.commands.executeCommand<string[]>('datasetIndex.clearCache');
     assert.deepEqual(cleared, stores);
     assert.ok(!hasCache(stores[0]) && !hasCache(stores[1]), 'both caches are gone');
     assert.ok(fs.existsSync(path.join(stores[0], 'registry.sqlite')), 'alpha\'s registry is kept');

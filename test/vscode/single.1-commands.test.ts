@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { IndexSummary } from '../../src/extension/commands';
 import { api, countDirs, countImages, EXTENSION_ID, workspaceRoot } from './helpers';
 
-const run = async (id: string, ...args: unknown[]): Promise<IndexSummary[]> => (await vscode.commands.executeCommand(id, ...args)) as IndexSummary[];
+const run = async (id: string, ...args: unknown[]): Promise<IndexSummary[]> => await vscode.commands.executeCommand<IndexSummary[]>(id, ...args);
 
 describe('commands in a real VS Code', () => {
   let root: string;
@@ -43,7 +43,7 @@ describe('commands in a real VS Code', () => {
   });
 
   it('Register New Images registers them, and the next index shows none new', async () => {
-    const results = (await vscode.commands.executeCommand('datasetIndex.registerNew')) as { registered: number }[];
+    const results = await vscode.commands.executeCommand<{ registered: number }[]>('datasetIndex.registerNew');
     assert.equal(results[0].registered, countImages(root));
     const [r] = await run('datasetIndex.indexImages');
     assert.equal(r.new, 0);

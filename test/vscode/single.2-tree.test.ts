@@ -113,7 +113,7 @@ describe('the tree after Index Images and Register New Images (single folder)', 
   it('an image opens in an editor through its command', async () => {
     const img = await findChild(a, (await groups(a)).get('New')!.node, 'camera1', 'day1', 'img0.png');
     const cmd = img.item.command!;
-    await vscode.commands.executeCommand(cmd.command, ...(cmd.arguments ?? []));
+    await vscode.commands.executeCommand(cmd.command, ...((cmd.arguments ?? []) as unknown[]));
     const abs = path.join(root, 'camera1/day1/img0.png');
     await waitFor(
       () => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => (t.input as { uri?: vscode.Uri } | undefined)?.uri?.fsPath === abs)),
@@ -136,7 +136,7 @@ describe('the tree after Index Images and Register New Images (single folder)', 
   });
 
   it('after Register New Images: New (0), Registered (N), status bar "0 new", no badge', async () => {
-    const results = (await vscode.commands.executeCommand('datasetIndex.registerNew')) as { registered: number }[];
+    const results = await vscode.commands.executeCommand<{ registered: number }[]>('datasetIndex.registerNew');
     assert.equal(results[0].registered, onDisk.length);
     const top = await children(a);
     assert.deepEqual(top.map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${onDisk.length})`]);
@@ -152,8 +152,8 @@ describe('the tree after Index Images and Register New Images (single folder)', 
   it('after registration the tooltip shows the registered row: dimensions and the xxHash64 of the file', async () => {
     const node = await findChild(a, (await groups(a)).get('Registered')!.node, 'camera1', 'day3', 'img2.png');
     const tip = await tooltipOf(a, node);
-    const { h64Raw } = await xxhash();
-    const expected = h64Raw(fs.readFileSync(path.join(root, 'camera1/day3/img2.png'))).toString(16).padStart(16, '0');
+    const hasher = await xxhash();
+    const expected = hasher.h64Raw(fs.readFileSync(path.join(root, 'camera1/day3/img2.png'))).toString(16).padStart(16, '0');
     assert.match(tip, /64 × 32/);
     assert.ok(tip.includes(`xxHash64 \`${expected}\``), `hash ${expected} in ${tip}`);
     assert.match(tip, /registered /);
@@ -166,7 +166,7 @@ describe('the tree after Index Images and Register New Images (single folder)', 
     fs.writeFileSync(path.join(dir, 'broken.png'), Buffer.alloc(0));
     extra.push(path.join(dir, 'copy.png'), path.join(dir, 'broken.png'));
     await vscode.commands.executeCommand('datasetIndex.indexImages');
-    const results = (await vscode.commands.executeCommand('datasetIndex.registerNew')) as { registered: number; unreadable: number }[];
+    const results = await vscode.commands.executeCommand<{ registered: number; unreadable: number }[]>('datasetIndex.registerNew');
     // "registered" counts the readable rows; the empty file is registered as unreadable.
     assert.deepEqual(results.map((r) => [r.registered, r.unreadable]), [[1, 1]]);
     const n = onDisk.length + 2;
@@ -178,8 +178,8 @@ describe('the tree after Index Images and Register New Images (single folder)', 
     // Markdown source: the parentheses of the reason are escaped.
     assert.ok((await tooltipOf(a, unreadable)).includes('$(warning) unreadable: empty file \\(0 bytes\\)'));
     const [dup] = await children(a, top[5].node);
-    const { h64Raw } = await xxhash();
-    const hash = h64Raw(fs.readFileSync(path.join(dir, 'img0.png'))).toString(16).padStart(16, '0');
+    const hasher = await xxhash();
+    const hash = hasher.h64Raw(fs.readFileSync(path.join(dir, 'img0.png'))).toString(16).padStart(16, '0');
     assert.equal(dup.node.kind, 'duplicate');
     assert.equal(dup.label, `${hash.slice(0, 12)}…`);
     assert.equal(dup.item.description, '2 copies');

@@ -39,7 +39,7 @@ describe('Register (tree selection)', () => {
   it('a folder node of the New group registers only that folder\'s images', async () => {
     const folder = await findChild(a, (await groups(a)).get('New')!.node, 'camera0', 'day2');
     const inFolder = imagesOnDisk(path.join(root, 'camera0/day2')).map((f) => `camera0/day2/${f}`).sort();
-    const results = (await vscode.commands.executeCommand('datasetIndex.registerSelection', folder.node)) as { root: string; registered: number }[];
+    const results = await vscode.commands.executeCommand<{ root: string; registered: number }[]>('datasetIndex.registerSelection', folder.node);
     assert.deepEqual(results.map((r) => [r.root, r.registered]), [[root, inFolder.length]]);
     assert.deepEqual(await registeredPaths(storeDir), inFolder, 'the registry holds that folder and nothing else');
     assert.equal(await groupCount(a, 'New'), total - inFolder.length);
@@ -60,7 +60,7 @@ describe('Register (tree selection)', () => {
     const before = await registeredPaths(storeDir);
     const inFolder = imagesOnDisk(path.join(root, 'camera1/day5')).map((f) => `camera1/day5/${f}`);
     // VS Code passes the clicked node and the whole selection.
-    const results = (await vscode.commands.executeCommand('datasetIndex.registerSelection', image.node, [image.node, folder.node])) as { registered: number }[];
+    const results = await vscode.commands.executeCommand<{ registered: number }[]>('datasetIndex.registerSelection', image.node, [image.node, folder.node]);
     assert.equal(results.reduce((s, r) => s + r.registered, 0), 1 + inFolder.length);
     assert.deepEqual(await registeredPaths(storeDir), [...before, 'camera1/day1/img3.jpg', ...inFolder].sort());
     assert.equal(await groupCount(a, 'New'), total - before.length - 1 - inFolder.length);
@@ -76,7 +76,7 @@ describe('Register (tree selection)', () => {
 
   it('the New group node registers the rest', async () => {
     const newGroup = (await groups(a)).get('New')!;
-    const results = (await vscode.commands.executeCommand('datasetIndex.registerSelection', newGroup.node)) as { registered: number }[];
+    const results = await vscode.commands.executeCommand<{ registered: number }[]>('datasetIndex.registerSelection', newGroup.node);
     assert.equal(results[0].registered, newGroup.count);
     assert.equal(await groupCount(a, 'New'), 0);
     assert.equal(await groupCount(a, 'Registered'), total);

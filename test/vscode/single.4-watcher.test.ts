@@ -27,7 +27,7 @@ async function waitForNew(a: DatasetIndexApi, expected: number, rec: ReturnType<
   try {
     await waitFor(async () => (seen = await groupCount(a, 'New')) === expected, `New (${expected})`, 30_000, intervalMs);
   } catch (err) {
-    throw new Error(`${(err as Error).message}; New counts ${seen}; batches applied: ${JSON.stringify(rec.events)}`);
+    throw new Error(`${(err as Error).message}; New counts ${seen}; batches applied: ${JSON.stringify(rec.events)}`, { cause: err });
   }
 }
 
@@ -231,7 +231,7 @@ describe('file watcher on registered images: in-place edits → Changed, deletio
   });
 
   it('Register New Images registers the changed image again; the missing one stays missing', async () => {
-    const [r] = (await vscode.commands.executeCommand('datasetIndex.registerNew')) as { registered: number }[];
+    const [r] = await vscode.commands.executeCommand<{ registered: number }[]>('datasetIndex.registerNew');
     assert.equal(r.registered, 1);
     assert.deepEqual((await children(a)).map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (1)', `Registered (${total - 1})`]);
   });

@@ -60,7 +60,7 @@ describe('paging of big folders', () => {
       const more = shown[shown.length - 1];
       assert.equal(more.node.kind, 'more');
       // As a click does: the item's own command with its arguments.
-      await vscode.commands.executeCommand(more.item.command!.command, ...(more.item.command!.arguments ?? []));
+      await vscode.commands.executeCommand(more.item.command!.command, ...((more.item.command!.arguments ?? []) as unknown[]));
       shown = await children(a, (await bulk()).node);
       if (expectMore === null) {
         assert.equal(shown.length, BULK);

@@ -21,7 +21,7 @@ describe('Clear Scan Cache: status bar, tree and welcome view', () => {
 
   it('after Clear Scan Cache the status bar says "cache cleared" and the tree has no groups', async () => {
     await vscode.commands.executeCommand('notifications.clearAll');
-    const stores = (await vscode.commands.executeCommand('datasetIndex.clearCache')) as string[];
+    const stores = await vscode.commands.executeCommand<string[]>('datasetIndex.clearCache');
     assert.deepEqual(stores, [a.datasets()[0].storeDir]);
     assert.match(a.statusBarText(), /cache cleared/);
     assert.doesNotMatch(a.statusBarText(), /\bnew\b/, 'no count without an index');
