@@ -40,11 +40,11 @@ function problemsJson(errors: readonly ScanIssue[], skippedSymlinks: number): Re
 function problemLines(errors: readonly ScanIssue[], skippedSymlinks: number): string[] {
   const lines: string[] = [];
   if (errors.length) {
-    lines.push(`  ${n(errors.length)} problem(s):`);
+    lines.push(`  ${plural(errors.length, 'problem')}:`);
     for (const e of errors.slice(0, TEXT_ISSUE_LIMIT)) lines.push(`    ${e.code} ${JSON.stringify(e.path || '.')}: ${e.message}`);
     if (errors.length > TEXT_ISSUE_LIMIT) lines.push(`    … and ${n(errors.length - TEXT_ISSUE_LIMIT)} more (use --json for all)`);
   }
-  if (skippedSymlinks) lines.push(`  ${n(skippedSymlinks)} symlinked images not followed; --follow-symlinks follows them`);
+  if (skippedSymlinks) lines.push(`  ${plural(skippedSymlinks, 'symlinked image')} not followed; --follow-symlinks follows them`);
   return lines;
 }
 

@@ -12,7 +12,7 @@ import {
 import { ExportTargetError, exportRegistryToFile, type ExportFormat } from '../core/registry/exportRegistry';
 import { describeHolder } from '../core/registry/lock';
 import { defaultStoreFor } from './storeLocation';
-import { age, num, registerReportJson, registerReportText, scanReportJson, scanReportText, statusReportJson, statusReportText } from './format';
+import { age, num, plural, registerReportJson, registerReportText, scanReportJson, scanReportText, statusReportJson, statusReportText } from './format';
 import { ProgressLine } from './progressLine';
 import { ListWriter } from './listOutput';
 import { LIST_STATUSES, listDataset, type ListStatus } from '../core/listDataset';
@@ -252,12 +252,12 @@ async function runList(folders: string[], flags: ListFlags): Promise<number> {
       for (const notice of result.notices) process.stderr.write(`dataset-index: ${notice}\n`);
       if (result.errors.length) {
         process.stderr.write(
-          `dataset-index: ${num(result.errors.length)} problem(s) in ${result.root}: the list leaves out what could not be read, e.g. ` +
+          `dataset-index: ${plural(result.errors.length, 'problem')} in ${result.root}: the list leaves out what could not be read, e.g. ` +
             `${result.errors[0].code} ${JSON.stringify(result.errors[0].path || '.')} (status lists them)\n`,
         );
       }
       if (result.skippedSymlinks) {
-        process.stderr.write(`dataset-index: ${num(result.skippedSymlinks)} symlinked images not followed; --follow-symlinks follows them\n`);
+        process.stderr.write(`dataset-index: ${plural(result.skippedSymlinks, 'symlinked image')} not followed; --follow-symlinks follows them\n`);
       }
       if (flags.verbose) {
         const counts = LIST_STATUSES.filter((st) => flags.status.includes(st)).map((st) => `${num(result.listed[st])} ${st}`);
