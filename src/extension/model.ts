@@ -318,13 +318,6 @@ export class DatasetModel implements vscode.Disposable {
     this.rebuild();
   }
 
-  forFile(uri: vscode.Uri): Dataset | undefined {
-    const p = uri.fsPath;
-    return this.datasets
-      .filter((d) => p === d.root || p.startsWith(d.root + path.sep))
-      .sort((a, b) => b.root.length - a.root.length)[0];
-  }
-
   dispose(): void {
     for (const ds of this.datasets) ds.dispose();
     vscode.Disposable.from(...this.disposables).dispose();
