@@ -76,6 +76,21 @@ export interface ListResponse {
   statCalls: number;
 }
 
+/**
+ * Devices whose directory entries come without types (DT_UNKNOWN: FUSE file systems, some NFS and
+ * SMB servers), learnt per thread. There, `readdirSync(dir, { withFileTypes: true })` silently
+ * lstat's every entry itself — a round trip per file on a network mount, which no one counted —
+ * so such folders are listed by name and only the names that are not images are stat'ed.
+ */
+const untypedDevices = new Set<bigint>();
+
+/** Node types an untyped entry by an lstat of its own, and says so by the class it returns. */
+function typedByNode(entries: readonly fs.Dirent[]): number {
+  let n = 0;
+  for (const e of entries) if (e.constructor.name === 'DirentFromStats') n++;
+  return n;
+}
+
 /** A directory entry readdir could not type (some network file systems), to be stat'ed. */
 export function isUnknownType(entry: fs.Dirent): boolean {
   return !(entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice());
@@ -87,7 +102,7 @@ export function isUnknownType(entry: fs.Dirent): boolean {
  * next listing add it back. Such names are found (a second, raw listing, only when a U+FFFD shows
  * up) and left out with a reason instead.
  */
-function undecodableNames(dir: string, entries: fs.Dirent[]): Set<string> | null {
+function undecodableNames(dir: string, entries: readonly { name: string }[]): Set<string> | null {
   if (!entries.some((e) => e.name.includes('\uFFFD'))) return null;
   const bad = new Set<string>();
   try {
@@ -99,6 +114,27 @@ function undecodableNames(dir: string, entries: fs.Dirent[]): Set<string> | null
     return null;
   }
   return bad;
+}
+
+/**
+ * A folder of an untyped device, listed by name: image names are taken for files (a listing is all
+ * a scan needs of them; registration opens them anyway and finds what they are), the other names
+ * are left untyped for the caller to stat — they may be folders. What this cannot tell without a
+ * stat per file: an image-named symbolic link or folder counts as a file.
+ */
+function namesOnly(dir: string, isImage: (name: string) => boolean): Entry[] {
+  return fs.readdirSync(dir).map((name) => ({ name, kind: isImage(name) ? 'file' : 'unknown' }));
+}
+
+/** What a listing says of an entry; `unknown` is to be stat'ed. */
+interface Entry {
+  name: string;
+  kind: 'dir' | 'file' | 'link' | 'unknown' | 'special';
+}
+
+function entryOf(d: fs.Dirent): Entry {
+  const kind = d.isDirectory() ? 'dir' : d.isFile() ? 'file' : d.isSymbolicLink() ? 'link' : isUnknownType(d) ? 'unknown' : 'special';
+  return { name: d.name, kind };
 }
 
 export function listFolders(req: ListRequest): ListResponse {
@@ -160,10 +196,19 @@ export function listFolders(req: ListRequest): ListResponse {
       const joined = req.verifyNames[i];
       files = joined === '' ? [] : joined.split('\0');
     } else {
-      let entries: fs.Dirent[];
+      let entries: Entry[];
       try {
         res.readdirCalls++;
-        entries = fs.readdirSync(dir, { withFileTypes: true });
+        if (untypedDevices.has(st.dev)) entries = namesOnly(dir, isImage);
+        else {
+          const dirents = fs.readdirSync(dir, { withFileTypes: true });
+          // Node stat'ed the entries it could not type: those calls were made, so they count; when
+          // none came typed, this device's folders are listed by name from now on.
+          const hidden = typedByNode(dirents);
+          res.statCalls += hidden;
+          if (hidden > 0 && hidden === dirents.length) untypedDevices.add(st.dev);
+          entries = dirents.map(entryOf);
+        }
       } catch (err) {
         state[i] = FOLDER_LIST_FAILED;
         res.errors.push([i, errorCode(err), errorMessage(err)]);
@@ -179,14 +224,14 @@ export function listFolders(req: ListRequest): ListResponse {
           res.entryIssues.push([i, name, 'EILSEQ', 'the name is not valid UTF-8 and cannot be addressed; left out (rename it to include it)']);
           continue;
         }
-        if (entry.isDirectory()) subdirs.push(name);
-        else if (entry.isFile()) {
+        if (entry.kind === 'dir') subdirs.push(name);
+        else if (entry.kind === 'file') {
           if (isImage(name)) files.push(name);
-        } else if (entry.isSymbolicLink() && !req.followSymlinks) {
+        } else if (entry.kind === 'link' && !req.followSymlinks) {
           if (isImage(name)) symlinks[i]++;
-        } else if (entry.isSymbolicLink() || isUnknownType(entry)) {
+        } else if (entry.kind === 'link' || entry.kind === 'unknown') {
           // A type readdir could not give (some network file systems), or a link to follow.
-          const link = entry.isSymbolicLink();
+          const link = entry.kind === 'link';
           let target: fs.BigIntStats;
           try {
             res.statCalls++;
