@@ -117,10 +117,10 @@ function undecodableNames(dir: string, entries: readonly { name: string }[]): Se
 }
 
 /**
- * A folder of an untyped device, listed by name: image names are taken for files (a listing is all
- * a scan needs of them; registration opens them anyway and finds what they are), the other names
- * are left untyped for the caller to stat — they may be folders. What this cannot tell without a
- * stat per file: an image-named symbolic link or folder counts as a file.
+ * A folder of an untyped device, listed by name: image names are taken for files, the other names
+ * are left untyped for the caller to stat — they may be folders. An image-named folder is found by
+ * the folder's link count (see listFolders). What this cannot tell without a stat per file: an
+ * image-named symbolic link counts as a file.
  */
 function namesOnly(dir: string, isImage: (name: string) => boolean): Entry[] {
   return fs.readdirSync(dir).map((name) => ({ name, kind: isImage(name) ? 'file' : 'unknown' }));
@@ -197,9 +197,10 @@ export function listFolders(req: ListRequest): ListResponse {
       files = joined === '' ? [] : joined.split('\0');
     } else {
       let entries: Entry[];
+      const byName = untypedDevices.has(st.dev);
       try {
         res.readdirCalls++;
-        if (untypedDevices.has(st.dev)) entries = namesOnly(dir, isImage);
+        if (byName) entries = namesOnly(dir, isImage);
         else {
           const dirents = fs.readdirSync(dir, { withFileTypes: true });
           // Node stat'ed the entries it could not type: those calls were made, so they count; when
@@ -217,6 +218,7 @@ export function listFolders(req: ListRequest): ListResponse {
       state[i] = FOLDER_LISTED;
       files = [];
       const subdirs: string[] = [];
+      let realDirs = 0n;
       const undecodable = undecodableNames(dir, entries);
       for (const entry of entries) {
         const name = entry.name;
@@ -224,8 +226,10 @@ export function listFolders(req: ListRequest): ListResponse {
           res.entryIssues.push([i, name, 'EILSEQ', 'the name is not valid UTF-8 and cannot be addressed; left out (rename it to include it)']);
           continue;
         }
-        if (entry.kind === 'dir') subdirs.push(name);
-        else if (entry.kind === 'file') {
+        if (entry.kind === 'dir') {
+          subdirs.push(name);
+          realDirs++;
+        } else if (entry.kind === 'file') {
           if (isImage(name)) files.push(name);
         } else if (entry.kind === 'link' && !req.followSymlinks) {
           if (isImage(name)) symlinks[i]++;
@@ -245,11 +249,41 @@ export function listFolders(req: ListRequest): ListResponse {
           if (target.isDirectory()) {
             subdirs.push(name);
             if (link) res.links.push([i, name, `${target.dev}:${target.ino}`]);
+            else realDirs++;
           } else if (target.isFile() && isImage(name)) {
             files.push(name);
           } else if (target.isSymbolicLink() && isImage(name)) {
             symlinks[i]++; // an untyped entry that lstat shows to be a link (not followed)
           }
+        }
+      }
+      // Listed by name, image names were taken for files. A folder's link count is 2 plus its
+      // subfolders (where the file system keeps it): when that is more than the folders found, an
+      // image-named entry is a folder, and those names are looked at one by one.
+      if (byName && st.nlink !== 2n + realDirs && files.length > 0) {
+        const named = files;
+        files = [];
+        for (const name of named) {
+          let target: fs.BigIntStats;
+          try {
+            res.statCalls++;
+            target = fs.lstatSync(dir + sep + name, { bigint: true });
+            if (target.isSymbolicLink() && req.followSymlinks) {
+              res.statCalls++;
+              const to = fs.statSync(dir + sep + name, { bigint: true });
+              if (to.isDirectory()) {
+                subdirs.push(name);
+                res.links.push([i, name, `${to.dev}:${to.ino}`]);
+              } else if (to.isFile()) files.push(name);
+              continue;
+            }
+          } catch (err) {
+            if (errorCode(err) !== 'ENOENT') res.entryIssues.push([i, name, errorCode(err), errorMessage(err)]);
+            continue;
+          }
+          if (target.isDirectory()) subdirs.push(name);
+          else if (target.isFile()) files.push(name);
+          else if (target.isSymbolicLink()) symlinks[i]++;
         }
       }
       counts[i * 2] = files.length;
