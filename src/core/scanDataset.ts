@@ -11,6 +11,8 @@ import type { DirWorkerPool } from './scanner/dirWorkerPool';
 import { countSnapshot } from './scanner/snapshot';
 import { TOOL_VERSION } from './version';
 import { canonicalRoot } from './roots';
+import { fsTypeOf } from './fsutil/mountType';
+import { DEFAULT_RACY_WINDOW_NS, racyWindowFor } from './scanner/stamp';
 
 export interface ScanDatasetRequest {
   readonly root: string;
@@ -214,6 +216,11 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     reason = 'valid cache';
   }
   log(`scan ${root}: ${mode} (${reason})`);
+  const fsType = fsTypeOf(root);
+  const racyWindowNs = req.racyWindowNs ?? racyWindowFor(fsType);
+  if (racyWindowNs > DEFAULT_RACY_WINDOW_NS && req.racyWindowNs === undefined) {
+    log(`${fsType} is served by another machine whose clock may differ: folders changed within ${racyWindowNs / 1_000_000_000n} s are read again next scan`);
+  }
 
   const snapshot: Snapshot = cached?.snapshot ?? new Map<string, DirRecord>();
   const baseHeader: CacheHeader = {
@@ -263,7 +270,7 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
       signal: req.signal,
       onProgress: req.onProgress && ((p) => req.onProgress?.({ ...p, mode })),
       changeSampleLimit: req.changeSampleLimit,
-      racyWindowNs: req.racyWindowNs,
+      racyWindowNs,
       now: req.now,
       workers: req.workers,
     });

@@ -19,6 +19,21 @@ export function sameStamp(a: DirStamp | null, b: DirStamp): boolean {
  */
 export const DEFAULT_RACY_WINDOW_NS = 2_000_000_000n;
 
+/**
+ * On a file system served by another machine (NFS, SMB, sshfs, any FUSE server) timestamps come
+ * from the server's clock, which this machine cannot read: a server 30 s behind makes a folder
+ * changed just now look 30 s old, and the rule above would trust a stamp that a second change in
+ * the same tick leaves equal. There the window also covers this much clock difference.
+ */
+export const REMOTE_CLOCK_SKEW_NS = 60_000_000_000n;
+
+const REMOTE_CLOCKS = /^(fuse(\..*)?|fuseblk|nfs4?|cifs|smb3?|smbfs|9p|afs|ceph|glusterfs|lustre|gpfs|beegfs)$/;
+
+/** The racy window for a root on a file system of this type (from /proc/mounts; null: unknown). */
+export function racyWindowFor(fsType: string | null): bigint {
+  return fsType !== null && REMOTE_CLOCKS.test(fsType) ? DEFAULT_RACY_WINDOW_NS + REMOTE_CLOCK_SKEW_NS : DEFAULT_RACY_WINDOW_NS;
+}
+
 export function isRacy(stamp: DirStamp, readStartNs: bigint, windowNs: bigint): boolean {
   const safeBefore = readStartNs - windowNs;
   return stamp.mtimeNs >= safeBefore || stamp.ctimeNs >= safeBefore;
