@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """A passthrough FUSE file system that behaves like a slow network filer.
 
-    latencyfs.py SRC MNT [--delay-ms 0.5] [--skew-s 0] [--stats FILE] [--attr-timeout 0] [--foreground]
+    latencyfs.py SRC MNT [--delay-ms 0.5] [--skew-s 0] [--time-granularity-s 0] [--stats FILE]
+                         [--attr-timeout 0] [--foreground]
 
 Every metadata call (getattr, access, opendir, readdir, open) waits --delay-ms before it is
 served; calls are served concurrently (several requests in flight, as an NFS client has).
 Timestamps are reported shifted by --skew-s seconds (a server clock behind or ahead of ours) and
-un-shifted on utimens. readdir returns names only, so readdir(withFileTypes) sees DT_UNKNOWN (as
+un-shifted on utimens; --time-granularity-s 1 reports whole seconds (as sshfs/SFTP and some NFS
+servers do). readdir returns names only, so readdir(withFileTypes) sees DT_UNKNOWN (as
 on many FUSE, NFS and SMB servers). The kernel's attribute and entry caches are off by default
 (--attr-timeout 0): every stat reaches the "server". With --stats FILE the calls per op are
 written to FILE as JSON (rewritten while they change, and at unmount).
@@ -31,7 +33,8 @@ METADATA_OPS = ('getattr', 'access', 'opendir', 'readdir', 'open')
 class LatencyFS(Operations):
     use_ns = True
 
-    def __init__(self, root, delay_s, skew_s, stats_file):
+    def __init__(self, root, delay_s, skew_s, stats_file, granularity_s=0.0):
+        self.granularity_ns = int(round(granularity_s * 1e9))
         self.root = os.path.realpath(root)
         self.delay_s = delay_s
         self.skew_ns = int(round(skew_s * 1e9))
@@ -92,9 +95,11 @@ class LatencyFS(Operations):
             raise FuseOSError(e.errno)
         attrs = {k: getattr(st, k) for k in (
             'st_mode', 'st_ino', 'st_dev', 'st_nlink', 'st_uid', 'st_gid', 'st_size', 'st_blocks')}
-        attrs['st_atime'] = st.st_atime_ns + self.skew_ns
-        attrs['st_mtime'] = st.st_mtime_ns + self.skew_ns
-        attrs['st_ctime'] = st.st_ctime_ns + self.skew_ns
+        for key in ('st_atime', 'st_mtime', 'st_ctime'):
+            ns = getattr(st, key + '_ns')
+            if self.granularity_ns > 0:
+                ns -= ns % self.granularity_ns
+            attrs[key] = ns + self.skew_ns
         return attrs
 
     def access(self, path, mode):
@@ -151,7 +156,8 @@ class LatencyFS(Operations):
         return self._call('truncate', os.truncate, self._full(path), length)
 
     def flush(self, path, fh):
-        return self._call('flush', lambda: os.fsync(fh) if False else 0)
+        self._count('flush')
+        return 0
 
     def fsync(self, path, datasync, fh):
         return self._call('fsync', os.fdatasync if datasync else os.fsync, fh)
@@ -206,12 +212,14 @@ def main():
     p.add_argument('mountpoint')
     p.add_argument('--delay-ms', type=float, default=0.5, help='delay per metadata call (default 0.5)')
     p.add_argument('--skew-s', type=float, default=0.0, help='shift of reported timestamps, seconds')
+    p.add_argument('--time-granularity-s', type=float, default=0.0,
+                   help='report timestamps truncated to this many seconds (default 0: as the source)')
     p.add_argument('--stats', default=None, help='write the calls per op to this JSON file')
     p.add_argument('--attr-timeout', type=float, default=0.0,
                    help="the kernel's attribute/entry cache, seconds (default 0: every call reaches us)")
     p.add_argument('--foreground', action='store_true')
     a = p.parse_args()
-    fs = LatencyFS(a.source, a.delay_ms / 1000.0, a.skew_s, a.stats)
+    fs = LatencyFS(a.source, a.delay_ms / 1000.0, a.skew_s, a.stats, a.time_granularity_s)
     FUSE(fs, a.mountpoint, foreground=a.foreground, nothreads=False, use_ino=True,
          attr_timeout=a.attr_timeout, entry_timeout=a.attr_timeout, negative_timeout=0,
          fsname='latencyfs', subtype='latencyfs', default_permissions=True, allow_other=False)

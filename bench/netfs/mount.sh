@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Network-like test mounts (FUSE), started in the background and stopped cleanly.
 #
-#   mount.sh latency SRC MNT [--delay-ms X] [--skew-s N] [--stats FILE] [--attr-timeout T]
+#   mount.sh latency SRC MNT [--delay-ms X] [--skew-s N] [--time-granularity-s G] [--stats FILE] [--attr-timeout T]
 #                                       latencyfs.py over SRC: a delay per metadata call, a shifted
 #                                       server clock, no entry types in readdir
 #   mount.sh sshfs SRC MNT [--max-conns N]

@@ -1,0 +1,122 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { scanDataset, snapshotFiles, type ScanDatasetResult } from '../../src/core';
+import { afterRacyWindow, buildTree, removeDir, tempDir } from '../helpers/tmp';
+
+// Scans through network-like FUSE mounts (bench/netfs): latencyfs (a delay per metadata call, no
+// entry types in readdir, optionally a shifted server clock and whole-second timestamps) and sshfs
+// over a throwaway sshd on 127.0.0.1. Skipped when not root, without /dev/fuse or the Debian
+// packages (python3-fusepy fuse3 sshfs openssh-server), or when FUSE cannot mount here.
+
+const MOUNT_SH = path.resolve(__dirname, '../../../bench/netfs/mount.sh');
+
+function missing(): string | null {
+  if (process.platform !== 'linux') return 'not Linux';
+  if (process.getuid?.() !== 0) return 'not root';
+  if (!fs.existsSync('/dev/fuse')) return 'no /dev/fuse';
+  const need: [string, string][] = [
+    ['/usr/lib/python3/dist-packages/fusepy.py', 'python3-fusepy'],
+    ['/usr/bin/fusermount3', 'fuse3'],
+    ['/usr/bin/sshfs', 'sshfs'],
+    ['/usr/sbin/sshd', 'openssh-server'],
+  ];
+  const absent = need.filter(([f]) => !fs.existsSync(f)).map(([, p]) => p);
+  return absent.length ? `missing ${absent.join(' ')}` : null;
+}
+
+function mounted(mnt: string): boolean {
+  const m = mnt.replace(/ /g, '\\040');
+  return fs.readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === m);
+}
+
+function mountSh(args: string[]): { ok: boolean; out: string } {
+  const r = spawnSync('bash', [MOUNT_SH, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+function mount(args: string[]): void {
+  const r = mountSh(args);
+  assert.ok(r.ok, `mount.sh ${args.join(' ')} failed: ${r.out}`);
+}
+
+function unmount(mnt: string): void {
+  if (fs.existsSync(mnt)) mountSh(['umount', mnt]);
+  assert.ok(!mounted(mnt), `${mnt} is still mounted`);
+}
+
+function files(r: ScanDatasetResult): string[] {
+  return [...snapshotFiles(r.cache.snapshot)].sort();
+}
+
+describe('network-like mounts (FUSE)', function () {
+  this.timeout(120_000);
+  let src: string;
+  let mnt: string;
+  let store: string;
+  let expected: string[];
+
+  before(function () {
+    const why = missing();
+    if (why) {
+      console.log(`      (skipped: ${why})`);
+      this.skip();
+    }
+    src = tempDir('netfs-src');
+    mnt = tempDir('netfs-mnt');
+    expected = buildTree(src, 24, 4);
+    // A probe: FUSE may be unusable in this container (no CAP_SYS_ADMIN) even with /dev/fuse.
+    const probe = mountSh(['latency', src, mnt, '--delay-ms', '0']);
+    unmount(mnt);
+    if (!probe.ok) {
+      console.log(`      (skipped: FUSE cannot mount here: ${probe.out.trim().split('\n').pop()})`);
+      removeDir(src);
+      removeDir(mnt);
+      this.skip();
+    }
+  });
+  beforeEach(() => {
+    store = tempDir('netfs-store');
+  });
+  afterEach(() => {
+    if (mnt) unmount(mnt);
+    if (store) removeDir(store);
+  });
+  after(() => {
+    if (mnt) {
+      unmount(mnt);
+      removeDir(mnt);
+    }
+    if (src) removeDir(src);
+  });
+
+  async function fullThenQuick(): Promise<void> {
+    const full = await scanDataset({ root: mnt, storeDir: store, now: afterRacyWindow });
+    assert.equal(full.report.mode, 'full');
+    assert.equal(full.report.errors.length, 0, JSON.stringify(full.report.errors));
+    assert.deepEqual(files(full), expected);
+    assert.equal(full.report.files, expected.length);
+    const quick = await scanDataset({ root: mnt, storeDir: store, now: afterRacyWindow });
+    assert.equal(quick.report.mode, 'quick');
+    assert.equal(quick.report.files, expected.length);
+    assert.deepEqual(files(quick), expected);
+    assert.equal(quick.report.fsOps.readdir, 0, 'a no-change quick scan lists no folder');
+    assert.equal(quick.report.dirsRead, 0);
+  }
+
+  it('latencyfs (1 ms per metadata call, no entry types): full and quick scans find every image; the quick scan lists nothing', async () => {
+    const stats = path.join(store, 'latencyfs-stats.json');
+    mount(['latency', src, mnt, '--delay-ms', '1', '--stats', stats]);
+    await fullThenQuick();
+    unmount(mnt); // writes the final counts
+    const counts = JSON.parse(fs.readFileSync(stats, 'utf8')) as Record<string, number>;
+    // The server saw listings (the full scan's), and stat calls from both scans.
+    assert.ok((counts.readdir ?? 0) > 0 && (counts.getattr ?? 0) > 0, JSON.stringify(counts));
+  });
+
+  it('sshfs over a loopback sshd (caches off): full and quick scans find every image; the quick scan lists nothing', async () => {
+    mount(['sshfs', src, mnt]);
+    await fullThenQuick();
+  });
+});
