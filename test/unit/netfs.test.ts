@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scanDataset, snapshotFiles, type ScanDatasetResult } from '../../src/core';
-import { afterRacyWindow, buildTree, removeDir, tempDir } from '../helpers/tmp';
+import { afterRacyWindow, buildTree, removeDir, tempDir, writeImage } from '../helpers/tmp';
 
 // Scans through network-like FUSE mounts (bench/netfs): latencyfs (a delay per metadata call, no
 // entry types in readdir, optionally a shifted server clock and whole-second timestamps) and sshfs
@@ -118,5 +118,60 @@ describe('network-like mounts (FUSE)', function () {
   it('sshfs over a loopback sshd (caches off): full and quick scans find every image; the quick scan lists nothing', async () => {
     mount(['sshfs', src, mnt]);
     await fullThenQuick();
+  });
+
+  /**
+   * A folder changed twice within one second, the scan's read of it in between: with whole-second
+   * timestamps its stamp does not change, so only the racy-stamp rule (src/core/scanner/stamp.ts:
+   * a stamp within the racy window of the read is not trusted) makes the next quick scan re-read it.
+   * Returns whether that quick scan saw the second image (null: the second boundary was not met).
+   */
+  async function sameSecondChange(skewS: number): Promise<boolean> {
+    const root = tempDir('netfs-skew-src');
+    try {
+      buildTree(root, 3, 1);
+      mount(['latency', root, mnt, '--delay-ms', '0.2', '--skew-s', String(skewS), '--time-granularity-s', '1']);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const storeDir = tempDir('netfs-skew-store');
+        try {
+          // Start just after a second boundary: write, scan, write again within that second.
+          await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+          const second = Math.floor(Date.now() / 1000);
+          writeImage(mnt, `top0/d${attempt}/a.png`);
+          const first = await scanDataset({ root: mnt, storeDir });
+          assert.ok(files(first).includes(`top0/d${attempt}/a.png`));
+          writeImage(mnt, `top0/d${attempt}/b.png`);
+          if (Math.floor(Date.now() / 1000) !== second) continue; // too slow: try again
+          const next = await scanDataset({ root: mnt, storeDir });
+          assert.equal(next.report.mode, 'quick');
+          return files(next).includes(`top0/d${attempt}/b.png`);
+        } finally {
+          removeDir(storeDir);
+        }
+      }
+      assert.fail('could not write, scan and write again within one second in 5 attempts');
+    } finally {
+      unmount(mnt);
+      removeDir(root);
+    }
+  }
+
+  it('whole-second timestamps, server clock in step: a folder changed in the second of its read is re-read next time', async () => {
+    assert.ok(await sameSecondChange(0), 'the quick scan missed an image added in the second of the previous read');
+  });
+
+  it('whole-second timestamps, server clock 30 s ahead: a folder changed in the second of its read is re-read next time', async () => {
+    assert.ok(await sameSecondChange(30), 'the quick scan missed an image added in the second of the previous read');
+  });
+
+  // KNOWN BUG (skipped until the scanner is fixed; do not fix it here): with the server's clock 30 s
+  // behind ours and whole-second timestamps, the quick scan MISSES b.png. The folder's reported
+  // mtime/ctime (second S - 30) is compared by isRacy() in src/core/scanner/stamp.ts with this
+  // machine's clock at the read (readStartNs ≈ S + 0.x, window 2 s), so the stamp looks 30 s old
+  // and is trusted; the second change in second S leaves the stamp equal, the folder is not re-read,
+  // and sameSecondChange(-30) returns false ("the quick scan missed an image added in the second of
+  // the previous read"). The cases above pass: in step, and 30 s ahead (the stamp looks recent).
+  it.skip('whole-second timestamps, server clock 30 s behind: a folder changed in the second of its read is re-read next time', async () => {
+    assert.ok(await sameSecondChange(-30), 'the quick scan missed an image added in the second of the previous read');
   });
 });
