@@ -7,9 +7,10 @@
 Every metadata call (getattr, access, opendir, readdir, open) waits --delay-ms before it is
 served; calls are served concurrently (several requests in flight, as an NFS client has).
 Timestamps are reported shifted by --skew-s seconds (a server clock behind or ahead of ours) and
-un-shifted on utimens; --time-granularity-s 1 reports whole seconds (as sshfs/SFTP and some NFS
-servers do). readdir returns names only, so readdir(withFileTypes) sees DT_UNKNOWN (as
-on many FUSE, NFS and SMB servers). The kernel's attribute and entry caches are off by default
+un-shifted on utimens (when both times are set, as by touch and cp -p: libfuse 2's high-level API
+drops an update of one time alone, touch -a/-m). --time-granularity-s 1 reports whole seconds (as
+sshfs/SFTP and some NFS servers do). readdir returns names only, so readdir(withFileTypes) sees
+DT_UNKNOWN (as on many FUSE, NFS and SMB servers). The kernel's attribute and entry caches are off by default
 (--attr-timeout 0): every stat reaches the "server". With --stats FILE the calls per op are
 written to FILE as JSON (rewritten while they change, and at unmount).
 
@@ -27,6 +28,23 @@ try:
 except ImportError:  # pip's fusepy
     from fuse import FUSE, FuseOSError, Operations  # type: ignore
 
+UTIME_NOW = (1 << 30) - 1
+UTIME_OMIT = (1 << 30) - 2
+
+
+class TimesFUSE(FUSE):
+    """fusepy folds tv_sec and tv_nsec into one number, losing UTIME_NOW / UTIME_OMIT (touch -m, -a):
+    pass each time as ns, or 'now' or 'omit'."""
+
+    def utimens(self, path, buf):
+        times = None
+        if buf:
+            times = tuple(
+                'now' if ts.tv_nsec == UTIME_NOW else 'omit' if ts.tv_nsec == UTIME_OMIT
+                else ts.tv_sec * 10 ** 9 + ts.tv_nsec
+                for ts in (buf.contents.actime, buf.contents.modtime))
+        return self.operations('utimens', path.decode(self.encoding), times)
+
 METADATA_OPS = ('getattr', 'access', 'opendir', 'readdir', 'open')
 
 
@@ -40,7 +58,7 @@ class LatencyFS(Operations):
         self.skew_ns = int(round(skew_s * 1e9))
         self.stats_file = stats_file
         self.counts = {}
-        self.lock = threading.Lock()
+        self._mutex = threading.Lock()
         self.version = 0
         self.stop = threading.Event()
         if stats_file:
@@ -48,7 +66,7 @@ class LatencyFS(Operations):
 
     # ---- bookkeeping -------------------------------------------------------------------------
     def _count(self, op):
-        with self.lock:
+        with self._mutex:
             self.counts[op] = self.counts.get(op, 0) + 1
             self.version += 1
 
@@ -58,7 +76,7 @@ class LatencyFS(Operations):
             time.sleep(self.delay_s)
 
     def _write_stats(self):
-        with self.lock:
+        with self._mutex:
             data = json.dumps(self.counts, sort_keys=True)
         tmp = self.stats_file + '.tmp'
         with open(tmp, 'w') as f:
@@ -193,10 +211,23 @@ class LatencyFS(Operations):
         return self._call('chown', os.lchown, self._full(path), uid, gid)
 
     def utimens(self, path, times=None):
-        if times is not None:  # times are the server's (shifted): un-shift them
-            times = (times[0] - self.skew_ns, times[1] - self.skew_ns)
-            return self._call('utimens', lambda: os.utime(self._full(path), ns=times, follow_symlinks=False))
-        return self._call('utimens', os.utime, self._full(path))
+        if times is None:
+            return self._call('utimens', os.utime, self._full(path))
+        full = self._full(path)
+
+        def source_times():
+            st = os.lstat(full)
+            out = []
+            for t, current in zip(times, (st.st_atime_ns, st.st_mtime_ns)):
+                if t == 'omit':
+                    out.append(current)
+                elif t == 'now':
+                    out.append(time.time_ns())  # the server's "now" is its own clock
+                else:
+                    out.append(t - self.skew_ns)  # a time in the mount's (shifted) clock: un-shift it
+            return tuple(out)
+
+        return self._call('utimens', lambda: os.utime(full, ns=source_times(), follow_symlinks=False))
 
     def statfs(self, path):
         self._count('statfs')
@@ -220,7 +251,7 @@ def main():
     p.add_argument('--foreground', action='store_true')
     a = p.parse_args()
     fs = LatencyFS(a.source, a.delay_ms / 1000.0, a.skew_s, a.stats, a.time_granularity_s)
-    FUSE(fs, a.mountpoint, foreground=a.foreground, nothreads=False, use_ino=True,
+    TimesFUSE(fs, a.mountpoint, foreground=a.foreground, nothreads=False, use_ino=True,
          attr_timeout=a.attr_timeout, entry_timeout=a.attr_timeout, negative_timeout=0,
          fsname='latencyfs', subtype='latencyfs', default_permissions=True, allow_other=False)
 
