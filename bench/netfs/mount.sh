@@ -70,12 +70,14 @@ mount_latency() {
   src=$(abspath "$1"); mnt=$(abspath "$2"); shift 2
   /usr/bin/python3 -c 'import fusepy' 2>/dev/null || python3 -c 'import fuse' 2>/dev/null || die "python3-fusepy is missing"
   st=$(state_dir "$mnt"); rm -rf "$st"; mkdir -p "$st"
+  trap 'do_umount "$mnt" >/dev/null 2>&1; exit 1' ERR INT TERM  # a failed or interrupted start leaves nothing
   /usr/bin/python3 "$here/latencyfs.py" "$src" "$mnt" --foreground "$@" >"$st/fs.log" 2>&1 &
   echo $! >"$st/fs.pid"
   if ! wait_ready "$mnt" "$st/fs.pid"; then
     cat "$st/fs.log" >&2 || true
-    do_umount "$mnt"; die "latencyfs did not come up on $mnt"
+    trap - ERR INT TERM; do_umount "$mnt"; die "latencyfs did not come up on $mnt"
   fi
+  trap - ERR INT TERM
   echo "$mnt"
 }
 
@@ -92,6 +94,7 @@ mount_sshfs() {
   command -v sshfs >/dev/null || die "sshfs is missing"
   [ -x /usr/sbin/sshd ] || die "openssh-server is missing"
   st=$(state_dir "$mnt"); rm -rf "$st"; mkdir -p "$st"; chmod 700 "$st"
+  trap 'do_umount "$mnt" >/dev/null 2>&1; exit 1' ERR INT TERM  # a failed or interrupted start leaves nothing
   mkdir -p /run/sshd  # sshd's privilege separation dir
   ssh-keygen -q -t ed25519 -N '' -f "$st/host_key"
   ssh-keygen -q -t ed25519 -N '' -f "$st/client_key"
@@ -119,7 +122,7 @@ CONF
     sleep 0.1
     if [ -s "$st/sshd.pid" ] && kill -0 "$(cat "$st/sshd.pid")" 2>/dev/null; then started=1; break; fi
   done
-  [ $started = 1 ] || { cat "$st/sshd.log" >&2 || true; rm -rf "$st"; die "sshd did not start"; }
+  [ $started = 1 ] || { cat "$st/sshd.log" >&2 || true; trap - ERR INT TERM; do_umount "$mnt"; die "sshd did not start"; }
   echo "$port" >"$st/port"
   sshfs "root@127.0.0.1:$src" "$mnt" -f -p "$port" \
     -o IdentityFile="$st/client_key",IdentitiesOnly=yes,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,LogLevel=ERROR,BatchMode=yes \
@@ -127,8 +130,9 @@ CONF
   echo $! >"$st/fs.pid"
   if ! wait_ready "$mnt" "$st/fs.pid"; then
     cat "$st/fs.log" "$st/sshd.log" >&2 || true
-    do_umount "$mnt"; die "sshfs did not come up on $mnt"
+    trap - ERR INT TERM; do_umount "$mnt"; die "sshfs did not come up on $mnt"
   fi
+  trap - ERR INT TERM
   echo "$mnt"
 }
 
