@@ -317,6 +317,7 @@ async function runExport(folder: string, flags: ExportFlags): Promise<number> {
 
 interface PruneFlags extends CommonFlags {
   dryRun?: boolean;
+  allowEmpty?: boolean;
   lockWait?: number;
 }
 
@@ -328,6 +329,7 @@ async function runPrune(folders: string[], flags: PruneFlags): Promise<number> {
       const report = await pruneDataset({
         ...datasetRequest(root, flags, signal, progress),
         dryRun: flags.dryRun,
+        allowEmpty: flags.allowEmpty,
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
         onLockWait: (holder) => process.stderr.write(`waiting for the registry: in use by ${describeHolder(holder)}…\n`),
       });
@@ -441,6 +443,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<folders...>', 'dataset folder(s); glob patterns such as "data/*/images" are expanded')
     .option('--store <dir>', 'store directory for the scan cache and the registry')
     .option('--dry-run', 'list the rows that would be removed; write nothing')
+    .option('--allow-empty', 'prune even when the folder holds no image at all (refused by default: an unmounted share looks empty)')
     .addOption(new Option('--ext <list>', 'image extensions, as given to register (a row is removed only if its file is gone, whatever the scan saw)').argParser(collect))
     .addOption(new Option('--exclude <glob>', 'extra exclude glob, as given to register').argParser(collect))
     .option('--follow-symlinks', 'follow symbolic links to folders, as given to register')

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { assertNotFolder, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
+import { assertNotFolder, DatasetError, scanDataset, type ScanDatasetRequest, type ScanReport } from './scanDataset';
 import { canonicalRoot } from './roots';
 import type { LockHolder } from './registry/lock';
 import { openWriteSession } from './registry/writeSession';
@@ -13,6 +13,8 @@ export interface PruneRequest extends ScanDatasetRequest {
   readonly lockWaitMs?: number;
   readonly onLockWait?: (holder: LockHolder | null) => void;
   readonly lockStaleMs?: number;
+  /** Prune even when the folder holds no image at all (by default that looks like an unmounted share). */
+  readonly allowEmpty?: boolean;
 }
 
 export interface PruneReport {
@@ -43,8 +45,15 @@ export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
     req.log?.(notice);
   };
   await assertNotFolder(file, 'registry');
+  // A share that is not mounted leaves an empty mount point: every row would look gone.
+  const emptyRoot = (scan: ScanReport, gone: readonly string[]): string | null =>
+    scan.files === 0 && gone.length > 0 && !req.allowEmpty
+      ? `${root} holds no image at all now, yet ${gone.length} registered rows are for it — as when a network share is not mounted`
+      : null;
   if (req.dryRun) {
     const { scan, paths } = await goneRows(req);
+    const empty = emptyRoot(scan, paths ?? []);
+    if (empty) say(`${empty}; prune would refuse without --allow-empty`);
     return { root, scan, registryFile: file, paths: paths ?? [], dryRun: true, cancelled: paths === null, notices };
   }
   const { report: scan, cache } = await scanDataset(req);
@@ -69,6 +78,8 @@ export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
       return report;
     }
     if (gone.length === 0) return report;
+    const empty = emptyRoot(scan, gone);
+    if (empty) throw new DatasetError(`${empty}. Nothing was pruned; if the folder is really empty now, run prune with --allow-empty`, 'EEMPTY');
     const rootId = registry.findRootId(root) as number;
     registry.remove(rootId, gone);
     // Last chance to stop: past this point the save is atomic, so it lands whole or not at all.

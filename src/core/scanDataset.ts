@@ -82,7 +82,7 @@ export interface ScanDatasetResult {
 export class DatasetError extends Error {
   constructor(
     message: string,
-    readonly code: 'ENOROOT' | 'ENOTDIR' | 'ESTORE' | 'ENOSCAN' | 'ENOROWS',
+    readonly code: 'ENOROOT' | 'ENOTDIR' | 'ESTORE' | 'ENOSCAN' | 'ENOROWS' | 'EEMPTY',
   ) {
     super(message);
   }

@@ -222,6 +222,23 @@ describe('prune and export leave out files that are gone', () => {
     assert.deepEqual(json(run(['prune', root, '--store', store, '--json', '-q'])), { root, removed: 0, dryRun: false, cancelled: false, paths: [] });
   });
 
+  it('prune refuses when the folder holds no image at all (an unmounted share looks so), unless --allow-empty', () => {
+    const file = registryFileFor(store);
+    for (const name of fs.readdirSync(root)) fs.rmSync(path.join(root, name), { recursive: true });
+    const bytes = fs.readFileSync(file);
+    const refused = run(['prune', root, '--store', store]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /holds no image at all now, yet \d+ registered rows are for it .* Nothing was pruned; .*--allow-empty/);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.ok(bytes.equals(fs.readFileSync(file)), 'nothing written');
+    const dry = run(['prune', root, '--store', store, '--dry-run']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stderr, /prune would refuse without --allow-empty/);
+    const allowed = run(['prune', root, '--store', store, '--allow-empty', '--json', '-q']);
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '0');
+  });
+
   it('prune waits for the registry lock, and an interrupted prune writes nothing', async () => {
     removeSome();
     const file = registryFileFor(store);
