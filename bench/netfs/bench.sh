@@ -5,7 +5,7 @@
 #
 # Needs a build (npx tsc -p . && node esbuild.mjs) and what mount.sh needs. Everything (tree,
 # mount point, scan stores, latencyfs call counts) lives in one temp dir, removed on exit, after
-# the mounts are undone (also on failure or Ctrl-C). Scans use a clock 10 s ahead so the freshly
+# the mounts are undone (also on failure or Ctrl-C). Scans use a clock 120 s ahead so the freshly
 # written tree is not within the racy window (as a later scan would see it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +43,7 @@ echo "tree: $(find "$work/src" -type f | wc -l) files, $(find "$work/src" -type 
 scan() { # scan ROOT STORE: a full scan, then two quick scans
   node -e '
 const { scanDataset, closeScanThreads } = require(process.argv[1]);
-const now = () => (BigInt(Date.now()) + 10000n) * 1000000n;
+const now = () => (BigInt(Date.now()) + 120000n) * 1000000n; // past the 62 s racy window of remote file systems
 (async () => {
   const [root, store] = process.argv.slice(2);
   for (const label of ["full", "quick", "quick"]) {
