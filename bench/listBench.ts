@@ -12,9 +12,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureTree } from './tree';
-import { check, log, round, summarise, type Stat } from './report';
+import { check, log, round, summarise, treeBenchArgs, type Stat } from './report';
 
 const repo = path.resolve(__dirname, '../..');
 const cli = path.join(repo, 'dist/cli.js');
@@ -68,17 +67,7 @@ function summariseRuns(name: string, runs: readonly Run[]): Summary {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      files: { type: 'string', default: '100000' },
-      'per-dir': { type: 'string', default: '100' },
-      runs: { type: 'string', default: '5' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const files = Number(values.files);
-  const perDir = Number(values['per-dir']);
-  const runs = Number(values.runs);
+  const { files, perDir, runs, json } = treeBenchArgs();
   const tree = ensureTree(files, perDir, log);
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-list-bench-store-'));
   try {
@@ -104,7 +93,7 @@ async function main(): Promise<void> {
     const status = result.get('status');
     const listed = result.get('list (new, lines)');
     check(!!listed && listed.bytes > 0, 'list printed nothing');
-    if (values.json) {
+    if (json) {
       process.stdout.write(`${JSON.stringify({ files: tree.imageFiles, dirs: tree.dirs, runs, cases: Object.fromEntries(result) })}\n`);
       return;
     }

@@ -1,4 +1,5 @@
 /** What every benchmark shares: progress on stderr, medians, warnings that never fail a run. */
+import { parseArgs } from 'node:util';
 
 export interface Stat {
   median: number;
@@ -30,4 +31,34 @@ export function check(ok: boolean, what: string): void {
 export function round(x: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** The options of the benchmarks that run on a generated tree (scan, list). */
+export interface TreeBenchArgs {
+  files: number;
+  perDir: number;
+  runs: number;
+  json: boolean;
+}
+
+export function treeBenchArgs(): TreeBenchArgs {
+  const { values } = parseArgs({
+    options: {
+      files: { type: 'string', default: '100000' },
+      'per-dir': { type: 'string', default: '100' },
+      runs: { type: 'string', default: '5' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const int = (name: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+    return n;
+  };
+  return {
+    files: int('files', values.files),
+    perDir: int('per-dir', values['per-dir']),
+    runs: int('runs', values.runs),
+    json: values.json ?? false,
+  };
 }

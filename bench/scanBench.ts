@@ -7,12 +7,11 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { cacheFileFor, loadCache, resolveOptions, saveCache, scanDataset } from '../src/core';
 import type { CachedScan, ScanDatasetResult } from '../src/core';
 import * as peers from './peers';
 import { addFiles, cleanLeftovers, ensureTree, removeFiles, touchedLeaves } from './tree';
-import { check, gc, log, round, summarise, type Stat } from './report';
+import { check, gc, log, round, summarise, treeBenchArgs, type Stat } from './report';
 
 const ADDED_FILES = 1000;
 /** Longer than the scanner's 2 s racy window: a directory changed before this is trusted. */
@@ -35,34 +34,6 @@ interface ScanSummary {
   dirsRead: number;
 }
 
-interface Args {
-  files: number;
-  perDir: number;
-  runs: number;
-  json: boolean;
-}
-
-function parseCli(): Args {
-  const { values } = parseArgs({
-    options: {
-      files: { type: 'string', default: '100000' },
-      'per-dir': { type: 'string', default: '100' },
-      runs: { type: 'string', default: '5' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const int = (name: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
-    return n;
-  };
-  return {
-    files: int('files', values.files),
-    perDir: int('per-dir', values['per-dir']),
-    runs: int('runs', values.runs),
-    json: values.json ?? false,
-  };
-}
 
 /** Times are medians; operation counts are the worst run (they should not vary at all). */
 function summariseScans(name: string, xs: readonly ScanSample[]): ScanSummary {
@@ -104,7 +75,7 @@ async function settle(lastChange: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const args = parseCli();
+  const args = treeBenchArgs();
   if (!globalThis.gc) log('note: run with --expose-gc for steadier numbers');
   log(`tree: ${args.files} images, ${args.perDir} per dir`);
   const tree = ensureTree(args.files, args.perDir, log);
