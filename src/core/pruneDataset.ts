@@ -4,7 +4,7 @@ import { canonicalRoot } from './roots';
 import type { LockHolder } from './registry/lock';
 import { openWriteSession } from './registry/writeSession';
 import { goneRows, goneRowsIn } from './goneRows';
-import { REGISTRY_FILE, registryFileFor } from './registerDataset';
+import { registryFileFor } from './registerDataset';
 
 export interface PruneRequest extends ScanDatasetRequest {
   /** List what would be removed; write nothing. */
@@ -61,14 +61,7 @@ export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
   // An interrupted scan has not seen every folder: its "missing" would be wrong.
   if (scan.cancelled || !fs.existsSync(file)) return report;
 
-  const session = await openWriteSession(file, {
-    command: `prune ${root}`,
-    fileName: REGISTRY_FILE,
-    lockWaitMs: req.lockWaitMs,
-    lockStaleMs: req.lockStaleMs,
-    onLockWait: req.onLockWait,
-    say,
-  });
+  const session = await openWriteSession(file, { ...req, command: `prune ${root}`, say });
   const { lock, registry } = session;
   try {
     // Read under the lock: rows registered while this process waited are judged too.

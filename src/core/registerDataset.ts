@@ -219,14 +219,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     notices.push(notice);
     req.log?.(notice);
   };
-  const session = await openWriteSession(file, {
-    command: `register ${root}`,
-    fileName: REGISTRY_FILE,
-    lockWaitMs: req.lockWaitMs,
-    lockStaleMs: req.lockStaleMs,
-    onLockWait: req.onLockWait,
-    say,
-  });
+  const session = await openWriteSession(file, { ...req, command: `register ${root}`, say });
   const { lock, registry } = session;
   try {
     const rootId = registry.rootId(root);

@@ -6,8 +6,6 @@ import { Registry } from './registry';
 export interface WriteSessionOptions {
   /** What the lock file says this process is doing (`register /data`). */
   command: string;
-  /** The registry file's own name: temp files of interrupted saves are named after it. */
-  fileName: string;
   lockWaitMs?: number;
   lockStaleMs?: number;
   onLockWait?: (holder: LockHolder | null) => void;
@@ -38,7 +36,7 @@ export async function openWriteSession(file: string, options: WriteSessionOption
   });
   try {
     // Under the lock no other writer of this registry lives: a temp file no one holds is a leftover.
-    const leftovers = await removeStaleTempFiles(path.dirname(file), options.fileName);
+    const leftovers = await removeStaleTempFiles(path.dirname(file), path.basename(file));
     if (leftovers.removed) say(`removed ${leftovers.removed} temp file(s) of an interrupted save (${Math.round(leftovers.bytes / 1e6)} MB)`);
     const { registry, notice } = await Registry.open(file, { integrity: lock.takeover ? 'full' : 'auto' });
     if (notice) say(notice);
