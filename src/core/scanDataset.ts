@@ -66,6 +66,10 @@ export interface ScanReport {
   cacheSaveMs: number;
   cacheBytes: number;
   fsOps: FsOpCounts;
+  /** Threads that listed folders (each one call in flight), chosen by the round trip below. */
+  threads: number;
+  /** One metadata call's round trip to the dataset's file system, measured as the scan started (ms; null: not measured). */
+  roundTripMs: number | null;
   /** Age of the cache when the scan started (since its last complete scan); null when there was none. */
   cacheAgeMs: number | null;
   checkpoints: number;
@@ -343,11 +347,14 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     cacheSaveMs,
     cacheBytes,
     fsOps: outcome.fsOps,
+    threads: outcome.threads,
+    roundTripMs: outcome.roundTripMs,
     cacheAgeMs,
     checkpoints,
     cancelled: outcome.cancelled,
     cacheFile: file,
   };
+  if (outcome.roundTripMs !== null) log(`  listed on ${outcome.threads} threads (round trip ${outcome.roundTripMs.toFixed(3)} ms)`);
   log(
     `scan ${root}: ${mode} done in ${Math.round(report.elapsedMs)} ms; ${counts.files} files in ${counts.dirs} dirs; ` +
       `${report.dirsRead} dirs read; readdir ${report.fsOps.readdir}, stat ${report.fsOps.stat}; ` +

@@ -219,6 +219,10 @@ export function listFolders(req: ListRequest): ListResponse {
       files = [];
       const subdirs: string[] = [];
       let realDirs = 0n;
+      // Listed by name, links not followed: the link count (2 + subfolders, where the file system
+      // keeps one; btrfs says 1) tells how many names are folders; once that many are found, the
+      // names left are files (as find's leaf optimisation). A leaf folder stats no name at all.
+      const folders = byName && !req.followSymlinks && st.nlink >= 2n ? st.nlink - 2n : -1n;
       const undecodable = undecodableNames(dir, entries);
       for (const entry of entries) {
         const name = entry.name;
@@ -233,6 +237,8 @@ export function listFolders(req: ListRequest): ListResponse {
           if (isImage(name)) files.push(name);
         } else if (entry.kind === 'link' && !req.followSymlinks) {
           if (isImage(name)) symlinks[i]++;
+        } else if (entry.kind === 'unknown' && realDirs === folders) {
+          continue; // every folder is found: a file, and its name is not an image's
         } else if (entry.kind === 'link' || entry.kind === 'unknown') {
           // A type readdir could not give (some network file systems), or a link to follow.
           const link = entry.kind === 'link';

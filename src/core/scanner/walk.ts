@@ -18,6 +18,7 @@ import { WorkerLister } from './workerLister';
 import { copyFileStat, hasFileStat, keepFileStats, sameFileStat, unknownFileStats } from './fileStats';
 import { DEFAULT_RACY_WINDOW_NS, isRacy, wallClockNs } from './stamp';
 import { isNetworkFs } from '../fsutil/mountType';
+import { measureRoundTrip, scanThreads } from './scanThreads';
 import { snapshotProblems } from './snapshot';
 
 export interface WalkRequest {
@@ -60,6 +61,10 @@ export interface WalkOutcome {
   /** Directories whose listing was read in this walk. */
   readonly dirsRead: number;
   readonly cancelled: boolean;
+  /** Threads that listed folders (worker threads), or calls in flight (an injected file system). */
+  readonly threads: number;
+  /** The round trip measured at the start, ms (null with an injected file system). */
+  readonly roundTripMs: number | null;
 }
 
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
@@ -88,7 +93,9 @@ class Walker {
   private readonly verify: boolean;
   /** Worker threads for the real file system; an injected one is called per path through the pool. */
   private readonly workers: DirWorkerPool | null;
-  private readonly lister: FolderLister;
+  private readonly ctx: ListContext;
+  private threads = 0;
+  private roundTripMs: number | null = null;
   /** Folders first seen in this walk (their records were created by it). */
   private readonly created = new Set<string>();
   /** Following symlinks: dev:ino of every folder walked → its path, so each folder is walked once. */
@@ -118,18 +125,33 @@ class Walker {
       expectedStamp: (rec) => this.expectedStamp(rec),
       abs: (rel) => this.abs(rel),
     };
-    this.lister = this.workers ? new WorkerLister(this.workers, ctx, isNetworkFs(req.root)) : new PoolLister(this.pool, ctx);
+    this.ctx = ctx;
+  }
+
+  /**
+   * Worker threads for the real file system, as many as its round trip asks for (measured now:
+   * the same share may sit behind a fast LAN or a slow VPN); pooled calls for an injected one.
+   */
+  private async lister(): Promise<FolderLister> {
+    if (!this.workers) {
+      this.threads = this.concurrency;
+      return new PoolLister(this.pool, this.ctx);
+    }
+    this.roundTripMs = await measureRoundTrip(this.req.root);
+    this.threads = Math.min(this.workers.size, scanThreads(this.roundTripMs, isNetworkFs(this.req.root), this.req.concurrency));
+    return new WorkerLister(this.workers, this.ctx, this.threads);
   }
 
   async run(): Promise<WalkOutcome> {
     const snap = this.req.snapshot;
     if (!snap.has('')) snap.set('', pendingRecord());
     try {
+      const lister = await this.lister();
       // Level by level; live state is one level of folders, never the whole tree.
       const follow = this.req.options.followSymlinks;
       let level: Visit[] = [{ rel: '', chain: follow ? await rootAncestors(this.req.root) : NO_CHAIN }];
       if (this.req.mode !== 'full' && !follow && snap.size > 1) {
-        level = await this.knownFolders(this.lister);
+        level = await this.knownFolders(lister);
       }
       while (level.length > 0 && !this.cancelled) {
         if (this.req.signal?.aborted) {
@@ -142,11 +164,11 @@ class Walker {
           // Settled in name order, so which of two paths to one folder is walked does not depend
           // on which answer came first: the shallowest, then the first by name, every scan.
           const answers: [Visit, FolderResult, bigint][] = [];
-          complete = await this.lister.listAll(level, (v, result, readStart) => void answers.push([v, result, readStart]));
+          complete = await lister.listAll(level, (v, result, readStart) => void answers.push([v, result, readStart]));
           answers.sort((a, b) => (a[0].rel < b[0].rel ? -1 : a[0].rel > b[0].rel ? 1 : 0));
           for (const [v, result, readStart] of answers) this.settle(v, result, readStart, next);
         } else {
-          complete = await this.lister.listAll(level, (v, result, readStart) => this.settle(v, result, readStart, next));
+          complete = await lister.listAll(level, (v, result, readStart) => this.settle(v, result, readStart, next));
         }
         if (!complete) this.cancelled = true;
         level = next;
@@ -168,6 +190,8 @@ class Walker {
       fsOps: this.pool.counts,
       dirsRead: this.dirsRead,
       cancelled: this.cancelled,
+      threads: this.threads,
+      roundTripMs: this.roundTripMs,
     };
   }
 

@@ -1,5 +1,5 @@
 import type { DirStamp } from '../types';
-import { scanThreads, type DirWorkerPool } from './dirWorkerPool';
+import type { DirWorkerPool } from './dirWorkerPool';
 import { FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './listFolders';
 import {
   CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
@@ -16,16 +16,14 @@ const BATCH_FILES = 4096;
  * verify mode, the file stats.
  */
 export class WorkerLister implements FolderLister {
-  private readonly threads: number;
   private readonly extensions: string[];
 
   constructor(
     private readonly workers: DirWorkerPool,
     private readonly ctx: ListContext,
-    /** On a network file system: more threads, to keep more round trips in flight. */
-    network: boolean,
+    /** Threads to use, each one call in flight (see scanThreads.ts). */
+    private readonly threads: number,
   ) {
-    this.threads = scanThreads(network, ctx.concurrency, workers.size);
     this.extensions = [...ctx.options.extensions];
   }
 
