@@ -3,11 +3,12 @@
  * mounts (bench/netfs/mount.sh: latencyfs at given delays, sshfs over a loopback sshd), in one run.
  *
  *   npm run bench:netfs -- [--files 100000] [--per-dir 100] [--runs 3] [--delays 0.5,5]
- *                          [--no-sshfs] [--no-local] [--peer-budget-s 900] [--threads N] [--json]
+ *                          [--walk-runs 1] [--no-sshfs] [--no-local] [--peer-budget-s 900] [--threads N] [--json]
  *
  * Per mount: find and fdir (each peer stops being run, and is reported as "> budget", once a walk
  * takes longer than --peer-budget-s), our full scan, a quick rescan with no change, a quick
- * rescan after 1,000 files were added in 10 folders, and a verify; wall time (median of --runs),
+ * rescan after 1,000 files were added in 10 folders, and a verify; wall time (median of --runs;
+ * of --walk-runs for what stats every file: find, fdir, verify),
  * the calls the scan counted (fsOps) and, on latencyfs, the calls its server served. Needs root,
  * /dev/fuse and what mount.sh needs; every mount is undone on exit, also after a failure.
  */
@@ -30,6 +31,7 @@ interface Args {
   files: number;
   perDir: number;
   runs: number;
+  walkRuns: number;
   delays: number[];
   sshfs: boolean;
   local: boolean;
@@ -44,6 +46,7 @@ function args(): Args {
       files: { type: 'string', default: '100000' },
       'per-dir': { type: 'string', default: '100' },
       runs: { type: 'string', default: '3' },
+      'walk-runs': { type: 'string', default: '1' },
       delays: { type: 'string', default: '0.5,5' },
       'no-sshfs': { type: 'boolean', default: false },
       'no-local': { type: 'boolean', default: false },
@@ -61,6 +64,7 @@ function args(): Args {
     files: num('files', values.files, 1),
     perDir: num('per-dir', values['per-dir'], 1),
     runs: num('runs', values.runs, 1),
+    walkRuns: num('walk-runs', values['walk-runs'], 1),
     delays: (values.delays ?? '').split(',').filter(Boolean).map((d) => num('delays', d, 0)),
     sshfs: !values['no-sshfs'],
     local: !values['no-local'],
@@ -99,6 +103,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The mount point in use, undone on Ctrl-C as after a failure. */
+let mounted: string | null = null;
+
 function mountSh(argv: string[]): void {
   const r = spawnSync('bash', [MOUNT_SH, ...argv], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`mount.sh ${argv.join(' ')} failed: ${r.stdout}${r.stderr}`);
@@ -126,7 +133,7 @@ function runPeer(cmd: string, argv: string[], budgetMs: number): { ms: number; o
   const t = performance.now();
   const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: budgetMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = performance.now() - t;
-  if (r.signal === 'SIGKILL' || (r.error)?.code === 'ETIMEDOUT') return { ms: budgetMs, overBudget: true };
+  if (r.signal === 'SIGKILL' || r.error?.message.includes('ETIMEDOUT') === true) return { ms: budgetMs, overBudget: true };
   if (r.status !== 0) throw new Error(`${cmd} exited with ${r.status}: ${r.stderr}`);
   if (cmd === process.execPath) {
     const out = JSON.parse(r.stdout) as { ms: number; files: number };
@@ -144,7 +151,7 @@ async function measurePeers(root: string, a: Args, statsFile: string | null): Pr
   const rows: Row[] = [];
   for (const [op, cmd, argv] of peers) {
     const row: Row = { op, ms: [] };
-    for (let r = 0; r < a.runs; r++) {
+    for (let r = 0; r < a.walkRuns; r++) {
       const before = await serverCounts(statsFile);
       const res = runPeer(cmd, argv, a.peerBudgetMs);
       row.ms.push(res.ms);
@@ -169,9 +176,15 @@ async function measureScans(root: string, tree: BenchTree, a: Args, statsFile: s
   const leaves = touchedLeaves(tree, 10);
   cleanLeftovers(root, leaves);
   const rows: Row[] = [];
-  const measure = async (op: string, run: () => Promise<ScanDatasetResult>, before?: () => void, after?: () => Promise<void>): Promise<void> => {
+  const measure = async (
+    op: string,
+    runs: number,
+    run: () => Promise<ScanDatasetResult>,
+    before?: () => void,
+    after?: () => Promise<void>,
+  ): Promise<void> => {
     const row: Row = { op, ms: [] };
-    for (let r = 0; r < a.runs; r++) {
+    for (let r = 0; r < runs; r++) {
       before?.();
       const counts = await serverCounts(statsFile);
       const t = performance.now();
@@ -188,12 +201,13 @@ async function measureScans(root: string, tree: BenchTree, a: Args, statsFile: s
     rows.push(row);
   };
   try {
-    await measure('full scan', () => scan({ forceRescan: true }));
-    await measure('quick, no change', () => scan({}));
+    await measure('full scan', a.runs, () => scan({ forceRescan: true }));
+    await measure('quick, no change', a.runs, () => scan({}));
     let added: string[] = [];
     let tag = 0;
     await measure(
       `quick, +${ADDED_FILES} files in 10 folders`,
+      a.runs,
       () => scan({}),
       () => {
         added = addFiles(root, leaves, ADDED_FILES, tag++);
@@ -203,7 +217,7 @@ async function measureScans(root: string, tree: BenchTree, a: Args, statsFile: s
         await scan({}); // back to the tree the next run starts from (untimed)
       },
     );
-    await measure('verify', () => scan({ verify: true }));
+    await measure('verify', a.walkRuns, () => scan({ verify: true }));
   } finally {
     fs.rmSync(store, { recursive: true, force: true });
   }
@@ -218,10 +232,10 @@ async function benchMount(mount: Mount, tree: BenchTree, a: Args, work: string):
   if (mount.kind === 'latency') {
     statsFile = path.join(work, `calls-${mount.delayMs}.json`);
     mountSh(['latency', tree.root, mnt, '--delay-ms', String(mount.delayMs), '--stats', statsFile]);
-    root = mnt;
+    mounted = root = mnt;
   } else if (mount.kind === 'sshfs') {
     mountSh(['sshfs', tree.root, mnt]);
-    root = mnt;
+    mounted = root = mnt;
   }
   log(`  ${mount.label}:`);
   const threads = new Set<string>();
@@ -230,6 +244,7 @@ async function benchMount(mount: Mount, tree: BenchTree, a: Args, work: string):
     return { mount, threads: [...threads].join(', '), rows };
   } finally {
     if (mount.kind !== 'local') mountSh(['umount', mnt]);
+    mounted = null;
   }
 }
 
@@ -239,7 +254,7 @@ function fmtMs(ms: number): string {
 
 function table(results: MountResult[], a: Args, tree: BenchTree): string {
   const lines = [
-    `${tree.imageFiles} images (+${tree.otherFiles} other files) in ${tree.dirs} folders; median of ${a.runs} run(s); peers stopped after ${a.peerBudgetMs / 1000} s`,
+    `${tree.imageFiles} images (+${tree.otherFiles} other files) in ${tree.dirs} folders; median of ${a.runs} run(s), of ${a.walkRuns} for find, fdir and verify; peers stopped after ${a.peerBudgetMs / 1000} s`,
     '',
   ];
   for (const { mount, threads, rows } of results) {
@@ -285,6 +300,13 @@ async function main(): Promise<void> {
   }
   if (a.json) process.stdout.write(`${JSON.stringify({ tree: { images: tree.imageFiles, dirs: tree.dirs }, runs: a.runs, results }, null, 1)}\n`);
   else process.stdout.write(`${table(results, a, tree)}\n`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (mounted) spawnSync('bash', [MOUNT_SH, 'umount', mounted], { stdio: 'inherit', timeout: 60_000 });
+    process.exit(130);
+  });
 }
 
 main().catch((err: unknown) => {

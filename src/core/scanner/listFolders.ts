@@ -30,6 +30,14 @@ export interface ListRequest {
    */
   verifyNames: string[] | null;
   /**
+   * Devices whose directory entries come without types (DT_UNKNOWN: FUSE file systems, sshfs,
+   * some NFS and SMB servers), as far as this process has seen: there `readdirSync(dir, {
+   * withFileTypes: true })` silently lstat's every entry itself — a round trip per file on a
+   * network mount — so their folders are listed by name and only names that are not images are
+   * stat'ed. Learnt from the answers (ListResponse.untypedDevices), shared by every thread.
+   */
+  untypedDevices: bigint[];
+  /**
    * Shared with the scan: set to 1 when it is cancelled. Checked before each folder and every 1,024
    * file stats, so a verify of one folder of a million files stops within milliseconds.
    */
@@ -74,15 +82,9 @@ export interface ListResponse {
   links: FolderLink[];
   readdirCalls: number;
   statCalls: number;
+  /** Devices found to give no entry types in this batch (see ListRequest.untypedDevices). */
+  untypedDevices: bigint[];
 }
-
-/**
- * Devices whose directory entries come without types (DT_UNKNOWN: FUSE file systems, some NFS and
- * SMB servers), learnt per thread. There, `readdirSync(dir, { withFileTypes: true })` silently
- * lstat's every entry itself — a round trip per file on a network mount, which no one counted —
- * so such folders are listed by name and only the names that are not images are stat'ed.
- */
-const untypedDevices = new Set<bigint>();
 
 /** Node types an untyped entry by an lstat of its own, and says so by the class it returns. */
 function typedByNode(entries: readonly fs.Dirent[]): number {
@@ -155,8 +157,9 @@ export function listFolders(req: ListRequest): ListResponse {
   const stats: number[] = [];
   const res: ListResponse = {
     id: req.id, stamps, state, counts, names: '', statCounts, symlinks, stats: new Float64Array(0),
-    errors: [], entryIssues: [], fileErrors: [], links: [], readdirCalls: 0, statCalls: 0,
+    errors: [], entryIssues: [], fileErrors: [], links: [], readdirCalls: 0, statCalls: 0, untypedDevices: [],
   };
+  const untypedDevices = new Set(req.untypedDevices);
 
   const cancel = req.cancel;
   const cancelled = (): boolean => cancel !== undefined && Atomics.load(cancel, 0) !== 0;
@@ -207,7 +210,10 @@ export function listFolders(req: ListRequest): ListResponse {
           // none came typed, this device's folders are listed by name from now on.
           const hidden = typedByNode(dirents);
           res.statCalls += hidden;
-          if (hidden > 0 && hidden === dirents.length) untypedDevices.add(st.dev);
+          if (hidden > 0 && hidden === dirents.length && !untypedDevices.has(st.dev)) {
+            untypedDevices.add(st.dev);
+            res.untypedDevices.push(st.dev);
+          }
           entries = dirents.map(entryOf);
         }
       } catch (err) {

@@ -34,11 +34,13 @@ export const MAX_SCAN_THREADS = 32;
 export const REMOTE_ROUND_TRIP_MS = 0.2;
 
 /**
- * Threads per millisecond of round trip. Measured with bench:netfs through latencyfs (100k
- * images, 1k folders, 2 shared cores): at 0.5 ms, 8 threads were fastest (16 and 32 queue at the
- * server); at 5 ms, 32 (every call waits on the wire, not on a core).
+ * Threads per millisecond of round trip (the probe's round trip: a lookup, which on FUSE is two
+ * calls). Measured with bench:netfs through latencyfs, 100k images in 1k folders, 2 busy cores:
+ * at 0.5 ms per call (probe 1.9–2.7 ms) 8 and 16 threads were fastest (full scan 6.1–6.2 s; 4:
+ * 8.1 s; 32: 9.9 s, the Python server then queues); at 5 ms (probe 11–13 ms) 16 and 32 (full
+ * 9.0–10.3 s, quick 1.9–2.4 s; 8: 15.1 s and 4.0 s): every call waits on the wire, not a core.
  */
-const THREADS_PER_MS = 16;
+const THREADS_PER_MS = 4;
 
 /**
  * The round trip of one metadata call to the file system holding `dir`, in ms: the fastest of a

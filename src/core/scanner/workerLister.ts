@@ -6,6 +6,13 @@ import {
 } from './folderResult';
 import { STAT_FIELDS } from './fileStats';
 
+/**
+ * Devices that gave a listing without entry types, in this process (see
+ * ListRequest.untypedDevices). A device number reused by another mount later costs nothing
+ * wrong: a listing by name is right on any file system, only slower on one that gives types.
+ */
+const untypedDevices = new Set<bigint>();
+
 /** Folders per worker message, and files to stat per message in verify mode. */
 const BATCH_FOLDERS = 256;
 const BATCH_FILES = 4096;
@@ -97,6 +104,7 @@ export class WorkerLister implements FolderLister {
         extensions: this.extensions,
         followSymlinks: ctx.options.followSymlinks,
         verifyNames,
+        untypedDevices: [...untypedDevices],
         cancel,
       },
       [expect.buffer, expectMask.buffer],
@@ -104,6 +112,7 @@ export class WorkerLister implements FolderLister {
     );
     ctx.counts.readdir += res.readdirCalls;
     ctx.counts.stat += res.statCalls;
+    for (const dev of res.untypedDevices) untypedDevices.add(dev);
     return { results: this.unpack(batch, res), readStart };
   }
 
