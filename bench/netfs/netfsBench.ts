@@ -173,7 +173,7 @@ async function measureScans(root: string, tree: BenchTree, a: Args, statsFile: s
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'netfs-bench-store-'));
   const now = (): bigint => BigInt(Date.now()) * 1_000_000n + CLOCK_AHEAD_NS;
   const scan = (extra: { forceRescan?: boolean; verify?: boolean }): Promise<ScanDatasetResult> =>
-    scanDataset({ root, storeDir: store, now, maxAgeMs: 1e12, ...(a.threads ? { concurrency: a.threads } : {}), ...extra });
+    scanDataset({ root, storeDir: store, hooks: { now }, maxAgeMs: 1e12, ...(a.threads ? { concurrency: a.threads } : {}), ...extra });
   const leaves = touchedLeaves(tree, 10);
   cleanLeftovers(root, leaves);
   const rows: Row[] = [];

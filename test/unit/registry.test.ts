@@ -39,8 +39,8 @@ function sqlite(file: string, sql: string): string {
 describe('registry and registration', () => {
   let root: string;
   let store: string;
-  const register = (extra: Partial<RegisterRequest> = {}) => registerDataset({ root, storeDir: store, now: later, ...extra });
-  const status = (extra: Partial<RegisterRequest> & { scan?: boolean } = {}) => datasetStatus({ root, storeDir: store, now: later, ...extra });
+  const register = (extra: Partial<RegisterRequest> = {}) => registerDataset({ root, storeDir: store, ...extra, hooks: { now: later, ...extra.hooks } });
+  const status = (extra: Partial<RegisterRequest> & { scan?: boolean } = {}) => datasetStatus({ root, storeDir: store, ...extra, hooks: { now: later, ...extra.hooks } });
 
   beforeEach(() => {
     root = tempDir('reg-root');

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ListRequest, ListResponse } from './listFolders';
 import { MAX_SCAN_THREADS } from './scanThreads';
+import type { ListingThreads } from './folderLister';
 
 /**
  * The compiled worker sits beside this module: out/src/core/scanner/ under tsc, dist/ in the
@@ -17,7 +18,7 @@ interface Slot {
   pending: Map<number, { resolve: (r: ListResponse) => void; reject: (e: Error) => void }>;
 }
 
-export class DirWorkerPool {
+export class DirWorkerPool implements ListingThreads {
   private readonly slots: (Slot | null)[];
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | null = null;

@@ -1,9 +1,8 @@
 import type { DirStamp } from '../types';
-import type { DirWorkerPool } from './dirWorkerPool';
-import { FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './listFolders';
 import {
-  CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
-} from './folderResult';
+  FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListRequest, type ListResponse,
+} from './listFolders';
+import { CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderResult, type ListContext, type Visit } from './folderResult';
 import { STAT_FIELDS } from './fileStats';
 
 /**
@@ -18,15 +17,26 @@ const BATCH_FOLDERS = 256;
 const BATCH_FILES = 4096;
 
 /**
- * Lists folders on the worker threads, a batch per message. With each batch go the stamps the
- * folders should still have; back come their stamps, the listings of the changed ones and, in
- * verify mode, the file stats.
+ * Who answers the batches: the worker threads (DirWorkerPool), or for a test's injected file
+ * system the same listFolders on this thread (InProcessListing).
  */
-export class WorkerLister implements FolderLister {
+export interface ListingThreads {
+  /** The most threads it has. */
+  readonly size: number;
+  /** Lists a batch on the least busy of the first `threads` threads. */
+  list(req: Omit<ListRequest, 'id'>, transfer: ArrayBuffer[], threads: number): Promise<ListResponse>;
+}
+
+/**
+ * Lists folders for the walk, a batch per message. With each batch go the stamps the folders
+ * should still have; back come their stamps, the listings of the changed ones and, in verify
+ * mode, the file stats.
+ */
+export class FolderLister {
   private readonly extensions: string[];
 
   constructor(
-    private readonly workers: DirWorkerPool,
+    private readonly workers: ListingThreads,
     private readonly ctx: ListContext,
     /** Threads to use, each one call in flight (see scanThreads.ts). */
     private readonly threads: number,
@@ -34,6 +44,10 @@ export class WorkerLister implements FolderLister {
     this.extensions = [...ctx.options.extensions];
   }
 
+  /**
+   * Calls `onResult` once per folder, as answers come in, with the moment taken before its read.
+   * Resolves false when cancelled before every folder was answered.
+   */
   async listAll(visits: Visit[], onResult: (visit: Visit, result: FolderResult, readStart: bigint) => void): Promise<boolean> {
     // The threads see a cancel through shared memory, even in the middle of a batch.
     const cancel = new Int32Array(new SharedArrayBuffer(4));
