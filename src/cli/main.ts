@@ -374,7 +374,7 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--follow-symlinks', 'follow symbolic links (to folders and to image files): each folder walked once, never onto another file system')
     .option('--cross-file-systems', 'with --follow-symlinks, also walk folders on other file systems than the root')
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
-    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (caps the scan threads: 2-4 on a local disk, 8 on a network file system)').argParser(positiveInt))
+    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (caps the scan threads: 2-4 on a local disk, 8-32 by the measured round trip on network storage)').argParser(positiveInt))
     .option('--registered-from <file>', "an existing SQLite database (read-only) whose paths count as registered")
     .option('--table <name>', 'table or view of --registered-from (case-insensitive; main.NAME accepted)')
     .option('--path-column <name>', 'path column of --registered-from (case-insensitive): paths relative to the folder, absolute under it or its real path, or file:// URIs')
