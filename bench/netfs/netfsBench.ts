@@ -249,6 +249,27 @@ async function benchMount(mount: Mount, tree: BenchTree, a: Args, work: string):
   }
 }
 
+/**
+ * Never a recursive delete: a mount point that could not be undone would let it delete the tree
+ * through the mount. The mount point is removed only when empty, the call counts one by one.
+ */
+function removeWork(work: string): void {
+  for (const name of fs.readdirSync(work)) {
+    const p = path.join(work, name);
+    try {
+      if (name === 'mnt') fs.rmdirSync(p);
+      else fs.unlinkSync(p);
+    } catch (err) {
+      log(`  left ${p}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  try {
+    fs.rmdirSync(work);
+  } catch {
+    log(`  left ${work}`);
+  }
+}
+
 function fmtMs(ms: number): string {
   return ms >= 10_000 ? `${round(ms / 1000, 1)} s` : `${Math.round(ms)} ms`;
 }
@@ -285,7 +306,7 @@ function table(results: MountResult[], a: Args, tree: BenchTree): string {
 async function main(): Promise<void> {
   const a = args();
   if (process.getuid?.() !== 0) throw new Error('bench:netfs needs root (FUSE mounts)');
-  const tree = ensureTree(a.files, a.perDir, log);
+  const tree = ensureTree(a.files, a.perDir, log, 'netfs');
   log(`tree: ${tree.imageFiles} images in ${tree.dirs} folders at ${tree.root}${tree.reused ? ' (reused)' : ''}`);
   const mounts: Mount[] = [];
   if (a.local) mounts.push({ label: 'local disk', kind: 'local' });
@@ -296,7 +317,7 @@ async function main(): Promise<void> {
   try {
     for (const m of mounts) results.push(await benchMount(m, tree, a, work));
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    removeWork(work);
     await closeScanThreads();
   }
   if (a.json) process.stdout.write(`${JSON.stringify({ tree: { images: tree.imageFiles, dirs: tree.dirs }, runs: a.runs, results }, null, 1)}\n`);
