@@ -107,10 +107,11 @@ function isUnknownType(entry: fs.Dirent): boolean {
  * next listing add it back. Such names are found (a second, raw listing, only when a U+FFFD shows
  * up) and left out with a reason instead.
  */
-function undecodableNames(fsys: ScanFileSystem, dir: string, entries: readonly { name: string }[]): Set<string> | null {
+function undecodableNames(fsys: ScanFileSystem, dir: string, entries: readonly { name: string }[], res: ListResponse): Set<string> | null {
   if (!entries.some((e) => e.name.includes('\uFFFD'))) return null;
   const bad = new Set<string>();
   try {
+    res.readdirCalls++; // a second listing: counted like the first
     for (const raw of fsys.readdirRaw(dir)) {
       const name = raw.toString('utf8');
       if (!Buffer.from(name, 'utf8').equals(raw)) bad.add(name);
@@ -226,7 +227,7 @@ export function listFolders(req: ListRequest, fsys: ScanFileSystem = nodeFileSys
       // keeps one; btrfs says 1) tells how many names are folders; once that many are found, the
       // names left are files (as find's leaf optimisation). A leaf folder stats no name at all.
       const folders = byName && !req.followSymlinks && st.nlink >= 2n ? st.nlink - 2n : -1n;
-      const undecodable = undecodableNames(fsys, dir, entries);
+      const undecodable = undecodableNames(fsys, dir, entries, res);
       for (const entry of entries) {
         const name = entry.name;
         if (undecodable?.has(name)) {
