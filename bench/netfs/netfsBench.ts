@@ -315,7 +315,11 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'netfs-bench-'));
   const results: MountResult[] = [];
   try {
-    for (const m of mounts) results.push(await benchMount(m, tree, a, work));
+    for (const m of mounts) {
+      results.push(await benchMount(m, tree, a, work));
+      // Each mount's table as soon as it is done (stderr): a long run stopped later keeps it.
+      if (!a.json) log(table(results.slice(-1), a, tree));
+    }
   } finally {
     removeWork(work);
     await closeScanThreads();
