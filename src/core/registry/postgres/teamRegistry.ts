@@ -202,7 +202,7 @@ export class TeamRegistry implements RegistryWriter {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }
-      if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+      if (failure) throw failure instanceof Error ? failure : new Error('the COPY stream failed');
     } finally {
       if (!finished) stream.destroy();
       await reading;
