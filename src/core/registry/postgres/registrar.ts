@@ -5,7 +5,7 @@ import type { MoveCandidates } from '../../register/moveCandidates';
 import { CANCELLED_PROBE, newScratch, probeImage } from '../../register/probeImage';
 import { RegisterSaveError, type RegisterFilesOutcome, type RegisterProgress } from '../../register/registerFiles';
 import type { TeamRow, TeamRegistry } from './teamRegistry';
-import { claim, complete, enqueue, heartbeat, heldByOthers, release, type Claimed } from './workQueue';
+import { claim, complete, enqueue, heartbeat, heldByOthers, release } from './workQueue';
 
 export interface RegistrarRequest {
   team: TeamRegistry;
@@ -35,7 +35,6 @@ export interface RegistrarOutcome extends RegisterFilesOutcome {
   queued: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One registrar among any number, on any machines: queue this one's to-do list, then claim
@@ -49,7 +48,7 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
   const leaseMs = req.leaseMs ?? 60_000;
   const claimSize = req.claimSize ?? Math.max(32, req.concurrency * 8);
   const commitMs = req.commitMs ?? 1000;
-  const pollMs = req.pollMs ?? 500;
+  const pollMs = req.pollMs ?? 200;
   const out: RegistrarOutcome = { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: false, unreadableSamples: [], probed: 0, queued: 0 };
   // One connection, one statement at a time: a claim or heartbeat must never land inside a batch's transaction.
   let chain: Promise<unknown> = Promise.resolve();
@@ -74,11 +73,34 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
     req.onProgress({ done: Math.min(out.probed, total), total, bytes: out.bytes, filesPerSec: rate, bytesPerSec: secs > 0 ? out.bytes / secs : 0, etaSec: rate > 0 ? left / rate : null });
   };
 
-  let local: Claimed[] = [];
-  let nextLocal = 0;
-  let claiming: Promise<number> | null = null;
-  let queueEmpty = false;
+  // Claimed paths waiting for a reader. One feeder claims; readers only take.
+  const buffer: string[] = [];
+  let feederDone = false;
   let failure: unknown = null;
+  let reading = 0;
+  let readersWaiting: (() => void)[] = [];
+  let feederWaiting: (() => void) | null = null;
+  const wakeReaders = (): void => {
+    const w = readersWaiting;
+    readersWaiting = [];
+    for (const f of w) f();
+  };
+  const wakeFeeder = (): void => {
+    const f = feederWaiting;
+    feederWaiting = null;
+    f?.();
+  };
+  const feederNap = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        feederWaiting = null;
+        resolve();
+      }, ms);
+      feederWaiting = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
   let pendingRows: TeamRow[] = [];
   let pendingMoves: { from: string; row: TeamRow }[] = [];
   let pendingDone: string[] = [];
@@ -87,38 +109,54 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
   let savedRows = 0;
   const interrupted: string[] = [];
 
-  const claimMore = (): Promise<number> => {
-    claiming ??= serial(() => claim(team, owner, claimSize, leaseMs))
-      .then((got) => {
-        local = local.slice(nextLocal).concat(got);
-        nextLocal = 0;
-        return got.length;
-      })
-      .finally(() => {
-        claiming = null;
-      });
-    return claiming;
+  let readersGone = false;
+  const stopped = (): boolean => readersGone || failure !== null || req.signal?.aborted === true;
+
+  /**
+   * Claims ahead of the readers (a batch while they still have one), and ends only when this
+   * registrar holds nothing and no one else holds anything claimable later: the shared queue is done.
+   */
+  const feed = async (): Promise<void> => {
+    try {
+      while (!stopped()) {
+        if (buffer.length > req.concurrency) {
+          await feederNap(pollMs);
+          continue;
+        }
+        const got = await serial(() => claim(team, owner, claimSize, leaseMs));
+        if (got.length) {
+          for (const c of got) buffer.push(c.path);
+          wakeReaders();
+          continue;
+        }
+        // Nothing claimable now. Our own reads may still be running: they end nothing by themselves.
+        if (buffer.length > 0 || reading > 0) {
+          await feederNap(pollMs);
+          continue;
+        }
+        const { held, claimable } = await serial(() => heldByOthers(team, owner));
+        if (held === 0 && claimable === 0) break;
+        // Others hold the rest (or are claiming it): their commits end it, or their death hands it over.
+        await feederNap(pollMs);
+      }
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      feederDone = true;
+      wakeReaders();
+    }
   };
 
-  /** The next claimed path; claims more when few are left; waits while others hold what remains. */
   const nextPath = async (): Promise<string | undefined> => {
     for (;;) {
-      if (failure !== null || req.signal?.aborted) return undefined;
-      if (nextLocal < local.length) {
-        // Claim ahead, so the readers never wait for the database between batches.
-        if (local.length - nextLocal <= req.concurrency && !queueEmpty) void claimMore().catch((err: unknown) => (failure ??= err));
-        return local[nextLocal++].path;
+      if (stopped()) return undefined;
+      const p = buffer.shift();
+      if (p !== undefined) {
+        if (buffer.length <= req.concurrency) wakeFeeder();
+        return p;
       }
-      if (queueEmpty) return undefined;
-      const got = await claimMore();
-      if (got > 0 || nextLocal < local.length) continue;
-      const { held, claimable } = await serial(() => heldByOthers(team, owner));
-      if (held === 0 && claimable === 0) {
-        queueEmpty = true;
-        return undefined;
-      }
-      // Others hold the rest: their commits end it, or their death hands it over.
-      if (claimable === 0) await sleep(pollMs);
+      if (feederDone) return undefined;
+      await new Promise<void>((resolve) => readersWaiting.push(resolve));
     }
   };
 
@@ -163,7 +201,11 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
     for (;;) {
       const rel = await nextPath();
       if (rel === undefined) return;
-      const probe = await probeImage(path.join(req.root, rel), rel, scratch, req.signal);
+      reading++;
+      const probe = await probeImage(path.join(req.root, rel), rel, scratch, req.signal).finally(() => {
+        reading--;
+        if (reading === 0) wakeFeeder();
+      });
       if (probe === CANCELLED_PROBE) {
         // Not done: released below with the rest of the unread claims.
         interrupted.push(rel);
@@ -190,14 +232,18 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
     }
   };
 
+  const feeding = feed();
   try {
     await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
   } finally {
     clearInterval(beat);
+    // The readers are gone (done, cancelled, failed): the feeder must not claim on.
+    readersGone = true;
+    wakeFeeder();
+    await feeding;
     await (committing as Promise<void> | null);
-    await (claiming as Promise<number> | null)?.catch(() => undefined);
     if (failure === null) await commit().catch((err: unknown) => (failure = err));
-    const unread = [...interrupted, ...local.slice(nextLocal).map((c) => c.path)];
+    const unread = [...interrupted, ...buffer.splice(0)];
     if (unread.length) await serial(() => release(team, owner, unread)).catch(() => undefined);
     report(true);
   }
