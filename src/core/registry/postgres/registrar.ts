@@ -106,6 +106,8 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
   let pendingDone: string[] = [];
   let lastCommit = performance.now();
   let committing: Promise<void> | null = null;
+  // Set in callbacks: read through this so type narrowing does not take it for always null.
+  const inFlightCommit = (): Promise<void> | null => committing;
   let savedRows = 0;
   const interrupted: string[] = [];
 
@@ -134,6 +136,9 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
           await feederNap(pollMs);
           continue;
         }
+        // Idle: what this registrar read goes in now — others may be waiting for exactly those claims.
+        commitSoon(true);
+        await inFlightCommit();
         const { held, claimable } = await serial(() => heldByOthers(team, owner));
         if (held === 0 && claimable === 0) break;
         // Others hold the rest (or are claiming it): their commits end it, or their death hands it over.
