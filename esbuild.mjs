@@ -11,6 +11,8 @@ const quiet = process.argv.includes('--quiet');
 const common = {
   bundle: true,
   platform: 'node',
+  // pg's optional native binding: never used (pure JavaScript only), left out of the bundles.
+  external: ['pg-native'],
   format: 'cjs',
   target: 'node20',
   sourcemap: !production,
@@ -20,7 +22,7 @@ const common = {
 
 mkdirSync('dist', { recursive: true });
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'] }),
   esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   // The scan's worker thread, loaded by file name from beside the bundle that starts it.
   esbuild.build({ ...common, entryPoints: ['src/core/scanner/dirWorker.ts'], outfile: 'dist/dirWorker.js' }),

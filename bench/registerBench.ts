@@ -47,6 +47,7 @@ interface Args {
   json: boolean;
   /** Also write the JSON object here (so one run gives both the table and the JSON). */
   jsonFile: string | undefined;
+  registry: string | undefined;
 }
 
 
@@ -60,6 +61,8 @@ function parseCli(): Args {
       part: { type: 'string', default: 'all' },
       json: { type: 'boolean', default: false },
       'json-file': { type: 'string' },
+      // A team registry: the PostgreSQL figures beside SQLite's (teamBench.ts).
+      registry: { type: 'string' },
     },
   });
   const int = (name: string, v: string | undefined): number => {
@@ -77,6 +80,7 @@ function parseCli(): Args {
     part,
     json: values.json ?? false,
     jsonFile: values['json-file'],
+    registry: values.registry,
   };
 }
 
@@ -674,6 +678,10 @@ function renderTable(res: Result): string {
 
 async function main(): Promise<void> {
   const args = parseCli();
+  if (args.registry) {
+    const { teamBench } = await import('./teamBench');
+    return teamBench({ ...args, registry: args.registry });
+  }
   if (!globalThis.gc) log('note: run with --expose-gc for steadier numbers');
   const cpus = os.cpus();
   const machine = {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   DatasetError, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_EXCLUDE, DEFAULT_EXTENSIONS, DEFAULT_REGISTER_CONCURRENCY, TOOL_VERSION,
-  assertRegistered, cacheFileFor, clearCache, datasetStatus, exportRegistry, goneRows, pruneDataset, registerDataset, registryFileFor, resolveRoots, scanDataset,
+  assertRegistered, cacheFileFor, NothingRegisteredError, clearCache, datasetStatus, exportRegistry, goneRows, pruneDataset, registerDataset, registryFileFor, resolveRoots, scanDataset,
   type DatasetRequest, type ExternalRegistrySpec, type ScanOptions,
 } from '../core';
 import { ExportTargetError, exportRegistryToFile, type ExportFormat } from '../core/registry/exportRegistry';
@@ -17,6 +17,8 @@ import { ProgressLine } from './progressLine';
 import { ListWriter } from './listOutput';
 import { LIST_STATUSES, listDataset, type ListStatus } from '../core/listDataset';
 import { writePruneReport } from './pruneReport';
+import { isPostgresUrl, redactUrl, type TeamRegistrySpec } from '../core/registry/postgres/connect';
+import { addRegistryCommand } from './registryCommand';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -41,6 +43,8 @@ interface CommonFlags {
   registeredFrom?: string;
   table?: string;
   pathColumn?: string;
+  registry?: string;
+  dataset?: string;
 }
 
 interface ScanFlags extends CommonFlags {
@@ -98,7 +102,22 @@ function externalFrom(flags: CommonFlags): ExternalRegistrySpec | undefined {
   return { file: flags.registeredFrom, table: flags.table, pathColumn: flags.pathColumn };
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
+
+/**
+ * The team registry of a command: --registry, else DATASET_INDEX_REGISTRY; none → the store's
+ * SQLite file. The password comes from the URL, PGPASSWORD or ~/.pgpass (pg reads them).
+ */
+export function teamFrom(flags: { registry?: string; dataset?: string }, roots = 1): TeamRegistrySpec | undefined {
+  const url = flags.registry ?? (process.env.DATASET_INDEX_REGISTRY || undefined);
+  if (!url) {
+    if (flags.dataset) throw new UsageError('--dataset names a dataset of a team registry: give --registry postgresql://… (or DATASET_INDEX_REGISTRY) too');
+    return undefined;
+  }
+  if (!isPostgresUrl(url)) throw new UsageError(`--registry expects a postgresql:// URL, got ${redactUrl(url)}`);
+  if (flags.dataset !== undefined && roots > 1) throw new UsageError('--dataset names one dataset: give one folder with it');
+  return { url, ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}) };
+}
 
 /** The request fields every command shares: store, scan options, cache policy. */
 function datasetRequest(root: string, flags: CommonFlags, signal: AbortSignal, progress: ProgressLine): DatasetRequest {
@@ -113,6 +132,7 @@ function datasetRequest(root: string, flags: CommonFlags, signal: AbortSignal, p
     concurrency: flags.fsConcurrency,
     signal,
     registeredFrom: externalFrom(flags),
+    team: teamFrom(flags),
     onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
     // The log says how (mode, reasons, counts as they are found); the result is printed once at the end.
     log: flags.verbose ? (line) => progress.log(line) : undefined,
@@ -165,6 +185,7 @@ async function runScan(folders: string[], flags: ScanFlags): Promise<number> {
 
 async function runRegister(folders: string[], flags: RegisterFlags): Promise<number> {
   const roots = await resolveRoots(folders, process.cwd());
+  teamFrom(flags, roots.length);
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
@@ -194,6 +215,7 @@ async function runRegister(folders: string[], flags: RegisterFlags): Promise<num
 
 async function runStatus(folders: string[], flags: StatusFlags): Promise<number> {
   const roots = await resolveRoots(folders, process.cwd());
+  teamFrom(flags, roots.length);
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
@@ -230,6 +252,7 @@ async function runList(folders: string[], flags: ListFlags): Promise<number> {
   if (flags.jsonl && flags.null) throw new UsageError('--jsonl and -0 are two output formats: choose one');
   if (flags.json) throw new UsageError('list prints images, not a report: --jsonl gives one JSON object per image');
   const roots = await resolveRoots(folders, process.cwd());
+  teamFrom(flags, roots.length);
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
@@ -271,6 +294,8 @@ async function runList(folders: string[], flags: ListFlags): Promise<number> {
 
 interface ExportFlags {
   store?: string;
+  registry?: string;
+  dataset?: string;
   format: ExportFormat;
   out?: string;
   includeMissing?: boolean;
@@ -284,6 +309,8 @@ interface ExportFlags {
 async function runExport(folder: string, flags: ExportFlags): Promise<number> {
   const [root] = await resolveRoots([folder], process.cwd());
   const store = flags.store ?? defaultStoreFor(root);
+  const team = teamFrom(flags);
+  if (team) return runTeamExport(root, store, team, flags);
   const file = registryFileFor(store);
   await assertRegistered(file, store, root);
   return withInterrupts(async (signal) => {
@@ -315,6 +342,44 @@ async function runExport(folder: string, flags: ExportFlags): Promise<number> {
   });
 }
 
+/** export from a team registry: connected first (and kept for the export), the same manifest. */
+async function runTeamExport(root: string, store: string, team: TeamRegistrySpec, flags: ExportFlags): Promise<number> {
+  const { TeamRegistry } = await import('../core/registry/postgres/teamRegistry');
+  const reader = await TeamRegistry.open(team, root, { write: false });
+  try {
+    if ((await reader.count()) === 0) throw new NothingRegisteredError(`no registered images for ${root} in ${reader.location}`);
+    return await withInterrupts(async (signal) => {
+      let leaveOut: ReadonlySet<string> | undefined;
+      if (!flags.includeMissing) {
+        const progress = new ProgressLine(process.stderr, true);
+        const gone = await goneRows({
+          root, storeDir: store, maxAgeMs: DEFAULT_CACHE_MAX_AGE_MS, signal, team,
+          onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
+        });
+        progress.done();
+        if (gone.paths === null) return EXIT_CANCELLED;
+        leaveOut = new Set(gone.paths);
+      }
+      const left = (n: number): string => (n ? ` (${num(n)} rows of files no longer on disk left out; --include-missing to keep them)` : '');
+      if (!flags.out) {
+        const n = await exportRegistry(reader, root, flags.format, process.stdout, leaveOut);
+        process.stderr.write(`dataset-index: exported ${num(n.written)} rows${left(n.leftOut)}\n`);
+        return EXIT_OK;
+      }
+      try {
+        const n = await exportRegistryToFile(reader, store, root, flags.format, flags.out, leaveOut);
+        process.stderr.write(`dataset-index: exported ${num(n.written)} rows to ${flags.out}${left(n.leftOut)}\n`);
+      } catch (err) {
+        if (err instanceof ExportTargetError) throw new UsageError(err.message);
+        throw err;
+      }
+      return EXIT_OK;
+    });
+  } finally {
+    await reader.close();
+  }
+}
+
 interface PruneFlags extends CommonFlags {
   dryRun?: boolean;
   allowEmpty?: boolean;
@@ -330,6 +395,7 @@ async function runPrune(folders: string[], flags: PruneFlags): Promise<number> {
         ...datasetRequest(root, flags, signal, progress),
         dryRun: flags.dryRun,
         allowEmpty: flags.allowEmpty,
+        team: teamFrom(flags, roots.length),
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
         onLockWait: (holder) => process.stderr.write(`waiting for the registry: in use by ${describeHolder(holder)}…\n`),
       });
@@ -383,6 +449,13 @@ function addDatasetOptions(cmd: Command): Command {
     .option('-v, --verbose', 'log what the scan and registration do on stderr (also with --json)');
 }
 
+/** A team registry instead of the store's SQLite file (register, status, list, export, prune). */
+function addTeamOptions(cmd: Command): Command {
+  return cmd
+    .option('--registry <url>', 'team registry on PostgreSQL: postgresql://user@host[:port]/db[?sslmode=…] (default: $DATASET_INDEX_REGISTRY, else the store\'s SQLite file); the password from PGPASSWORD or ~/.pgpass')
+    .option('--dataset <name>', "the dataset's name in the team registry (default: the folder's name)");
+}
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('dataset-index')
     .description('Incremental, cached scanning and registration of image dataset folders.')
@@ -396,11 +469,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--concurrency <n>').argParser(positiveInt).hideHelp())
     .action(async (folders: string[], flags: ScanFlags) => setExit(await runScan(folders, flags)));
 
-  addDatasetOptions(
+  addTeamOptions(addDatasetOptions(
     program
       .command('register')
       .description('scan, then register every new or changed image: content hash, format, width, height, size and mtime; saved in batches every few seconds'),
-  )
+  ))
     .addOption(new Option('--read-concurrency <n>', `images read at once (default ${DEFAULT_REGISTER_CONCURRENCY})`).argParser(positiveInt))
     // The old name of --read-concurrency here; kept so scripts keep working.
     .addOption(new Option('--concurrency <n>').argParser(positiveInt).hideHelp())
@@ -412,11 +485,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .action(async (folders: string[], flags: RegisterFlags) => setExit(await runRegister(folders, flags)));
 
-  addDatasetOptions(program.command('status').description('counts of new / changed / missing / registered images, without registering'))
+  addTeamOptions(addDatasetOptions(program.command('status').description('counts of new / changed / missing / registered images, without registering')))
     .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
     .action(async (folders: string[], flags: StatusFlags) => setExit(await runStatus(folders, flags)));
 
-  const list = addDatasetOptions(program.command('list').description('print every image in the chosen states (new by default), one per line: the input of a registration pipeline'))
+  const list = addTeamOptions(addDatasetOptions(program.command('list').description('print every image in the chosen states (new by default), one per line: the input of a registration pipeline')))
     .addOption(new Option('--status <states>', `states to list, comma-separated: ${LIST_STATUSES.join(', ')}`).argParser(listStatuses).default(['new'], 'new'))
     .option('--relative', 'paths relative to the folder (default: absolute)')
     .option('-0, --null', 'end each path with a NUL instead of a newline (for xargs -0; names may hold newlines)')
@@ -435,6 +508,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'manifest format').choices(['csv', 'jsonl']).makeOptionMandatory())
     .option('--out <file>', 'output file (default: stdout)')
     .option('--include-missing', 'also write the rows of files no longer on disk (default: left out, after a quick scan)')
+    .option('--registry <url>', 'team registry on PostgreSQL (default: $DATASET_INDEX_REGISTRY, else the store\'s SQLite file)')
+    .option('--dataset <name>', "the dataset's name in the team registry (default: the folder's name)")
     .action(async (folder: string, flags: ExportFlags) => setExit(await runExport(folder, flags)));
 
   program
@@ -449,6 +524,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--follow-symlinks', 'follow symbolic links to folders, as given to register')
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
     .option('--json', 'print one JSON object per folder: {root, removed, dryRun, cancelled, paths}')
+    .option('--registry <url>', 'team registry on PostgreSQL (default: $DATASET_INDEX_REGISTRY, else the store\'s SQLite file)')
+    .option('--dataset <name>', "the dataset's name in the team registry (default: the folder's name)")
     .option('-q, --quiet', 'no progress line')
     .option('-v, --verbose', 'log what the scan does on stderr')
     .action(async (folders: string[], flags: PruneFlags) => setExit(await runPrune(folders, flags)));
@@ -461,6 +538,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON')
     .action(async (folders: string[], flags: { store?: string; json?: boolean }) => setExit(await runClearCache(folders, flags)));
 
+  addRegistryCommand(program, setExit);
   return program;
 }
 

@@ -5,6 +5,7 @@ import { DatasetTreeProvider, type Node } from './datasetTree';
 import { DatasetModel, type Dataset } from './model';
 import { SCAN_SHAPING, SECTION } from './settings';
 import { StatusBar } from './statusBar';
+import { activateTeamRegistry } from './teamRegistry';
 import { DatasetWatcher } from './watcher';
 
 export const VIEW_ID = 'datasetIndex.images';
@@ -27,6 +28,7 @@ export interface DatasetIndexApi {
  */
 export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
+  activateTeamRegistry(context);
   const model = new DatasetModel(context.storageUri, log);
   const tree = new DatasetTreeProvider(model);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });

@@ -6,6 +6,7 @@ import type {
   CacheHeader, CachedScan, DatasetStatusResult, FileEvent, ImageRow, RegisterProgress, RegisterReport, Registry, ScanMode, ScanReport,
 } from '../core';
 import { readSettings, type FolderSettings } from './settings';
+import { teamRegistryFor } from './teamRegistry';
 
 type Core = typeof import('../core');
 let core: Promise<Core> | undefined;
@@ -111,6 +112,7 @@ export class Dataset {
       options: this.settings.scanOptions,
       maxAgeMs: this.settings.maxAgeMs,
       registeredFrom: this.settings.registeredFrom,
+      team: teamRegistryFor(this.settings.team),
       signal,
       log: (line) => this.log.info(line),
     };

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExternalRegistrySpec, ScanOptions } from '../core';
+import { readTeamSetting, type TeamSetting } from './teamRegistry';
 
 export const SECTION = 'datasetIndex';
 
@@ -12,6 +13,8 @@ export interface FolderSettings {
   watch: boolean;
   registerConcurrency: number;
   registeredFrom?: ExternalRegistrySpec;
+  /** A team registry on PostgreSQL instead of the store's SQLite file. */
+  team?: TeamSetting;
 }
 
 /** Settings that change what a snapshot contains: a change invalidates the cache. */
@@ -50,5 +53,6 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings {
     watch: cfg.get<boolean>('watch', true),
     registerConcurrency: Math.max(1, Math.floor(cfg.get<number>('registration.concurrency', 8))),
     registeredFrom,
+    team: readTeamSetting(cfg, trusted),
   };
 }
