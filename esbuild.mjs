@@ -8,6 +8,8 @@ const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
 const quiet = process.argv.includes('--quiet');
 
+// sharp is native (a .node binary per platform, found at run time): required from node_modules,
+// never bundled.
 const common = {
   bundle: true,
   platform: 'node',
@@ -22,8 +24,8 @@ const common = {
 
 mkdirSync('dist', { recursive: true });
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'] }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native', 'sharp'] }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['pg-native', 'sharp'], banner: { js: '#!/usr/bin/env node' } }),
   // The scan's worker thread, loaded by file name from beside the bundle that starts it.
   esbuild.build({ ...common, entryPoints: ['src/core/scanner/dirWorker.ts'], outfile: 'dist/dirWorker.js' }),
 ]);
