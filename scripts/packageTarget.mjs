@@ -7,7 +7,13 @@ if (!target) {
   console.error('usage: npm run package:target -- <target>   (e.g. linux-x64, darwin-arm64, win32-x64)');
   process.exit(2);
 }
-const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
+const run = (cmd, args) => {
+  try {
+    execFileSync(cmd, args, { stdio: 'inherit' });
+  } catch (err) {
+    process.exit(typeof err.status === 'number' ? err.status : 1); // the step has said why
+  }
+};
 run(process.execPath, ['esbuild.mjs', '--production']);
 run(process.execPath, ['scripts/stageSharp.mjs', target]);
 run(process.execPath, [

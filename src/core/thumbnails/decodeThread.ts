@@ -42,7 +42,7 @@ export class DecodeThread {
     // The file's bytes move to the thread, not copied: the caller read them for this call only.
     // A pooled Buffer is a view into a larger shared block: that one is copied (Buffer#slice would not copy).
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-    const buf = whole ? (data.buffer as ArrayBuffer) : new Uint8Array(data).buffer;
+    const buf = whole ? (data.buffer) : new Uint8Array(data).buffer;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new Error(`decoding took longer than ${DECODE_TIMEOUT_MS / 1000} s`)), DECODE_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
