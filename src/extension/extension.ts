@@ -5,6 +5,7 @@ import { DatasetTreeProvider, type Node } from './datasetTree';
 import { DatasetModel, type Dataset } from './model';
 import { SCAN_SHAPING, SECTION } from './settings';
 import { StatusBar } from './statusBar';
+import { ThumbnailService } from './thumbnails';
 import { DatasetWatcher } from './watcher';
 
 export const VIEW_ID = 'datasetIndex.images';
@@ -28,7 +29,8 @@ export interface DatasetIndexApi {
 export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
   const model = new DatasetModel(context.storageUri, log);
-  const tree = new DatasetTreeProvider(model);
+  const thumbs = new ThumbnailService<Node>(log);
+  const tree = new DatasetTreeProvider(model, thumbs);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const commands = new CommandCenter(model, log, tree);
   const statusBar = new StatusBar(model);
@@ -46,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   context.subscriptions.push(
     log,
     model,
+    thumbs,
     tree,
     view,
     commands,
