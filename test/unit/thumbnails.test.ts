@@ -289,7 +289,7 @@ describe('thumbnail work queue', () => {
     return { promise, open };
   };
 
-  it('runs at most `concurrency` jobs, newest request first, and one job per key for every caller', async () => {
+  it('runs at most `concurrency` jobs, the newest burst first and each burst in the order asked, one job per key for every caller', async () => {
     const q = new WorkQueue<string>(1);
     const order: string[] = [];
     const first = gate();
@@ -298,15 +298,21 @@ describe('thumbnail work queue', () => {
       await wait;
       return name;
     };
+    // One page of rows, asked in one turn of the event loop.
     const a = q.run('a', job('a', first.promise));
     const b = q.run('b', job('b'));
     const c = q.run('c', job('c'));
     const c2 = q.run('c', job('c-duplicate'));
     assert.equal(q.pending, 2);
+    await new Promise((r) => setImmediate(r));
+    // The next page (scrolled to later), and b asked again: now visible there too.
+    const d = q.run('d', job('d'));
+    const e = q.run('e', job('e'));
+    const b2 = q.run('b', job('b-duplicate'));
     first.open();
-    assert.deepEqual(await Promise.all([a, b, c, c2]), ['a', 'b', 'c', 'c']);
-    assert.deepEqual(order, ['a', 'c', 'b'], 'c was asked last, so it ran before b');
-    assert.equal(q.started, 3);
+    assert.deepEqual(await Promise.all([a, b, c, c2, d, e, b2]), ['a', 'b', 'c', 'c', 'd', 'e', 'b']);
+    assert.deepEqual(order, ['a', 'd', 'e', 'b', 'c'], 'the newest burst first, in its order; then what is left of the older one');
+    assert.equal(q.started, 5);
   });
 
   it('a waiting job that nobody wants any more is dropped; a running one is told through its signal', async () => {

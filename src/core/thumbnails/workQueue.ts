@@ -12,6 +12,8 @@ interface Task<T> {
   controller: AbortController;
   waiters: Set<Waiter<T>>;
   running: boolean;
+  /** The burst of requests it was (last) asked in. */
+  batch: number;
 }
 
 interface Waiter<T> {
@@ -22,16 +24,19 @@ interface Waiter<T> {
 }
 
 /**
- * On-demand work with a bound: at most `concurrency` jobs run, the newest request runs first (what
- * the user scrolled to last is what is visible), the same key is done once for every caller, a job
- * nobody waits for any more is dropped (or, running, told through its signal), and beyond
- * `maxPending` waiting jobs the oldest are dropped: long since scrolled away.
+ * On-demand work with a bound: at most `concurrency` jobs run; the newest burst of requests runs
+ * first (what the user scrolled to or expanded last is what is visible), and within a burst — the
+ * rows of one page, asked top to bottom in one turn of the event loop — in the order asked; the same
+ * key is done once for every caller; a job nobody waits for any more is dropped (or, running, told
+ * through its signal); beyond `maxPending` waiting jobs the oldest are dropped: long since scrolled away.
  */
 export class WorkQueue<T> {
   private readonly tasks = new Map<string, Task<T>>();
   /** Waiting keys, newest last. */
   private readonly stack: string[] = [];
   private active = 0;
+  private batch = 0;
+  private batchOpen = false;
   /** How many jobs were started (for tests and the benchmark: de-duplication shows here). */
   started = 0;
 
@@ -46,18 +51,24 @@ export class WorkQueue<T> {
 
   run(key: string, job: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(new CancelledError());
+    if (!this.batchOpen) {
+      this.batch++;
+      this.batchOpen = true;
+      setImmediate(() => (this.batchOpen = false));
+    }
     let task = this.tasks.get(key);
     // Running, but given up by everyone before this caller came: it will end cancelled; start anew.
     if (task?.running && task.controller.signal.aborted) task = undefined;
     if (!task) {
-      task = { key, run: job, controller: new AbortController(), waiters: new Set(), running: false };
+      task = { key, run: job, controller: new AbortController(), waiters: new Set(), running: false, batch: this.batch };
       this.tasks.set(key, task);
       this.stack.push(key);
       this.trim();
-    } else if (!task.running) {
-      // Asked again: it is visible again, so it goes to the top.
+    } else if (!task.running && task.batch !== this.batch) {
+      // Asked again: it is visible again, so it joins the newest burst.
       this.stack.splice(this.stack.lastIndexOf(key), 1);
       this.stack.push(key);
+      task.batch = this.batch;
     }
     const t = task;
     const promise = new Promise<T>((resolve, reject) => {
@@ -102,9 +113,15 @@ export class WorkQueue<T> {
     task.waiters.clear();
   }
 
+  /** Index in `stack` of the first-asked key of the newest burst. */
+  private next(): number {
+    const newest = this.tasks.get(this.stack[this.stack.length - 1])!.batch;
+    return this.stack.findIndex((k) => this.tasks.get(k)!.batch === newest);
+  }
+
   private pump(): void {
     while (this.active < this.concurrency && this.stack.length) {
-      const key = this.stack.pop()!;
+      const key = this.stack.splice(this.next(), 1)[0];
       const task = this.tasks.get(key)!;
       task.running = true;
       this.active++;
