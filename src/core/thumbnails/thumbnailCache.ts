@@ -38,7 +38,8 @@ export function entryName(stamp: ContentStamp, size: number): string {
  * total with least-recently-used eviction. The recency of each entry is its file's mtime (rewritten on
  * use, at most every 10 minutes), so no index file can go stale or be torn; what is kept in memory is
  * one small record per entry, and the cap bounds how many entries there are. Entries are written
- * atomically; one that reads wrong (a disk fault) is removed and made again.
+ * atomically (never seen half-written); one that reads wrong (cut short by a power failure, a disk
+ * fault) is removed and made again.
  */
 export class ThumbnailCache {
   private readonly entries = new Map<string, Entry>();
@@ -125,7 +126,9 @@ export class ThumbnailCache {
     await this.open();
     const file = path.join(this.dir, name);
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, data);
+    // Atomic, not durable: a thumbnail lost or cut short by a power failure is caught by the length
+    // check in `get` and made again; two fsyncs per thumbnail would cost more than making it.
+    await writeFileAtomic(file, data, { durable: false });
     const now = Date.now();
     this.drop(name);
     this.add(name, { bytes: data.byteLength, used: now, touched: now });
