@@ -6,6 +6,7 @@ import { DatasetModel, type Dataset } from './model';
 import { SCAN_SHAPING, SECTION } from './settings';
 import { StatusBar } from './statusBar';
 import { activateTeamRegistry } from './teamRegistry';
+import { ThumbnailService } from './thumbnails';
 import { DatasetWatcher } from './watcher';
 
 export const VIEW_ID = 'datasetIndex.images';
@@ -30,7 +31,8 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
   activateTeamRegistry(context);
   const model = new DatasetModel(context.storageUri, log);
-  const tree = new DatasetTreeProvider(model);
+  const thumbs = new ThumbnailService<Node>(log);
+  const tree = new DatasetTreeProvider(model, thumbs);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const commands = new CommandCenter(model, log, tree);
   const statusBar = new StatusBar(model);
@@ -48,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   context.subscriptions.push(
     log,
     model,
+    thumbs,
     tree,
     view,
     commands,

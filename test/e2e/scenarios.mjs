@@ -103,16 +103,21 @@ export const scenarios = [
       await expand(page, check, day);
       const dir = join(workspace, top, day);
       const files = imagesIn(dir);
-      const imageRows = await eventually(check, `"${top}/${day}" lists its ${files.length} images`, () => treeRows(page), (r) =>
+      await eventually(check, `"${top}/${day}" lists its ${files.length} images`, () => treeRows(page), (r) =>
         files.every((f) => hasRow(r, f, `${top}/${day}`)),
       );
 
-      // Each image row's icon is the image itself: a background-image that loads, with the file's size.
+      // Each image row's icon is its 64-px thumbnail from the store (WebP), never the original; it
+      // arrives when made. These images are smaller than 64 px, so the thumbnail keeps their size.
       const png = files.find((f) => f.endsWith('.png'));
       const { width, height } = pngSize(join(dir, png));
+      const isThumb = (icon) => Boolean(icon && /-64\.webp/.test(icon));
+      const imageRows = await eventually(check, `every image row of "${top}/${day}" shows its thumbnail`, () => treeRows(page), (r) =>
+        files.every((f) => isThumb(r.find((x) => x.label === f)?.icon)),
+      );
       for (const f of files) {
         const row = imageRows.find((r) => r.label === f);
-        check(row.icon && row.icon.includes(encodeURIComponent(f)), `image row "${f}" has no thumbnail: icon ${row.icon}`);
+        check(isThumb(row.icon) && !row.icon.includes(encodeURIComponent(f)), `image row "${f}" shows a thumbnail, not the original: icon ${row.icon}`);
       }
       const natural = await treeRow(page, png)
         .locator('.custom-view-tree-node-item-icon')
@@ -135,6 +140,8 @@ export const scenarios = [
       const preview = page.locator('.monaco-hover.workbench-hover img').last();
       const loaded = await eventually(check, 'the hover preview image loads', () => preview.evaluate((img) => img.complete && img.naturalWidth), (w) => w > 0);
       check(loaded === width, `hover preview is ${loaded} px wide, the file ${width}`);
+      const previewSrc = await preview.getAttribute('src');
+      check(/-256\.webp/.test(previewSrc ?? '') && !(previewSrc ?? '').includes(encodeURIComponent(png)), `the hover shows the 256-px thumbnail, not the original: ${previewSrc}`);
       const hoverBox = page.locator('.monaco-hover.workbench-hover').last();
       const around = [activityIcon(page), page.locator(`${SIDEBAR} .composite.title`), treeRow(page, 'Registered (0)'), hoverBox];
       await shot('image-hover', { docs: 'tooltip.png', clip: await regionOf(page, around, 8) });
