@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadCore, type Dataset, type DatasetModel } from './model';
-import { GroupIndex } from './groupIndex';
+import { GroupIndex } from '../core/engine/groupIndex';
 
 export type GroupId = 'new' | 'changed' | 'missing' | 'registered' | 'unreadable' | 'duplicates';
 
