@@ -1,4 +1,4 @@
-// Bundles the extension and the CLI into dist/, and puts sql.js's WASM beside them.
+// Bundles the extension, the CLI and the two worker entries into dist/, and puts sql.js's WASM beside them.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +24,8 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   // The scan's worker thread, loaded by file name from beside the bundle that starts it.
   esbuild.build({ ...common, entryPoints: ['src/core/scanner/dirWorker.ts'], outfile: 'dist/dirWorker.js' }),
+  // The engine's worker thread (registry, cache, diff, group indexes), started by the extension host.
+  esbuild.build({ ...common, entryPoints: ['src/core/engine/engineWorker.ts'], outfile: 'dist/engineWorker.js' }),
 ]);
 const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');
 copyFileSync(wasm, 'dist/sql-wasm.wasm');
