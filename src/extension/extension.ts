@@ -12,6 +12,15 @@ import { DatasetWatcher } from './watcher';
 
 export const VIEW_ID = 'datasetIndex.images';
 
+/** An operation's end, as the test API reports it. */
+export interface OperationEndEvent {
+  root: string;
+  request: OperationRequest;
+  background: boolean;
+  cancelled: boolean;
+  error?: string;
+}
+
 /**
  * What the extension's own tests read. Exported only when VS Code runs the extension's tests
  * (ExtensionMode.Test): other extensions and users never see it.
@@ -31,7 +40,7 @@ export interface DatasetIndexApi {
   /** Whether an operation runs (the datasetIndex.busy context key). */
   busy(): boolean;
   /** Fires when an operation ends: which, whether in the background, whether it was cancelled. */
-  readonly onDidEndOperation: vscode.Event<{ root: string; request: OperationRequest; background: boolean; cancelled: boolean; error?: string }>;
+  readonly onDidEndOperation: vscode.Event<OperationEndEvent>;
   /** Requests the host sent to the engine worker, per method. */
   engineCalls(): Partial<Record<Method, number>>;
 }
@@ -101,7 +110,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
   updateBusy();
   if (!testMode) return undefined;
   const applied = new vscode.EventEmitter<{ root: string; rescan: string | null; added: number; removed: number; changed: number }>();
-  const ended = new vscode.EventEmitter<{ root: string; request: OperationRequest; background: boolean; cancelled: boolean; error?: string }>();
+  const ended = new vscode.EventEmitter<OperationEndEvent>();
   context.subscriptions.push(
     applied,
     ended,
