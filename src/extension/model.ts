@@ -75,7 +75,7 @@ export class Dataset {
     this.key = `${++generation}:${createHash('sha256').update(`${folder.uri.toString()}\0${root}`).digest('hex').slice(0, 8)}`;
     this.operations = new OperationQueue<OperationResult>(
       (request, signal) => this.execute(request, signal),
-      () => ({ summary: this._summary, skipped: true }),
+      () => ({ summary: null, skipped: true }),
       () => this._onDidChangeBusy.fire(this),
     );
   }
