@@ -191,7 +191,15 @@ export class Dataset {
     }
   }
 
+  /** Work of the instance this one replaces (a settings change) ends first: the two never scan the same root at once. */
+  private predecessor: Promise<void> = Promise.resolve();
+
+  after(previous: Dataset): void {
+    this.predecessor = previous.operations.idle();
+  }
+
   private async executeNow(request: OperationRequest, signal: AbortSignal): Promise<OperationResult> {
+    await this.predecessor;
     const config = this.config;
     switch (request.kind) {
       case 'index': {
@@ -289,6 +297,8 @@ export class DatasetModel implements vscode.Disposable {
   private readonly _onDidEndOperation = new vscode.EventEmitter<OperationEnd>();
   readonly onDidEndOperation = this._onDidEndOperation.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Datasets being replaced by a settings change, while their successors are made. */
+  private retiring: Dataset[] = [];
 
   constructor(
     private readonly storage: vscode.Uri | undefined,
@@ -338,6 +348,8 @@ export class DatasetModel implements vscode.Disposable {
           next.push(existing);
         } else {
           const ds = new Dataset(folder, root, this.storeFor(folder), settings, this.engine, this.log);
+          const previous = this.retiring.find((d) => d.folder.uri.toString() === folder.uri.toString() && d.root === root);
+          if (previous) ds.after(previous);
           ds.onDidChange((c) => this._onDidChange.fire(c));
           ds.onDidChangeBusy(() => this._onDidChangeBusy.fire());
           ds.onDidEndOperation((e) => this._onDidEndOperation.fire(e));
@@ -362,7 +374,12 @@ export class DatasetModel implements vscode.Disposable {
     const drop = this.datasets.filter((ds) => changed(ds.folder));
     this.datasets = this.datasets.filter((ds) => !drop.includes(ds));
     for (const ds of drop) ds.dispose();
-    this.rebuild();
+    this.retiring = drop;
+    try {
+      this.rebuild();
+    } finally {
+      this.retiring = [];
+    }
   }
 
   /** The Cancel command: every dataset's running operation stops, waiting ones are dropped. */

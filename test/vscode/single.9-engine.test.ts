@@ -33,7 +33,7 @@ describe('engine worker: pages, row refreshes, operations', function () {
   const PAGED = 3000;
   /** Many empty folders: a full scan long enough to be seen running and cancelled. */
   const slowDir = 'zz-many-folders';
-  const FOLDERS = 15_000;
+  const FOLDERS = 40_000;
   const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('datasetIndex', vscode.workspace.workspaceFolders![0].uri);
 
   before(async () => {
@@ -69,7 +69,7 @@ describe('engine worker: pages, row refreshes, operations', function () {
     assert.deepEqual(shown.slice(0, 3).map((s) => s.label), ['q0.png', 'q1.png', 'q2.png']);
     assert.equal(shown[200].label, `Show more… (${(PAGED - 200).toLocaleString()} more)`);
     // One request per level asked: the group's top level, then the folder's page.
-    assert.equal((a.engineCalls().children ?? 0) - before, 3);
+    assert.equal((a.engineCalls().children ?? 0) - before, 2);
   });
 
   it('a watcher burst fires only the rows it changed (the New row and the folder rows above the files), never the whole tree', async () => {
@@ -106,7 +106,7 @@ describe('engine worker: pages, row refreshes, operations', function () {
 
   describe('operations', () => {
     before(async () => {
-      for (let i = 0; i < FOLDERS; i++) fs.mkdirSync(path.join(root, slowDir, `d${Math.floor(i / 100)}`, `e${i}`), { recursive: true });
+      for (let i = 0; i < FOLDERS; i++) fs.mkdirSync(path.join(root, slowDir, `d${Math.floor(i / 200)}`, `e${i}`), { recursive: true });
       await run('datasetIndex.indexImages');
     });
 
@@ -134,11 +134,18 @@ describe('engine worker: pages, row refreshes, operations', function () {
     it('a settings change during a scan aborts the scan of the dataset it replaces, and the new one rescans', async () => {
       const rec = recordEnds(a);
       try {
-        const user = run('datasetIndex.forceRescan');
+        const started = Date.now();
+        let ended = 0;
+        const user = run('datasetIndex.forceRescan').then((x) => {
+          ended = Date.now();
+          return x;
+        });
         await waitFor(() => a.busy(), 'the scan to run', 20_000, 5);
+        const changing = Date.now();
         await cfg().update('imageExtensions', ['png'], vscode.ConfigurationTarget.WorkspaceFolder);
         const [r] = await user;
-        assert.equal(r.cancelled, true, 'the replaced dataset\'s scan was aborted');
+        console.log(`      (scan started ${changing - started} ms before the setting changed; its command ended after ${ended - started} ms)`);
+        assert.equal(r.cancelled, true, `the replaced dataset's scan was aborted (${JSON.stringify(r)})`);
         const pngs = imagesOnDisk(root, /\.png$/i).length;
         await waitFor(async () => (await groupCount(a, 'New')) === pngs, `New (${pngs}) after the background rescan`, 120_000, 200);
         assert.ok(rec.ends.some((e) => !e.background && e.cancelled), 'the user scan ended cancelled');
