@@ -1,6 +1,6 @@
-// Bundles the extension and the CLI into dist/, and puts the WASM files (sql.js, libheif, libjxl) beside them.
-// sharp is native (libvips): it stays outside the bundles and is found in node_modules (development)
-// or dist/node_modules (the packaged extension; see scripts/stageSharp.mjs).
+// Bundles the extension, the CLI and the worker entries (scan, engine, wasm decoders) into dist/, and puts the
+// WASM files (sql.js, libheif, libjxl) beside them. sharp is native (libvips): it stays outside the bundles and is
+// found in node_modules (development) or dist/node_modules (the packaged extension; see scripts/stageSharp.mjs).
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,6 +33,8 @@ await Promise.all([
   // The wasm decoders' thread (HEIC, JPEG XL). @jsquash/jxl is an ES module whose `import.meta.url`
   // only names where its .wasm would be fetched from; we compile the .wasm ourselves and hand it over.
   esbuild.build({ ...common, entryPoints: ['src/core/thumbnails/decodeWorker.ts'], outfile: 'dist/decodeWorker.js', logOverride: { 'empty-import-meta': 'silent' } }),
+  // The engine's worker thread (registry, cache, diff, group indexes), started by the extension host.
+  esbuild.build({ ...common, entryPoints: ['src/core/engine/engineWorker.ts'], outfile: 'dist/engineWorker.js' }),
 ]);
 const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');
 copyFileSync(wasm, 'dist/sql-wasm.wasm');

@@ -134,6 +134,8 @@ export function externalSummary(ext: ExternalRead | undefined, matched: number, 
 export interface DatasetStatusResult extends StatusReport {
   diff: DatasetDiff;
   duplicates: DuplicateGroup[];
+  /** The registry's groups before missing files were cut out: kept to cut them again after file events. */
+  registeredDuplicates: DuplicateGroup[];
   cache: CachedScan | null;
   /** The registered rows the diff used: keep it to re-diff after file events without a query. */
   index: RegisteredIndex;
@@ -216,13 +218,14 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
     const snapshot: Snapshot = cache?.snapshot ?? new Map<string, DirRecord>();
     const diff = diffSnapshot(snapshot, index, external?.paths);
     const externalRegistry = externalSummary(external, diff.externalMatched, snapshot, root, notices);
-    const duplicates = presentDuplicates((await reader?.duplicateGroups()) ?? [], diff.missing).groups;
+    const registeredDuplicates = (await reader?.duplicateGroups()) ?? [];
+    const duplicates = presentDuplicates(registeredDuplicates, diff.missing).groups;
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
     const problems = scan ? { issues: scan.errors, symlinks: scan.skippedSymlinks } : snapshotProblems(snapshot);
     return {
-      root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external?.paths,
+      root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, registeredDuplicates, cache, index, externalPaths: external?.paths,
       externalRegistry,
     };
   } finally {

@@ -22,7 +22,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(private readonly model: DatasetModel) {
     this.item.name = 'Dataset Index';
     this.item.command = 'datasetIndex.indexImages';
-    this.disposables.push(this.item, model.onDidChange(() => this.render()));
+    this.disposables.push(this.item, model.onDidChange(() => this.render()), model.onDidChangeBusy(() => this.render()));
     this.timer = setInterval(() => this.render(), 30_000);
     this.render();
   }
@@ -37,8 +37,22 @@ export class StatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
+    const busy = datasets.find((d) => d.busy);
+    if (busy) {
+      // A running operation (a background refresh too) shows here and is cancelled from here.
+      const op = busy.busy!;
+      const what = op.request.kind === 'register' ? 'registering' : op.request.kind === 'clear' ? 'clearing' : 'indexing';
+      this.item.text = `$(sync~spin) ${what} ${busy.label}…`;
+      this.item.command = 'datasetIndex.cancel';
+      this.item.tooltip = `Dataset Index: ${what} ${busy.label}${op.background ? ' (in the background)' : ''} — click to cancel`;
+      this.item.backgroundColor = undefined;
+      this.item.accessibilityInformation = { label: `Dataset Index: ${what} ${busy.label}. Click to cancel.` };
+      this.item.show();
+      return;
+    }
+    this.item.command = 'datasetIndex.indexImages';
     const now = Date.now();
-    const indexed = datasets.filter((d) => d.status);
+    const indexed = datasets.filter((d) => d.summary);
     const headers = datasets.map((d) => d.cacheHeader).filter((h) => h && h.scannedAt > 0);
     const oldest = headers.length === datasets.length ? Math.min(...headers.map((h) => h!.scannedAt)) : 0;
     const stale = datasets.some((d) => {
@@ -46,7 +60,7 @@ export class StatusBar implements vscode.Disposable {
       return !h || !h.complete || now - h.verifiedAt > d.maxAgeMs;
     });
     const parts: string[] = [];
-    if (indexed.length) parts.push(`${num(indexed.reduce((s, d) => s + (d.status?.new ?? 0) + (d.status?.changed ?? 0), 0))} new`);
+    if (indexed.length) parts.push(`${num(indexed.reduce((s, d) => s + (d.summary?.new ?? 0) + (d.summary?.changed ?? 0), 0))} new`);
     if (datasets.every((d) => d.cleared && !d.cacheHeader)) parts.push('cache cleared');
     else if (oldest) parts.push(`scanned ${formatAge(now - oldest)}`);
     else parts.push('not indexed');
@@ -62,7 +76,7 @@ export class StatusBar implements vscode.Disposable {
     md.appendMarkdown('**Dataset Index** — click to index images\n\n');
     for (const d of this.model.all) {
       const h = d.cacheHeader;
-      const s = d.status;
+      const s = d.summary;
       md.appendMarkdown(`---\n\n**${d.label}**\n\n`);
       if (!h) {
         md.appendMarkdown(d.cleared ? 'scan cache cleared; not indexed since\n\n' : 'not indexed yet\n\n');

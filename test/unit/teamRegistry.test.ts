@@ -76,8 +76,8 @@ describe('team registry on PostgreSQL', function () {
     const teamStore = tempDir('team-cache');
     const spec = { url, dataset: 'agree' };
     const now = afterRacyWindow;
-    const sq = await registerDataset({ root, storeDir: store, now });
-    const tm = await registerDataset({ root, storeDir: teamStore, now, team: spec });
+    const sq = await registerDataset({ root, storeDir: store, hooks: { now } });
+    const tm = await registerDataset({ root, storeDir: teamStore, hooks: { now }, team: spec });
     assert.equal(tm.outcome.registered, sq.outcome.registered);
     assert.equal(tm.outcome.unreadable, 1);
     assert.match(tm.registryFile, /^postgresql:\/\/team@127\.0\.0\.1:\d+\/registry \(dataset agree\)$/);
@@ -89,17 +89,17 @@ describe('team registry on PostgreSQL', function () {
     fs.renameSync(path.join(root, 'top2/mid2/leaf2'), path.join(root, 'moved-leaf2'));
     fs.writeFileSync(path.join(root, 'top3/mid0/leaf3/img1.png'), fs.readFileSync(path.join(root, 'copies/a.png')));
     for (const [storeDir, team] of [[store, undefined], [teamStore, spec]] as const) {
-      await datasetStatus({ root, storeDir, now, verify: true, ...(team ? { team } : {}) });
+      await datasetStatus({ root, storeDir, hooks: { now }, verify: true, ...(team ? { team } : {}) });
     }
-    const s1 = await datasetStatus({ root, storeDir: store, now, scan: false });
-    const t1 = await datasetStatus({ root, storeDir: teamStore, now, scan: false, team: spec });
+    const s1 = await datasetStatus({ root, storeDir: store, hooks: { now }, scan: false });
+    const t1 = await datasetStatus({ root, storeDir: teamStore, hooks: { now }, scan: false, team: spec });
     for (const key of ['new', 'changed', 'missing', 'registered', 'unreadable', 'duplicateGroups', 'duplicateFiles'] as const) assert.equal(t1[key], s1[key], key);
     assert.deepEqual(t1.diff, s1.diff);
     assert.equal(t1.diff.newFiles.length, 6);
     assert.equal(t1.diff.changed.length, 1);
     assert.deepEqual(t1.duplicates, s1.duplicates);
-    const sq2 = await registerDataset({ root, storeDir: store, now });
-    const tm2 = await registerDataset({ root, storeDir: teamStore, now, team: spec });
+    const sq2 = await registerDataset({ root, storeDir: store, hooks: { now } });
+    const tm2 = await registerDataset({ root, storeDir: teamStore, hooks: { now }, team: spec });
     assert.equal(sq2.outcome.moved, 5);
     assert.equal(tm2.outcome.moved, sq2.outcome.moved);
     assert.equal(tm2.outcome.registered, sq2.outcome.registered);
@@ -112,7 +112,7 @@ describe('team registry on PostgreSQL', function () {
     buildTree(root, 6, 4);
     const store = tempDir('copy-a');
     const back = tempDir('copy-b');
-    await registerDataset({ root, storeDir: store, now: afterRacyWindow });
+    await registerDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
     const real = fs.realpathSync(root);
     const there = await copyRegistry({ kind: 'sqlite', registryFile: registryFileFor(store), root: real }, { kind: 'team', spec: { url, dataset: 'copied' }, root: real });
     assert.equal(there.rows, 24);
