@@ -238,13 +238,13 @@ export function placeSeedStore(seedStore: string, storeDir: string): string[] {
   return placed;
 }
 
-const BURST = /^burst_\d+\.jpg$/;
+const BURST = /^(burst|seed)_\d+\.jpg$/;
 
 /** Writes `count` new empty images spread over `dirs` (relative); returns when the last is written. */
-export function writeBurst(root: string, dirs: readonly string[], count: number): string[] {
+export function writeBurst(root: string, dirs: readonly string[], count: number, prefix: 'burst' | 'seed' = 'burst'): string[] {
   const created: string[] = [];
   for (let i = 0; i < count; i++) {
-    const file = path.join(root, dirs[i % dirs.length], `burst_${pad(i, 6)}.jpg`);
+    const file = path.join(root, dirs[i % dirs.length], `${prefix}_${pad(i, 6)}.jpg`);
     touchEmpty(file);
     created.push(file);
   }

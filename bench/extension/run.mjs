@@ -20,12 +20,12 @@
 // Output: a markdown table on stdout, JSON in .bench/extension-<date>.json (or --out).
 // Exit code: 0 measured, 1 a phase did not do what it should (the figures are still written), 2 infrastructure.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { freePort } from '../../test/harness/codeServer.mjs';
 import { CHROMIUM_ARGS } from '../../test/harness/chromiumArgs.mjs';
 import { chromium as chromiumPath, cleanEnv, codeServerEntry, ensureTools, node24, playwright } from '../../test/harness/tools.mjs';
@@ -73,8 +73,7 @@ const digits = (s) => Number(String(s ?? '').replace(/[^\d]/g, '') || NaN);
 const fmtInt = (n) => n.toLocaleString('en-US');
 
 /** A code-server on a loopback port with the given user-data folder (kept across launches), in its own process group. */
-async function launchServer(userDataDir, extensionsDir, logFile) {
-  const port = await freePort();
+async function launchServer(userDataDir, extensionsDir, logFile, port) {
   const out = openSync(logFile, 'a');
   const child = spawn(
     node24,
@@ -168,7 +167,7 @@ class Probe {
         resolve: (v) => (clearTimeout(timer), resolve(v)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
-      this.socket.write(`${JSON.stringify({ id, op, ...args })}\n`);
+      this.socket.write(`${JSON.stringify({ ...args, id, op })}\n`);
     });
   }
 
@@ -186,11 +185,10 @@ async function openWindow(browser, server, root, socketPath) {
   const authority = `127.0.0.1:${server.port}`;
   const payload = [
     ['extensionDevelopmentPath', `vscode-remote://${authority}${repo}`],
-    ['extensionDevelopmentPath', `vscode-remote://${authority}${join(repo, 'bench/extension/probe')}`],
     ['extensionEnvironment', JSON.stringify({ DSX_BENCH_SOCKET: socketPath })],
   ];
   const query = new URLSearchParams({ folder: root, payload: JSON.stringify(payload) });
-  await page.goto(`${server.url}/?${query}`);
+  await page.goto(`${server.url}/?${query}`, { timeout: 180_000, waitUntil: "domcontentloaded" });
   await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   const probe = await Probe.connect(socketPath);
   return { context, page, probe };
@@ -198,8 +196,8 @@ async function openWindow(browser, server, root, socketPath) {
 
 /** Where the extension keeps this folder's store: from its API, else as src/extension/model.ts names it. */
 async function discoverStore(probe, hello) {
-  await probe.call('activate', { id: OUR_ID });
-  const { datasets } = await probe.call('stores', { id: OUR_ID });
+  await probe.call('activate', { extension: OUR_ID });
+  const { datasets } = await probe.call('stores', { extension: OUR_ID });
   if (Array.isArray(datasets) && datasets[0]?.storeDir) return { storeDir: datasets[0].storeDir, how: 'the extension API' };
   const folder = hello.folders[0];
   const ours = join(dirname(hello.storage), OUR_ID);
@@ -251,6 +249,10 @@ async function main() {
   const extensionsDir = join(work, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir);
+  // The probe is an installed extension (a copy in the extensions folder, which code-server reads
+  // at its first start): a window loads only one development extension from its payload (ours).
+  const probeDir = join(extensionsDir, 'dataset-index-bench.dsx-bench-probe-0.0.1');
+  cpSync(join(repo, 'bench/extension/probe'), probeDir, { recursive: true });
   // A quiet workbench, as the e2e run has it: no welcome page, no chat, no git scan of the repo above.
   writeFileSync(
     join(userDataDir, 'User', 'settings.json'),
@@ -278,10 +280,13 @@ async function main() {
 
     // 1. A first launch only to learn where the extension keeps this folder's store; the server
     //    (and every extension host it started) is stopped before the measured launch.
-    server = await launchServer(userDataDir, extensionsDir, logFile);
+    //    Both launches use one port: the workspace storage's folder name depends on the authority.
+    const port = await freePort();
+    server = await launchServer(userDataDir, extensionsDir, logFile, port);
     win = await openWindow(browser, server, ds.root, join(work, 'probe-1.sock'));
-    const hello = await win.probe.call('hello');
+    const hello = await win.probe.call('hello', { extension: OUR_ID });
     const { storeDir, how } = await discoverStore(win.probe, hello);
+    const storeRel = relative(dirname(hello.storage), storeDir);
     log(`the extension's store: ${storeDir} (from ${how})`);
     win.probe.close();
     await win.context.close();
@@ -292,13 +297,31 @@ async function main() {
     log(`placed ${placed.join(', ')}`);
 
     // 2. The measured launch.
-    server = await launchServer(userDataDir, extensionsDir, logFile);
+    server = await launchServer(userDataDir, extensionsDir, logFile, port);
     const t0 = Date.now();
     win = await openWindow(browser, server, ds.root, join(work, 'probe-2.sock'));
     const { page, probe } = win;
+    const hello2 = await probe.call('hello', { extension: OUR_ID });
+    if (dirname(hello2.storage) !== dirname(hello.storage)) {
+      // Another workspace storage folder this time: place the seed there, while ours is still asleep.
+      const again = join(dirname(hello2.storage), storeRel);
+      if (hello2.active) throw new Error(`the workspace storage moved (${again}) and the extension was active before its store could be placed`);
+      dataset.placeSeedStore(ds.seedStore, again);
+      log(`the workspace storage moved between launches; placed the seed in ${again}`);
+    }
     await page.locator('#workbench\\.parts\\.statusbar').waitFor({ timeout: 60_000 });
-    log(`window up in ${((Date.now() - t0) / 1000).toFixed(1)} s; letting start-up settle`);
-    await sleep(5000);
+    log(`window up in ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for start-up to settle`);
+    // Settled: 2 s in which the host was never blocked for 50 ms (at most a minute of waiting).
+    const settleUntil = Date.now() + 60_000;
+    for (;;) {
+      await probe.call('begin', { phase: 'settle' });
+      await sleep(2000);
+      const m = await probe.call('end');
+      if (m.loop.maxMs < 50 || Date.now() > settleUntil) {
+        log(`  settled (last 2 s: loop max ${m.loop.maxMs.toFixed(0)} ms) ${((Date.now() - t0) / 1000).toFixed(1)} s after the window opened`);
+        break;
+      }
+    }
 
     const measure = async (name, action) => {
       log(`phase: ${name}`);
@@ -328,7 +351,7 @@ async function main() {
       return 'the floor: start-up done, nothing of ours running';
     });
     await measure('activation', async () => {
-      const r = await probe.call('activate', { id: OUR_ID });
+      const r = await probe.call('activate', { extension: OUR_ID });
       return `activate() ${r.ms.toFixed(0)} ms`;
     });
     await measure('index (cache on disk)', async () => {
@@ -350,7 +373,7 @@ async function main() {
 
     // New is empty after registering and an empty group cannot be expanded: a few files first.
     const seedNew = 10;
-    dataset.writeBurst(ds.root, [burstDirs[0]], seedNew);
+    dataset.writeBurst(ds.root, [burstDirs[0]], seedNew, 'seed');
     const registered = images;
     await measure('expand New + Registered', async () => {
       await page.locator('.part.activitybar .action-item .action-label[aria-label^="Dataset Index"]').click();
@@ -367,7 +390,7 @@ async function main() {
     await measure(`burst ${fmtInt(args.burst)} files`, async () => {
       dataset.writeBurst(ds.root, burstDirs, args.burst);
       const last = Date.now();
-      const tree = until(`New (${fmtInt(burstTotal)}) in the tree`, () => treeRows(page), (rows) => rowCount(rows, 'New') === burstTotal, 120_000, 25);
+      const tree = until(`New (${fmtInt(burstTotal)}) in the tree`, () => treeRows(page), (rows) => rowCount(rows, "New") === burstTotal, 120_000, 25);
       const bar = until(`${fmtInt(burstTotal)} new in the status bar`, () => statusText(page), (t) => digits(/^([\d,.\s\u00a0\u202f]+) new/.exec(t ?? '')?.[1]) === burstTotal, 120_000, 25);
       const [t, b] = await Promise.all([tree, bar]);
       extra.burstTreeMs = t.at - last;

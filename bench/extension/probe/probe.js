@@ -4,15 +4,15 @@
 //
 // It listens on the Unix socket named by DSX_BENCH_SOCKET (set by bench/extension/run.mjs through
 // the window's extensionEnvironment), one JSON request per line, one JSON answer per line:
-//   {op:'hello'}                         → its storage folder, the workspace folders
+//   {op:'hello', extension}              → its storage folder, the workspace folders, whether `extension` is active
 //   {op:'begin', phase}                  → starts measuring a phase
 //   {op:'end'}                           → stops it: event-loop delay max/p99/p50 (ms, from
 //                                          perf_hooks.monitorEventLoopDelay at 10 ms resolution),
 //                                          the 10 ms timer's worst and p99 lateness, heap used at
 //                                          begin/end/peak (bytes)
 //   {op:'exec', command, args}           → runs a VS Code command, answers when it settles (ms, result)
-//   {op:'activate', id}                  → activates an extension (ms, what its API offers)
-//   {op:'stores', id}                    → the datasets' store folders, from the extension's API if it offers them
+//   {op:'activate', extension}                  → activates an extension (ms, what its API offers)
+//   {op:'stores', extension}                  → the datasets' store folders, from the extension's API if it offers them
 //   {op:'heap'}                          → heap used now
 // The probe measures only between begin and end; otherwise it costs one idle socket.
 'use strict';
@@ -89,7 +89,8 @@ function activate(context) {
   if (!socketPath) return;
   let phase = null;
   const handlers = {
-    hello: async () => ({
+    hello: async ({ extension }) => ({
+      active: extension ? !!vscode.extensions.getExtension(extension)?.isActive : null,
       storage: context.storageUri ? context.storageUri.fsPath : null,
       folders: (vscode.workspace.workspaceFolders ?? []).map((f) => ({ name: f.name, uri: f.uri.toString(), path: f.uri.fsPath })),
       pid: process.pid,
@@ -110,14 +111,17 @@ function activate(context) {
       const result = await vscode.commands.executeCommand(command, ...(args ?? []));
       return { ms: performance.now() - t0, result: plain(result) };
     },
-    activate: async ({ id }) => {
+    activate: async ({ extension: id }) => {
       const ext = vscode.extensions.getExtension(id);
-      if (!ext) throw new Error(`extension ${id} is not installed in this window`);
+      if (!ext) {
+        const others = vscode.extensions.all.filter((e) => !e.id.startsWith('vscode.')).map((e) => `${e.id} (${e.extensionPath})`);
+        throw new Error(`extension ${id} is not loaded in this window; loaded besides the built-in ones: ${others.join(', ') || 'none'}`);
+      }
       const t0 = performance.now();
       const api = await ext.activate();
       return { ms: performance.now() - t0, api: api && typeof api === 'object' ? Object.keys(api) : [] };
     },
-    stores: async ({ id }) => {
+    stores: async ({ extension: id }) => {
       const api = vscode.extensions.getExtension(id)?.exports;
       return { datasets: api && typeof api.datasets === 'function' ? plain(api.datasets()) : null };
     },
