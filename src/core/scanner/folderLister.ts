@@ -23,6 +23,8 @@ const BATCH_FILES = 4096;
 export interface ListingThreads {
   /** The most threads it has. */
   readonly size: number;
+  /** Folders per batch at most (default BATCH_FOLDERS). */
+  readonly batchFolders?: number;
   /** Lists a batch on the least busy of the first `threads` threads. */
   list(req: Omit<ListRequest, 'id'>, transfer: ArrayBuffer[], threads: number): Promise<ListResponse>;
 }
@@ -75,7 +77,7 @@ export class FolderLister {
 
   /** Batches small enough to share among the threads, bounded in files to stat. */
   private batchesOf(visits: Visit[]): Visit[][] {
-    const size = Math.max(1, Math.min(BATCH_FOLDERS, Math.ceil(visits.length / (this.threads * 4))));
+    const size = Math.max(1, Math.min(this.workers.batchFolders ?? BATCH_FOLDERS, Math.ceil(visits.length / (this.threads * 4))));
     const batches: Visit[][] = [];
     let batch: Visit[] = [];
     let files = 0;
