@@ -41,6 +41,8 @@ export interface DatasetIndexApi {
   readonly onDidFireTreeChange: vscode.Event<readonly (Node | undefined)[]>;
   /** Whether an operation runs (the datasetIndex.busy context key). */
   busy(): boolean;
+  /** Operations waiting behind the running ones (all datasets). */
+  waiting(): number;
   /** Fires when an operation ends: which, whether in the background, whether it was cancelled. */
   readonly onDidEndOperation: vscode.Event<OperationEndEvent>;
   /** Requests the host sent to the engine worker, per method. */
@@ -130,6 +132,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
     onDidApplyFileEvents: applied.event,
     onDidFireTreeChange: tree.onDidFire,
     busy: () => model.busy,
+    waiting: () => model.all.reduce((n, d) => n + d.operations.pending, 0),
     onDidEndOperation: ended.event,
     engineCalls: () => Object.fromEntries(engine.calls),
   };
