@@ -186,13 +186,21 @@ function runRegistrar(args: string[]): Promise<{ probed: number }> {
   });
 }
 
-async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: number; floor: Record<number, Stat>; registrars: Registrars[] }> {
+async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: number; sqlite: Stat; floor: Record<number, Stat>; registrars: Registrars[] }> {
   const set = ensureImages(args.images, log);
   await readAll(set.root, set.files, args.concurrency);
+  const sqlite: number[] = [];
   const floor: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const times: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const probed: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   for (let run = 0; run < args.runs; run++) {
+    const peerStore = fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-teambench-store-'));
+    const t0 = performance.now();
+    const peer = await runRegistrar([set.root, peerStore, '-', '-', String(args.concurrency)]);
+    sqlite.push(performance.now() - t0);
+    check(peer.probed === set.files.length, `SQLite registrar read ${peer.probed} files`);
+    fs.rmSync(peerStore, { recursive: true, force: true });
+    log(`  SQLite (one process): ${sqlite[sqlite.length - 1].toFixed(0)} ms`);
     for (const n of [1, 2, 4]) {
       let t = performance.now();
       await readAll(set.root, set.files, args.concurrency * n);
@@ -211,6 +219,7 @@ async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: num
   return {
     files: set.files.length,
     mb: set.totalBytes / 1048576,
+    sqlite: summarise(sqlite),
     floor: { 1: summarise(floor[1]), 2: summarise(floor[2]), 4: summarise(floor[4]) },
     registrars: [1, 2, 4].map((n) => {
       const ms = summarise(times[n]);
@@ -237,6 +246,7 @@ export async function teamBench(args: TeamBenchArgs): Promise<void> {
     const im = await imagesPart(args);
     lines.push('', `### registration: ${im.files.toLocaleString('en-US')} images (${im.mb.toFixed(0)} MB), ${args.concurrency} reads at once per registrar, each its own process and store`, '',
       '| registrars | median ms | files/s | speed-up vs 1 | files read (all) | read floor at the same total concurrency, ms |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`| SQLite (the store's registry, one process) | ${f(im.sqlite.median)} | ${Math.round(im.files / (im.sqlite.median / 1000))} | | ${im.files} | ${f(im.floor[1].median)} |`);
     for (const r of im.registrars) {
       lines.push(`| ${r.n} | ${f(r.ms.median)} | ${Math.round(r.filesPerSec)} | ${r.speedup.toFixed(2)}× | ${r.probed} | ${f(im.floor[r.n].median)} |`);
     }

@@ -20,7 +20,7 @@ export interface RegistrarRequest {
   log?: (line: string) => void;
   /** A claim not renewed for this long is taken over (ms). Default 60 s; a dead session's claims go at once. */
   leaseMs?: number;
-  /** Files claimed at once (default: 8 per concurrent read, at least 32). */
+  /** Files claimed at once (default: 8 per concurrent read, at least 32); up to two batches are held at a time. */
   claimSize?: number;
   /** Rows are committed at least this often (ms); a batch is also committed when it is claimSize rows. */
   commitMs?: number;
@@ -121,7 +121,9 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
   const feed = async (): Promise<void> => {
     try {
       while (!stopped()) {
-        if (buffer.length > req.concurrency) {
+        // Keep one batch in hand while the next is claimed: a claim is a round trip (and a wait
+        // behind a commit) that the readers must not sit through.
+        if (buffer.length >= claimSize) {
           await feederNap(pollMs);
           continue;
         }
@@ -157,7 +159,7 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
       if (stopped()) return undefined;
       const p = buffer.shift();
       if (p !== undefined) {
-        if (buffer.length <= req.concurrency) wakeFeeder();
+        if (buffer.length < claimSize) wakeFeeder();
         return p;
       }
       if (feederDone) return undefined;
