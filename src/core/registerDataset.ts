@@ -15,6 +15,9 @@ import { presentDuplicates } from './registry/presentDuplicates';
 import { MoveCandidates } from './register/moveCandidates';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 import type { Snapshot } from './types';
+import { DEFAULT_SIMILAR_DISTANCE } from './similar/defaults';
+import { checkDistance } from './similar/hashIndex';
+import { RegistrationSimilarity, similarityOff } from './similar/registrationCheck';
 
 export const REGISTRY_FILE = 'registry.sqlite';
 export const DEFAULT_REGISTER_CONCURRENCY = 8;
@@ -39,6 +42,10 @@ export interface RegisterRequest extends DatasetRequest {
   /** A lock from another machine (or a PID namespace without OS locks) is stale after this long without heartbeat (ms). */
   readonly lockStaleMs?: number;
   readonly batchWindowMs?: number;
+  /** Compute a perceptual hash per image and check it against the registered ones (default true). */
+  readonly perceptualHash?: boolean;
+  /** Hamming distance at which a new image counts as similar to a registered one (default DEFAULT_SIMILAR_DISTANCE). */
+  readonly similarDistance?: number;
 }
 
 export interface StatusCounts {
@@ -209,6 +216,8 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
  */
 export async function registerDataset(req: RegisterRequest): Promise<RegisterReport & { cache: CachedScan }> {
   const started = performance.now();
+  const similarDistance = req.similarDistance ?? DEFAULT_SIMILAR_DISTANCE;
+  checkDistance(similarDistance);
   const root = await canonicalRoot(req.root);
   const notices: string[] = [];
   const external = await externalPaths(req, root);
@@ -236,6 +245,10 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
       `register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.retry.length} unreadable to retry, ` +
         `${diff.missing.length} missing; registering ${todo.length}`,
     );
+    const similarity = req.perceptualHash === false || scan.cancelled || todo.length === 0
+      ? similarityOff(req.perceptualHash === false ? 'off (--no-phash or datasetIndex.perceptualHash)' : 'on', similarDistance)
+      : await RegistrationSimilarity.open(registry, rootId, similarDistance);
+    if (!(similarity instanceof RegistrationSimilarity) && similarity.state.startsWith('perceptual hashes are off')) say(similarity.state);
     const outcome = scan.cancelled
       ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
       : await registerFiles({
@@ -250,7 +263,9 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
           batchWindowMs: req.batchWindowMs,
           log: req.log,
           beforeSave: () => lock.assertHeld(),
+          similarity: similarity instanceof RegistrationSimilarity ? similarity : undefined,
         });
+    outcome.similarity ??= similarity instanceof RegistrationSimilarity ? similarity.outcome : similarity;
     // An older schema migrated at open is written even when nothing was registered.
     if (!outcome.cancelled) {
       lock.assertHeld();
