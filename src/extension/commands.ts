@@ -162,7 +162,7 @@ export class CommandCenter implements vscode.Disposable {
           only: selection.filter((s) => s.dataset === ds).flatMap((s) => s.paths()),
         }))
       : this.datasetsOrSay().map((ds) => ({ ds }));
-    const results: { root: string; registered: number; unreadable: number; moved: number; cancelled: boolean }[] = [];
+    const results: { root: string; registered: number; unreadable: number; moved: number; similar: number; cancelled: boolean }[] = [];
     if (targets.length === 0) return results;
     await withCancellableProgress('Dataset Index: registering images', async (report, signal) => {
       for (const { ds, only } of targets) {
@@ -178,17 +178,22 @@ export class CommandCenter implements vscode.Disposable {
               p.total ? (100 * p.done) / p.total : undefined,
             ),
         });
-        results.push({ root: ds.root, registered: r.outcome.registered, unreadable: r.outcome.unreadable, moved: r.outcome.moved, cancelled: r.outcome.cancelled });
+        results.push({
+          root: ds.root, registered: r.outcome.registered, unreadable: r.outcome.unreadable, moved: r.outcome.moved,
+          similar: r.outcome.similarity?.similarImages ?? 0, cancelled: r.outcome.cancelled,
+        });
       }
     });
     const registered = results.reduce((s, r) => s + r.registered, 0);
     const unreadable = results.reduce((s, r) => s + r.unreadable, 0);
     const moved = results.reduce((s, r) => s + r.moved, 0);
+    const similar = results.reduce((s, r) => s + r.similar, 0);
     const cancelled = results.some((r) => r.cancelled);
     void vscode.window.showInformationMessage(
       `Dataset Index: ${cancelled ? 'registration cancelled after ' : ''}${n(registered)} images registered` +
         (moved ? `, ${n(moved)} moved` : '') +
         (unreadable ? `, ${n(unreadable)} unreadable (see the Unreadable group)` : '') +
+        (similar ? `, ${n(similar)} similar to registered images` : '') +
         (cancelled ? '; run it again to finish.' : '.'),
     );
     return results;

@@ -156,6 +156,7 @@ export class Dataset {
         ...this.request(options.signal),
         cached: this.cache ?? undefined,
         registerConcurrency: this.settings.registerConcurrency,
+        perceptualHash: this.settings.perceptualHash,
         only: options.only,
         onRegisterProgress: options.onProgress,
         lockWaitMs: 60_000,
