@@ -19,6 +19,8 @@ import { LIST_STATUSES, listDataset, type ListStatus } from '../core/listDataset
 import { writePruneReport } from './pruneReport';
 import { isPostgresUrl, redactUrl, type TeamRegistrySpec } from '../core/registry/postgres/connect';
 import { addRegistryCommand } from './registryCommand';
+import { DEFAULT_SIMILAR_DISTANCE, MAX_SIMILAR_DISTANCE, similarGroups, similarToFile } from '../core';
+import { similarReportJson, similarReportText, writeSimilarTo } from './similarOutput';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -52,6 +54,8 @@ interface ScanFlags extends CommonFlags {
 }
 
 interface RegisterFlags extends CommonFlags {
+  phash?: boolean;
+  similarDistance?: number;
   readConcurrency?: number;
   concurrency?: number;
   lockWait?: number;
@@ -77,6 +81,12 @@ function nonNegativeNumber(value: string): number {
 function positiveInt(value: string): number {
   const x = positiveNumber(value);
   if (!Number.isInteger(x)) throw new InvalidArgumentError('expected a positive integer');
+  return x;
+}
+
+function distanceArg(value: string): number {
+  const x = Number(value);
+  if (!Number.isInteger(x) || x < 0 || x > MAX_SIMILAR_DISTANCE) throw new InvalidArgumentError(`expected an integer from 0 to ${MAX_SIMILAR_DISTANCE} (bits of 64)`);
   return x;
 }
 
@@ -192,6 +202,8 @@ async function runRegister(folders: string[], flags: RegisterFlags): Promise<num
       const report = await registerDataset({
         ...datasetRequest(root, flags, signal, progress),
         registerConcurrency: flags.readConcurrency ?? flags.concurrency,
+        perceptualHash: flags.phash !== false,
+        similarDistance: flags.similarDistance,
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
         lockStaleMs: flags.lockStale !== undefined ? flags.lockStale * 1000 : undefined,
         onLockWait: (holder) =>
@@ -230,6 +242,8 @@ async function runStatus(folders: string[], flags: StatusFlags): Promise<number>
 
 interface ListFlags extends CommonFlags {
   status: ListStatus[];
+  similarTo?: string;
+  distance?: number;
   relative?: boolean;
   null?: boolean;
   jsonl?: boolean;
@@ -251,12 +265,22 @@ function listStatuses(value: string): ListStatus[] {
 async function runList(folders: string[], flags: ListFlags): Promise<number> {
   if (flags.jsonl && flags.null) throw new UsageError('--jsonl and -0 are two output formats: choose one');
   if (flags.json) throw new UsageError('list prints images, not a report: --jsonl gives one JSON object per image');
+  if (flags.similarTo !== undefined && flags.duplicates) throw new UsageError('--similar-to and --duplicates are two lists: choose one');
   const roots = await resolveRoots(folders, process.cwd());
   teamFrom(flags, roots.length);
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
       const request = { ...datasetRequest(root, flags, signal, progress), scan: flags.scan !== false };
+      if (flags.similarTo !== undefined) {
+        const near = await similarToFile({ ...request, distance: flags.distance }, flags.similarTo);
+        progress.done();
+        for (const notice of near.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+        await writeSimilarTo(new ListWriter(process.stdout, near.root, flags.null ? 'nul' : 'lines', !!flags.relative), near, !!flags.jsonl);
+        if (flags.verbose) process.stderr.write(`dataset-index: ${near.root}: ${plural(near.matches.length, 'image')} within ${near.distance} of ${near.file} (${near.hash})\n`);
+        continue;
+      }
+      if (flags.distance !== undefined) throw new UsageError('--distance goes with --similar-to');
       if (flags.duplicates) {
         const status = await datasetStatus(request);
         progress.done();
@@ -287,6 +311,26 @@ async function runList(folders: string[], flags: ListFlags): Promise<number> {
         process.stderr.write(`dataset-index: ${result.root}: listed ${counts.join(', ')}\n`);
       }
       if (result.cancelled) return EXIT_CANCELLED;
+    }
+    return EXIT_OK;
+  });
+}
+
+interface SimilarFlags extends CommonFlags {
+  distance?: number;
+  scan?: boolean;
+}
+
+/** Groups of near-duplicate registered images, one report per folder (JSON: one object per folder). */
+async function runSimilar(folders: string[], flags: SimilarFlags): Promise<number> {
+  const roots = await resolveRoots(folders, process.cwd());
+  return withInterrupts(async (signal) => {
+    for (const root of roots) {
+      const progress = new ProgressLine(process.stderr, !flags.quiet);
+      const report = await similarGroups({ ...datasetRequest(root, flags, signal, progress), scan: flags.scan !== false, distance: flags.distance });
+      progress.done();
+      for (const notice of report.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+      process.stdout.write((flags.json ? JSON.stringify(similarReportJson(report)) : similarReportText(report)) + '\n');
     }
     return EXIT_OK;
   });
@@ -477,6 +521,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--read-concurrency <n>', `images read at once (default ${DEFAULT_REGISTER_CONCURRENCY})`).argParser(positiveInt))
     // The old name of --read-concurrency here; kept so scripts keep working.
     .addOption(new Option('--concurrency <n>').argParser(positiveInt).hideHelp())
+    .option('--no-phash', 'no perceptual hashes (near-duplicate detection) for the images registered by this run')
+    .addOption(new Option('--similar-distance <k>', `a new image within this Hamming distance of a registered one is reported as similar (default ${DEFAULT_SIMILAR_DISTANCE})`).argParser(distanceArg))
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
     .addOption(
       new Option('--lock-stale <seconds>', "a lock held from another machine is taken over after this long without its heartbeat (on this machine a dead holder's lock is taken over at once)")
@@ -495,10 +541,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-0, --null', 'end each path with a NUL instead of a newline (for xargs -0; names may hold newlines)')
     .option('--jsonl', 'one JSON object per image: path, abs_path, status, size, mtime_ms, hash, width, height, format (null where unknown)')
     .option('--duplicates', 'print the groups of registered files with the same content, one JSON object per group')
+    .option('--similar-to <file>', 'print the registered images that look like this image file (perceptual hash within --distance), nearest first')
+    .addOption(new Option('--distance <k>', `with --similar-to: Hamming distance of the perceptual hashes (default ${DEFAULT_SIMILAR_DISTANCE})`).argParser(distanceArg))
     .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
     .action(async (folders: string[], flags: ListFlags) => setExit(await runList(folders, flags)));
   // list prints images, not a report: its JSON is --jsonl.
   list.options.find((o) => o.long === '--json')?.hideHelp();
+
+  addDatasetOptions(
+    program.command('similar').description('groups of registered images that look alike (perceptual hashes within a Hamming distance): resized, recompressed, converted copies'),
+  )
+    .addOption(new Option('--distance <k>', `Hamming distance of the 64-bit perceptual hashes (default ${DEFAULT_SIMILAR_DISTANCE})`).argParser(distanceArg))
+    .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
+    .action(async (folders: string[], flags: SimilarFlags) => setExit(await runSimilar(folders, flags)));
 
   program
     .command('export')

@@ -17,6 +17,9 @@ import { presentDuplicates } from './registry/presentDuplicates';
 import { MoveCandidates } from './register/moveCandidates';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 import type { Snapshot } from './types';
+import { DEFAULT_SIMILAR_DISTANCE } from './similar/defaults';
+import { checkDistance } from './similar/hashIndex';
+import { RegistrationSimilarity, similarityOff } from './similar/registrationCheck';
 
 export const REGISTRY_FILE = 'registry.sqlite';
 export const DEFAULT_REGISTER_CONCURRENCY = 8;
@@ -45,6 +48,10 @@ export interface RegisterRequest extends DatasetRequest {
   readonly batchWindowMs?: number;
   /** With a team registry: claim lease, claim size, poll interval (tests shorten them). */
   readonly teamOptions?: { leaseMs?: number; claimSize?: number; pollMs?: number };
+  /** Compute a perceptual hash per image and check it against the registered ones (default true). */
+  readonly perceptualHash?: boolean;
+  /** Hamming distance at which a new image counts as similar to a registered one (default DEFAULT_SIMILAR_DISTANCE). */
+  readonly similarDistance?: number;
 }
 
 export interface StatusCounts {
@@ -243,6 +250,8 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     return registerTeam({ ...req, team: req.team });
   }
   const started = performance.now();
+  const similarDistance = req.similarDistance ?? DEFAULT_SIMILAR_DISTANCE;
+  checkDistance(similarDistance);
   const root = await canonicalRoot(req.root);
   const notices: string[] = [];
   const external = await externalPaths(req, root);
@@ -270,6 +279,10 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
       `register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.retry.length} unreadable to retry, ` +
         `${diff.missing.length} missing; registering ${todo.length}`,
     );
+    const similarity = req.perceptualHash === false || scan.cancelled || todo.length === 0
+      ? similarityOff(req.perceptualHash === false ? 'off (--no-phash or datasetIndex.perceptualHash)' : 'on', similarDistance)
+      : await RegistrationSimilarity.open(registry, rootId, similarDistance);
+    if (!(similarity instanceof RegistrationSimilarity) && similarity.state.startsWith('perceptual hashes are off')) say(similarity.state);
     const outcome = scan.cancelled
       ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
       : await registerFiles({
@@ -284,7 +297,9 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
           batchWindowMs: req.batchWindowMs,
           log: req.log,
           beforeSave: () => lock.assertHeld(),
+          similarity: similarity instanceof RegistrationSimilarity ? similarity : undefined,
         });
+    outcome.similarity ??= similarity instanceof RegistrationSimilarity ? similarity.outcome : similarity;
     // An older schema migrated at open is written even when nothing was registered.
     if (!outcome.cancelled) {
       lock.assertHeld();

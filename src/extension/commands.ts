@@ -169,7 +169,7 @@ export class CommandCenter implements vscode.Disposable {
           return { ds, only: { paths: mine.flatMap((m) => m.paths ?? []), folders: mine.flatMap((m) => m.folders ?? []) } };
         })
       : this.datasetsOrSay().map((ds) => ({ ds }));
-    const results: { root: string; registered: number; unreadable: number; moved: number; cancelled: boolean }[] = [];
+    const results: { root: string; registered: number; unreadable: number; moved: number; similar: number; cancelled: boolean }[] = [];
     if (targets.length === 0) return results;
     await withCancellableProgress('Dataset Index: registering images', async (report, signal) => {
       for (const { ds, only } of targets) {
@@ -186,7 +186,7 @@ export class CommandCenter implements vscode.Disposable {
         });
         try {
           const { report: r } = await ds.register(only, { signal, background: false });
-          results.push({ root: ds.root, registered: r?.registered ?? 0, unreadable: r?.unreadable ?? 0, moved: r?.moved ?? 0, cancelled: r?.cancelled ?? true });
+          results.push({ root: ds.root, registered: r?.registered ?? 0, unreadable: r?.unreadable ?? 0, moved: r?.moved ?? 0, similar: r?.similar ?? 0, cancelled: r?.cancelled ?? true });
         } finally {
           sub.dispose();
         }
@@ -195,11 +195,13 @@ export class CommandCenter implements vscode.Disposable {
     const registered = results.reduce((s, r) => s + r.registered, 0);
     const unreadable = results.reduce((s, r) => s + r.unreadable, 0);
     const moved = results.reduce((s, r) => s + r.moved, 0);
+    const similar = results.reduce((s, r) => s + r.similar, 0);
     const cancelled = results.some((r) => r.cancelled);
     void vscode.window.showInformationMessage(
       `Dataset Index: ${cancelled ? 'registration cancelled after ' : ''}${n(registered)} images registered` +
         (moved ? `, ${n(moved)} moved` : '') +
         (unreadable ? `, ${n(unreadable)} unreadable (see the Unreadable group)` : '') +
+        (similar ? `, ${n(similar)} similar to registered images` : '') +
         (cancelled ? '; run it again to finish.' : '.'),
     );
     return results;

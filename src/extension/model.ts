@@ -90,7 +90,7 @@ export class Dataset {
     const s = this.settings;
     return {
       key: this.key, root: this.root, storeDir: this.storeDir, options: s.scanOptions, maxAgeMs: s.maxAgeMs, registeredFrom: s.registeredFrom, team: teamRegistryFor(s.team),
-      registerConcurrency: s.registerConcurrency,
+      registerConcurrency: s.registerConcurrency, perceptualHash: s.perceptualHash,
     };
   }
 

@@ -12,7 +12,7 @@ type FolderGroup = Exclude<GroupId, 'duplicates'>;
 
 let keys = 0;
 function configOf(root: string, storeDir: string): DatasetConfig {
-  return { key: `test-${process.pid}-${++keys}`, root, storeDir, options: {}, maxAgeMs: 24 * 3_600_000, registerConcurrency: 4 };
+  return { key: `test-${process.pid}-${++keys}`, root, storeDir, options: {}, maxAgeMs: 24 * 3_600_000, perceptualHash: true, registerConcurrency: 4 };
 }
 
 /** Every path of a group, read page by page as a view would (folders first, then files). */

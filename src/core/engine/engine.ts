@@ -135,6 +135,7 @@ export class Engine {
       ...st.request(ctx),
       cached: st.cache ?? undefined,
       registerConcurrency: config.registerConcurrency,
+      perceptualHash: config.perceptualHash,
       only: paths,
       lockWaitMs: 60_000,
       onProgress: ctx.onProgress && ((p) => ctx.onProgress?.({ kind: 'scan', progress: { mode: p.mode, dirs: p.dirs, files: p.files } })),
@@ -144,7 +145,7 @@ export class Engine {
     st.setStatus(await datasetStatus({ ...st.request({ log: ctx.log }), cached: report.cache, scan: false }));
     const o = report.outcome;
     return {
-      report: { registered: o.registered, unreadable: o.unreadable, moved: o.moved, cancelled: o.cancelled, toRegister: report.toRegister, notices: report.notices },
+      report: { registered: o.registered, unreadable: o.unreadable, moved: o.moved, similar: o.similarity?.similarImages ?? 0, cancelled: o.cancelled, toRegister: report.toRegister, notices: report.notices },
       summary: st.summary() as DatasetSummary,
     };
   }

@@ -31,6 +31,8 @@ export interface DatasetConfig {
   /** A team registry on PostgreSQL instead of the store's SQLite file. */
   team?: TeamRegistrySpec;
   registerConcurrency: number;
+  /** Perceptual hashes at registration (datasetIndex.perceptualHash). */
+  perceptualHash: boolean;
 }
 
 /** What the host keeps of a dataset: counts and small facts, never path lists. */
@@ -78,6 +80,8 @@ export interface RegisterSummary {
   registered: number;
   unreadable: number;
   moved: number;
+  /** New images within the similarity distance of a registered one (0 with perceptual hashes off). */
+  similar: number;
   cancelled: boolean;
   toRegister: number;
   notices: string[];

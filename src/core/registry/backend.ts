@@ -1,4 +1,4 @@
-import { emptyIndex, type DuplicateGroup, type HashedRow, type ImageRow, type RegisteredIndex, type Registry } from './registry';
+import { emptyIndex, type DuplicateGroup, type HashedRow, type ImageRow, type PerceptualHashes, type RegisteredIndex, type Registry } from './registry';
 
 /**
  * What the core operations need of a registry, whichever database holds it: one dataset's rows
@@ -13,6 +13,8 @@ export interface RegistryReader {
   loadIndex(options?: { withStats?: boolean }): Promise<RegisteredIndex>;
   /** Groups of rows with the same content hash (rows of files gone from disk included). */
   duplicateGroups(): Promise<DuplicateGroup[]>;
+  /** The rows' perceptual hashes (near-duplicates), in path order, and how many readable rows have none. */
+  perceptualHashes(): Promise<PerceptualHashes>;
   /** Every row in path order, streamed (export, `list --jsonl`). */
   rows(): AsyncIterable<ImageRow>;
   count(): Promise<number>;
@@ -54,6 +56,10 @@ export class SqliteBackend implements RegistryWriter {
 
   duplicateGroups(): Promise<DuplicateGroup[]> {
     return Promise.resolve(this.registry.duplicateGroups(this.rootId));
+  }
+
+  perceptualHashes(): Promise<PerceptualHashes> {
+    return Promise.resolve(this.registry.perceptualHashes(this.rootId));
   }
 
   async *rows(): AsyncIterable<ImageRow> {

@@ -3,7 +3,7 @@ import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { RegistryWriter } from '../backend';
 import {
-  emptyIndex, indexOfPaths, isTransientReason, type DuplicateGroup, type HashedRow, type ImageRow, type ImageStatus, type RegisteredIndex,
+  emptyIndex, indexOfPaths, isTransientReason, type DuplicateGroup, type HashedRow, type ImageRow, type ImageStatus, type PerceptualHashes, type RegisteredIndex,
 } from '../registry';
 import { connectTeam, TeamRegistryError, type TeamRegistrySpec } from './connect';
 import { readCopy } from './copyText';
@@ -207,6 +207,28 @@ export class TeamRegistry implements RegistryWriter {
       if (!finished) stream.destroy();
       await reading;
     }
+  }
+
+  async perceptualHashes(): Promise<PerceptualHashes> {
+    const none: PerceptualHashes = { count: 0, paths: [], hi: new Uint32Array(0), lo: new Uint32Array(0), unhashed: 0 };
+    if (this.datasetId === null) return none;
+    const res = await this.client.query<{ path: string; phash: string }>(
+      `SELECT path, phash::text AS phash FROM ${table('images')} WHERE dataset_id = $1 AND phash IS NOT NULL ORDER BY path`,
+      [this.datasetId],
+    );
+    const unhashed = await this.client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${table('images')} WHERE dataset_id = $1 AND status = 'ok' AND phash IS NULL`,
+      [this.datasetId],
+    );
+    const n = res.rows.length;
+    const hi = new Uint32Array(n);
+    const lo = new Uint32Array(n);
+    res.rows.forEach((r, i) => {
+      const u = BigInt.asUintN(64, BigInt(r.phash));
+      hi[i] = Number(u >> 32n);
+      lo[i] = Number(u & 0xffffffffn);
+    });
+    return { count: n, paths: res.rows.map((r) => r.path), hi, lo, unhashed: Number(unhashed.rows[0].n) };
   }
 
   async count(): Promise<number> {
