@@ -24,7 +24,7 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, openSync, rmSync, write
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { freePort } from '../../test/harness/codeServer.mjs';
 import { CHROMIUM_ARGS } from '../../test/harness/chromiumArgs.mjs';
@@ -36,6 +36,9 @@ const require = createRequire(import.meta.url);
 const OUR_ID = 'dataset-index.dataset-index';
 /** After each action, the window stays measured this long: saves and refreshes that trail it count. */
 const SETTLE_MS = 1500;
+
+/** One-minute load average at the start and the end: on a shared machine, the context of every figure. */
+const LOAD = { start: 0, end: 0 };
 
 const TARGETS = { maxMs: 100, p99Ms: 25, firstPageMs: 300, burstVisibleMs: 2000, heapGrowthMB: 150 };
 
@@ -238,6 +241,7 @@ async function expandRow(page, label, timeoutMs = 120_000) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  LOAD.start = loadavg()[0];
   ensureTools();
   const dataset = require(join(repo, 'out/bench/extension/dataset.js'));
   const ds = await dataset.ensureDataset(args.dataDir, { files: args.files, register: args.register }, log);
@@ -460,8 +464,10 @@ const f0 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : Ma
 const f1 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1));
 
 function finish(args, ds, phases, extra, problems, started, code) {
+  LOAD.end = loadavg()[0];
   const lines = [];
   lines.push(`Extension host, ${fmtInt(ds.files)} images (${fmtInt(ds.folders)} folders, one of ${fmtInt(ds.bigCount)}), ${fmtInt(ds.files)} registered beforehand; register ${fmtInt(ds.register)}, burst ${fmtInt(args.burst)}`);
+  lines.push(`Machine: ${cpus().length} CPUs, load average ${LOAD.start.toFixed(1)} at the start, ${LOAD.end.toFixed(1)} at the end (the idle row is the floor this load leaves)`);
   lines.push('');
   lines.push('| phase | duration ms | loop max ms | loop p99 ms | timer max ms | heap growth MB | note |');
   lines.push('|---|---:|---:|---:|---:|---:|---|');
@@ -508,6 +514,7 @@ function finish(args, ds, phases, extra, problems, started, code) {
         burstStatusMs: extra.burstStatusMs,
         heapGrowthMB: heapGrowth,
         problems,
+        loadAverage: LOAD,
         seconds,
         commit: gitHead(),
       },
