@@ -75,6 +75,24 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const digits = (s) => Number(String(s ?? '').replace(/[^\d]/g, '') || NaN);
 const fmtInt = (n) => n.toLocaleString('en-US');
 
+/** Process groups of the code-servers this run started: an interrupted run stops them too. */
+const LIVE = new Set();
+/** Temporary folders of this run, removed on an interruption too. */
+const TEMP = new Set();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    for (const pid of LIVE) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (!process.env.DSX_BENCH_KEEP) for (const dir of TEMP) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 /** A code-server on a loopback port with the given user-data folder (kept across launches), in its own process group. */
 async function launchServer(userDataDir, extensionsDir, logFile, port) {
   const out = openSync(logFile, 'a');
@@ -112,7 +130,15 @@ async function launchServer(userDataDir, extensionsDir, logFile, port) {
     }
     await sleep(200);
   }
-  return { url, port, stop };
+  LIVE.add(child.pid);
+  return {
+    url,
+    port,
+    stop: async () => {
+      await stop();
+      LIVE.delete(child.pid);
+    },
+  };
 }
 
 /** The probe's socket: one JSON line per request and answer. */
@@ -249,6 +275,7 @@ async function main() {
   const burstDirs = dataset.burstFolders(ds);
 
   const work = mkdtempSync(join(tmpdir(), 'dsx-bench-ext-'));
+  TEMP.add(work);
   const userDataDir = join(work, 'user');
   const extensionsDir = join(work, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
