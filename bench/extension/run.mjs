@@ -218,8 +218,16 @@ async function openWindow(browser, server, root, socketPath) {
   ];
   const query = new URLSearchParams({ folder: root, payload: JSON.stringify(payload) });
   await page.goto(`${server.url}/?${query}`, { timeout: 180_000, waitUntil: "domcontentloaded" });
-  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
-  const probe = await Probe.connect(socketPath);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 300_000 });
+  let probe;
+  try {
+    probe = await Probe.connect(socketPath, 300_000);
+  } catch (err) {
+    // On a machine this loaded a window's extension host may start very late, or not at all: one reload.
+    log(`${err.message}; reloading the window once`);
+    await page.reload({ timeout: 300_000, waitUntil: 'domcontentloaded' });
+    probe = await Probe.connect(socketPath, 300_000);
+  }
   return { context, page, probe };
 }
 
