@@ -115,8 +115,9 @@ describe('team registry: many registrars at once', function () {
     assert.ok(kept < IMAGES, `killed before the end (${kept})`);
     const queue = await work('killed');
     assert.equal(queue.total, IMAGES - kept, 'every file not registered is still queued');
-    // Claimed and not committed: the batch read but not committed (≤ the claim size, 32 here) and at most two claimed ahead.
-    assert.ok(queue.claimed <= 3 * 32, `claims held by the dead registrar: ${queue.claimed}`);
+    // Claimed and not committed (claim size 256 here): up to two batches in hand, one read since the
+    // last commit (every 256 files or 1 s; more while a slow commit runs) and one in its commit's transaction.
+    assert.ok(queue.claimed <= 5 * 256, `claims held by the dead registrar: ${queue.claimed}`);
     const t = performance.now();
     const rerun = await start(['register', root, '--store', store(), '--registry', url, '--dataset', 'killed', '--json', '-q']).done;
     assert.equal(probed(rerun), IMAGES - kept, 'the rerun reads exactly the files without a row');
