@@ -103,7 +103,7 @@ export class CommandCenter implements vscode.Disposable {
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           this.log.error(`${id}: ${message}`);
-          void vscode.window.showErrorMessage(`Dataset Index: ${message}`, 'Show Log').then((choice) => {
+          void vscode.window.showErrorMessage(vscode.l10n.t('Dataset Index: {0}', message), vscode.l10n.t('Show Log')).then((choice) => {
             if (choice) this.log.show();
           });
           return undefined;
@@ -116,7 +116,9 @@ export class CommandCenter implements vscode.Disposable {
     const all = this.model.all;
     if (all.length === 0) {
       void vscode.window.showInformationMessage(
-        this.model.hasStorage ? 'Dataset Index: no dataset folder to index (check datasetIndex.roots).' : 'Dataset Index: open a folder to index its images.',
+        this.model.hasStorage
+          ? vscode.l10n.t('Dataset Index: no dataset folder to index (check datasetIndex.roots).')
+          : vscode.l10n.t('Dataset Index: open a folder to index its images.'),
       );
     }
     return all;
@@ -125,13 +127,17 @@ export class CommandCenter implements vscode.Disposable {
   private async index(options: { forceRescan?: boolean; verify?: boolean }): Promise<IndexSummary[]> {
     const datasets = this.datasetsOrSay();
     if (datasets.length === 0) return [];
-    const title = options.forceRescan ? 'Dataset Index: full rescan' : options.verify ? 'Dataset Index: verifying files' : 'Dataset Index: indexing images';
+    const title = options.forceRescan
+      ? vscode.l10n.t('Dataset Index: full rescan')
+      : options.verify
+        ? vscode.l10n.t('Dataset Index: verifying files')
+        : vscode.l10n.t('Dataset Index: indexing images');
     const results: IndexSummary[] = [];
     await withCancellableProgress(title, async (report, signal) => {
       for (const ds of datasets) {
         if (signal.aborted) break;
         const sub = ds.onProgress((p) => {
-          if (p.kind === 'scan') report(`${ds.label}: ${p.progress.mode} scan · ${n(p.progress.dirs)} folders · ${n(p.progress.files)} images`);
+          if (p.kind === 'scan') report(vscode.l10n.t('{0}: {1} scan · {2} folders · {3} images', ds.label, p.progress.mode, n(p.progress.dirs), n(p.progress.files)));
         });
         try {
           results.push(summary(ds, await ds.index(options, { signal, background: false })));
@@ -144,14 +150,14 @@ export class CommandCenter implements vscode.Disposable {
     const files = results.reduce((sum, r) => sum + r.files, 0);
     const cancelled = results.some((r) => r.cancelled);
     const text = cancelled
-      ? `Dataset Index: scan cancelled; what was scanned is saved and the next scan resumes.`
-      : `Dataset Index: ${n(files)} images, ${n(fresh)} new or changed.`;
-    const actions = fresh > 0 && !cancelled ? [`Register ${n(fresh)} New Images`] : [];
+      ? vscode.l10n.t('Dataset Index: scan cancelled; what was scanned is saved and the next scan resumes.')
+      : vscode.l10n.t('Dataset Index: {0} images, {1} new or changed.', n(files), n(fresh));
+    const actions = fresh > 0 && !cancelled ? [vscode.l10n.t('Register {0} New Images', n(fresh))] : [];
     void vscode.window.showInformationMessage(text, ...actions).then((choice) => {
       if (!choice) return;
       // The notification may be clicked long after: say so if there is nothing left to register.
       const left = this.model.all.reduce((sum, d) => sum + (d.summary ? d.summary.new + d.summary.changed : 0), 0);
-      if (left === 0) void vscode.window.showInformationMessage('Dataset Index: every image is registered already.');
+      if (left === 0) void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: every image is registered already.'));
       else void vscode.commands.executeCommand(COMMANDS.registerNew);
     });
     return results;
@@ -171,16 +177,16 @@ export class CommandCenter implements vscode.Disposable {
       : this.datasetsOrSay().map((ds) => ({ ds }));
     const results: { root: string; registered: number; unreadable: number; moved: number; similar: number; cancelled: boolean }[] = [];
     if (targets.length === 0) return results;
-    await withCancellableProgress('Dataset Index: registering images', async (report, signal) => {
+    await withCancellableProgress(vscode.l10n.t('Dataset Index: registering images'), async (report, signal) => {
       for (const { ds, only } of targets) {
         if (signal.aborted) break;
-        report(`${ds.label}: scanning…`);
+        report(vscode.l10n.t('{0}: scanning…', ds.label));
         const sub = ds.onProgress((data) => {
           if (data.kind !== 'register') return;
           const p = data.progress;
           report(
-            `${ds.label}: ${n(p.done)} / ${n(p.total)} · ${n(Math.round(p.filesPerSec))} files/s` +
-              (p.etaSec !== null && p.done < p.total ? ` · ${formatEta(p.etaSec)} left` : ''),
+            vscode.l10n.t('{0}: {1} / {2} · {3} files/s', ds.label, n(p.done), n(p.total), n(Math.round(p.filesPerSec))) +
+              (p.etaSec !== null && p.done < p.total ? vscode.l10n.t(' · {0} left', formatEta(p.etaSec)) : ''),
             p.total ? (100 * p.done) / p.total : undefined,
           );
         });
@@ -198,11 +204,13 @@ export class CommandCenter implements vscode.Disposable {
     const similar = results.reduce((s, r) => s + r.similar, 0);
     const cancelled = results.some((r) => r.cancelled);
     void vscode.window.showInformationMessage(
-      `Dataset Index: ${cancelled ? 'registration cancelled after ' : ''}${n(registered)} images registered` +
-        (moved ? `, ${n(moved)} moved` : '') +
-        (unreadable ? `, ${n(unreadable)} unreadable (see the Unreadable group)` : '') +
-        (similar ? `, ${n(similar)} similar to registered images` : '') +
-        (cancelled ? '; run it again to finish.' : '.'),
+      (cancelled
+        ? vscode.l10n.t('Dataset Index: registration cancelled after {0} images registered', n(registered))
+        : vscode.l10n.t('Dataset Index: {0} images registered', n(registered))) +
+        (moved ? vscode.l10n.t(', {0} moved', n(moved)) : '') +
+        (unreadable ? vscode.l10n.t(', {0} unreadable (see the Unreadable group)', n(unreadable)) : '') +
+        (similar ? vscode.l10n.t(', {0} similar to registered images', n(similar)) : '') +
+        (cancelled ? vscode.l10n.t('; run it again to finish.') : '.'),
     );
     return results;
   }
@@ -212,7 +220,7 @@ export class CommandCenter implements vscode.Disposable {
     for (const ds of datasets) await ds.clearCache(alsoRegistry);
     if (datasets.length && !alsoRegistry) {
       void vscode.window
-        .showInformationMessage('Dataset Index: scan cache cleared for this workspace; the registry is kept.', 'Also Delete Registry…')
+        .showInformationMessage(vscode.l10n.t('Dataset Index: scan cache cleared for this workspace; the registry is kept.'), vscode.l10n.t('Also Delete Registry…'))
         .then((choice) => {
           if (choice) void vscode.commands.executeCommand(COMMANDS.clearCacheAndRegistry);
         });
@@ -225,14 +233,14 @@ export class CommandCenter implements vscode.Disposable {
     const skip = this.testMode && !!opts && typeof opts === 'object' && (opts as { skipConfirmation?: boolean }).skipConfirmation === true;
     if (!skip) {
       const choice = await vscode.window.showWarningMessage(
-        'Delete the scan cache and the registry of this workspace?',
-        { modal: true, detail: 'Every image will be new again and must be registered again. Other workspaces are not affected.' },
-        'Clear Cache and Registry',
+        vscode.l10n.t('Delete the scan cache and the registry of this workspace?'),
+        { modal: true, detail: vscode.l10n.t('Every image will be new again and must be registered again. Other workspaces are not affected.') },
+        vscode.l10n.t('Clear Cache and Registry'),
       );
       if (!choice) return [];
     }
     const stores = await this.clear(true);
-    void vscode.window.showInformationMessage('Dataset Index: scan cache and registry cleared for this workspace.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: scan cache and registry cleared for this workspace.'));
     return stores;
   }
 

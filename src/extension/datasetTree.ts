@@ -8,12 +8,12 @@ export type { GroupId } from './model';
 type FolderGroup = Exclude<GroupId, 'duplicates'>;
 
 const GROUPS: { id: GroupId; label: string; icon: string; color?: string; always: boolean }[] = [
-  { id: 'new', label: 'New', icon: 'diff-added', color: 'gitDecoration.addedResourceForeground', always: true },
-  { id: 'changed', label: 'Changed', icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground', always: true },
-  { id: 'missing', label: 'Missing', icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground', always: true },
-  { id: 'registered', label: 'Registered', icon: 'pass', always: true },
-  { id: 'unreadable', label: 'Unreadable', icon: 'warning', color: 'problemsWarningIcon.foreground', always: false },
-  { id: 'duplicates', label: 'Duplicates', icon: 'copy', always: false },
+  { id: 'new', label: vscode.l10n.t('New'), icon: 'diff-added', color: 'gitDecoration.addedResourceForeground', always: true },
+  { id: 'changed', label: vscode.l10n.t('Changed'), icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground', always: true },
+  { id: 'missing', label: vscode.l10n.t('Missing'), icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground', always: true },
+  { id: 'registered', label: vscode.l10n.t('Registered'), icon: 'pass', always: true },
+  { id: 'unreadable', label: vscode.l10n.t('Unreadable'), icon: 'warning', color: 'problemsWarningIcon.foreground', always: false },
+  { id: 'duplicates', label: vscode.l10n.t('Duplicates'), icon: 'copy', always: false },
 ];
 
 /** VS Code has no paging: a few hundred siblings render at once, ~100k take tens of seconds. */
@@ -192,7 +192,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
       case 'dataset': {
         const item = new vscode.TreeItem(node.ds.label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = idOf(node);
-        item.description = node.ds.summary ? `${num(node.ds.summary.new)} new` : 'not indexed';
+        item.description = node.ds.summary ? vscode.l10n.t('{0} new', num(node.ds.summary.new)) : vscode.l10n.t('not indexed');
         item.tooltip = node.ds.root;
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = 'dataset';
@@ -202,7 +202,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
       case 'group': {
         const g = GROUPS.find((x) => x.id === node.group)!;
         const count = countOf(node.ds, node.group);
-        const item = new vscode.TreeItem(`${g.label} (${num(count)})`, count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(vscode.l10n.t('{0} ({1})', g.label, num(count)), count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = idOf(node);
         item.iconPath = new vscode.ThemeIcon(g.icon, g.color ? new vscode.ThemeColor(g.color) : undefined);
         item.contextValue = `group-${node.group}`;
@@ -215,7 +215,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
         const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = idOf(node);
         item.description = num(node.count);
-        item.tooltip = `${node.dir} — ${num(node.count)} images`;
+        item.tooltip = vscode.l10n.t('{0} — {1} images', node.dir, num(node.count));
         item.iconPath = vscode.ThemeIcon.Folder;
         item.resourceUri = vscode.Uri.file(path.join(node.ds.root, node.dir));
         item.contextValue = `folder-${node.group}`;
@@ -224,17 +224,17 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
       case 'image':
         return imageItem(node, this.thumbs);
       case 'more': {
-        const item = new vscode.TreeItem(`Show more… (${num(node.total - node.shown)} more)`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(vscode.l10n.t('Show more… ({0} more)', num(node.total - node.shown)), vscode.TreeItemCollapsibleState.None);
         item.id = `${idOf(node)}:${node.shown}`;
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'datasetIndex.showMore', title: 'Show More', arguments: [node] };
+        item.command = { command: 'datasetIndex.showMore', title: vscode.l10n.t('Show More'), arguments: [node] };
         item.contextValue = 'more';
         return item;
       }
       case 'duplicate': {
         const item = new vscode.TreeItem(`${node.hash.slice(0, 12)}…`, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = idOf(node);
-        item.description = `${node.paths.length} copies`;
+        item.description = vscode.l10n.t('{0} copies', node.paths.length);
         item.tooltip = `xxHash64 ${node.hash}\n${node.paths.join('\n')}`;
         item.iconPath = new vscode.ThemeIcon('copy');
         item.contextValue = 'duplicate';
@@ -270,10 +270,10 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     if (size !== null) facts.push(formatBytes(size));
     if (facts.length) md.appendMarkdown(`${facts.join(' · ')}\n\n`);
     if (row?.hash) md.appendMarkdown(`xxHash64 \`${row.hash}\`\n\n`);
-    if (row?.status === 'unreadable') md.appendMarkdown(`$(warning) unreadable: ${escapeMd(row.reason ?? '')}\n\n`);
-    if (node.group === 'missing') md.appendMarkdown('$(error) gone from disk\n\n');
-    if (row) md.appendMarkdown(`registered ${new Date(row.registeredAt).toLocaleString()}\n\n`);
-    else if (node.group !== 'missing') md.appendMarkdown('not registered\n\n');
+    if (row?.status === 'unreadable') md.appendMarkdown(`$(warning) ${vscode.l10n.t('unreadable: {0}', escapeMd(row.reason ?? ''))}\n\n`);
+    if (node.group === 'missing') md.appendMarkdown(`$(error) ${vscode.l10n.t('gone from disk')}\n\n`);
+    if (row) md.appendMarkdown(`${vscode.l10n.t('registered {0}', new Date(row.registeredAt).toLocaleString())}\n\n`);
+    else if (node.group !== 'missing') md.appendMarkdown(`${vscode.l10n.t('not registered')}\n\n`);
     md.appendMarkdown(`\`${node.rel.replace(/`/g, "'")}\``);
     item.tooltip = md;
     return item;
@@ -321,7 +321,7 @@ function imageItem(node: Extract<Node, { kind: 'image' }>, thumbs: ThumbnailServ
   } else {
     // Its 64-px thumbnail once made (a codicon until then), never the original.
     thumbs.icon(item, uri.fsPath, node.ds, node);
-    item.command = { command: 'vscode.open', title: 'Open Image', arguments: [uri] };
+    item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Image'), arguments: [uri] };
   }
   return item;
 }

@@ -81,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
   const updateContext = (): void => {
     void vscode.commands.executeCommand('setContext', 'datasetIndex.indexed', model.all.some((d) => d.summary !== null));
     const total = model.all.reduce((s, d) => s + (d.summary ? d.summary.new + d.summary.changed : 0), 0);
-    view.badge = total > 0 ? { value: total, tooltip: `${total.toLocaleString()} new or changed images` } : undefined;
+    view.badge = total > 0 ? { value: total, tooltip: vscode.l10n.t('{0} new or changed images', total.toLocaleString()) } : undefined;
   };
   let opened = false;
   context.subscriptions.push(

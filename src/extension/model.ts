@@ -329,7 +329,7 @@ export class DatasetModel implements vscode.Disposable {
 
   /** Store of one workspace folder: workspace-scoped storage, one sub-folder per workspace folder. */
   storeFor(folder: vscode.WorkspaceFolder): string {
-    if (!this.storage) throw new Error('no workspace storage: open a folder first');
+    if (!this.storage) throw new Error(vscode.l10n.t('no workspace storage: open a folder first'));
     const id = createHash('sha256').update(folder.uri.toString()).digest('hex').slice(0, 12);
     const name = folder.name.replace(/[^\w.-]+/g, '_') || 'folder';
     return path.join(this.storage.fsPath, `${name}-${id}`);

@@ -73,10 +73,10 @@ export class TeamPasswords implements vscode.Disposable {
     const url = unique.length === 1
       ? unique[0]
       : unique.length > 1
-        ? await vscode.window.showQuickPick(unique, { placeHolder: 'Team registry' })
-        : await vscode.window.showInputBox({ prompt: 'Team registry URL (postgresql://user@host/database); set datasetIndex.registry.url to use it', ignoreFocusOut: true });
+        ? await vscode.window.showQuickPick(unique, { placeHolder: vscode.l10n.t('Team registry') })
+        : await vscode.window.showInputBox({ prompt: vscode.l10n.t('Team registry URL (postgresql://user@host/database); set datasetIndex.registry.url to use it'), ignoreFocusOut: true });
     if (!url) return;
-    const password = await vscode.window.showInputBox({ prompt: `Password for ${secretKey(url).slice(SECRET_PREFIX.length)}`, password: true, ignoreFocusOut: true });
+    const password = await vscode.window.showInputBox({ prompt: vscode.l10n.t('Password for {0}', secretKey(url).slice(SECRET_PREFIX.length)), password: true, ignoreFocusOut: true });
     if (password === undefined) return;
     if (password === '') await this.secrets.delete(secretKey(url));
     else await this.secrets.store(secretKey(url), password);
