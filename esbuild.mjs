@@ -16,7 +16,7 @@ const common = {
   bundle: true,
   platform: 'node',
   // pg's optional native binding: never used (pure JavaScript only), left out of the bundles.
-  external: ['pg-native'],
+  external: ['pg-native', 'sharp'],
   format: 'cjs',
   target: 'node20',
   sourcemap: !production,

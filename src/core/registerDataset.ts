@@ -281,7 +281,7 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
     );
     const similarity = req.perceptualHash === false || scan.cancelled || todo.length === 0
       ? similarityOff(req.perceptualHash === false ? 'off (--no-phash or datasetIndex.perceptualHash)' : 'on', similarDistance)
-      : await RegistrationSimilarity.open(registry, rootId, similarDistance);
+      : await RegistrationSimilarity.open(() => registry.perceptualHashes(rootId), similarDistance);
     if (!(similarity instanceof RegistrationSimilarity) && similarity.state.startsWith('perceptual hashes are off')) say(similarity.state);
     const outcome = scan.cancelled
       ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }

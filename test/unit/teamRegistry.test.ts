@@ -35,10 +35,8 @@ async function teamRows(url: string, dataset: string, root: string): Promise<Ima
   const team = await TeamRegistry.open({ url, dataset }, root, { write: false });
   try {
     const out: ImageRow[] = [];
-    for await (const r of team.rows()) {
-      const { phash: _, ...row } = r;
-      out.push(row);
-    }
+    // Perceptual hashes included: both backends compute and store the same 16 hex digits.
+    for await (const r of team.rows()) out.push(r);
     return out;
   } finally {
     await team.close();

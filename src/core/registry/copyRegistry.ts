@@ -11,6 +11,7 @@ import type { TeamRegistrySpec } from './postgres/connect';
 import { copyLine, writeCopy } from './postgres/copyText';
 import { table } from './postgres/schema';
 import { ROW_COLUMNS, TeamRegistry, type TeamRow } from './postgres/teamRegistry';
+import { toSqlInteger } from '../similar/hash64';
 
 /** One end of a copy: a store's SQLite registry (rows of one root), or a team registry's dataset. */
 export type RegistryEnd =
@@ -29,15 +30,9 @@ export class RegistryCopyError extends Error {}
 
 const UPSERT_BATCH = 50_000;
 
-/** A perceptual hash however a backend hands it (int64 as text, bigint, number), as decimal text. */
-function phashText(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return String(v);
-  return null;
-}
-
+/** A row's perceptual hash as both backends hand it: 16 hex digits, or null. */
 function phashOf(row: ImageRow): string | null {
-  return phashText((row as ImageRow & { phash?: unknown }).phash);
+  return row.phash ?? null;
 }
 
 /** The row as both sides must agree on it, field by field. */
@@ -90,7 +85,7 @@ async function copyIntoTeam(source: RegistryReader, end: Extract<RegistryEnd, { 
       const stream = team.client.query(copyFrom(`COPY ${table('images')} (dataset_id, ${ROW_COLUMNS}) FROM STDIN`));
       await writeCopy(stream, (async function* () {
         for await (const r of hashed(source.rows(), sum, counter)) {
-          yield copyLine([id, r.path, r.size, r.mtimeMs, r.hash, r.width, r.height, r.format, r.status, r.reason, r.registeredAt, phashOf(r)]);
+          yield copyLine([id, r.path, r.size, r.mtimeMs, r.hash, r.width, r.height, r.format, r.status, r.reason, r.registeredAt, r.phash ? toSqlInteger(r.phash) : null]);
         }
       })());
       const want = { n: counter.n, sum: sum.digest('hex') };

@@ -37,6 +37,11 @@ export function fromHex(hex: string): Hash64 {
  * BigInt as text; `CAST(? AS INTEGER)` makes it an integer again, exactly). Reading back,
  * `printf('%016x', phash)` gives the same 16 hex digits (SQLite prints the two's complement).
  */
+/** The signed 64-bit integer a database stores (decimal text) as the 16 hex digits rows carry. */
+export function fromSqlInteger(decimal: string): string {
+  return BigInt.asUintN(64, BigInt(decimal)).toString(16).padStart(16, '0');
+}
+
 export function toSqlInteger(hex: string): string {
   fromHex(hex);
   return BigInt.asIntN(64, BigInt(`0x${hex}`)).toString();

@@ -1,17 +1,14 @@
-import type SharpFunction from 'sharp';
 import type { Hash64 } from './hash64';
-
-type Sharp = typeof SharpFunction;
-let sharpModule: Promise<Sharp> | undefined;
+import { loadSharp as loadSharpOnce, type Sharp } from '../thumbnails/loadSharp';
 
 /**
- * sharp is a native module: loaded on first use, so a CLI or extension whose sharp cannot load
- * (another platform's binary) still starts, scans and registers; only the hashes are missing, and
- * the caller says why (PerceptualHashUnavailable).
+ * sharp is a native module, loaded once for thumbnails and hashes alike: a CLI or extension whose
+ * sharp cannot load (another platform's binary) still starts, scans and registers; only the
+ * hashes are missing, and the caller says why (PerceptualHashUnavailable).
  */
 function loadSharp(): Promise<Sharp> {
-  sharpModule ??= import('sharp').then((m) => (m as unknown as { default: Sharp }).default);
-  return sharpModule;
+  const load = loadSharpOnce();
+  return load.ok ? Promise.resolve(load.sharp) : Promise.reject(new Error(load.message));
 }
 
 /** sharp could not be loaded at all: no image of this process will get a perceptual hash. */
@@ -22,8 +19,7 @@ export async function assertPerceptualHashAvailable(): Promise<void> {
   try {
     await loadSharp();
   } catch (err) {
-    sharpModule = undefined;
-    throw new PerceptualHashUnavailable(`perceptual hashes are off: sharp could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    throw new PerceptualHashUnavailable(`perceptual hashes are off: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ImageRow, Registry } from '../registry/registry';
+import type { ImageRow, PerceptualHashes } from '../registry/registry';
 import { fromHex, toHex } from './hash64';
 import { GrowingHashIndex } from './hashIndex';
 import { assertPerceptualHashAvailable, perceptualHash } from './perceptualHash';
@@ -39,21 +39,20 @@ export class RegistrationSimilarity {
   private readonly index: GrowingHashIndex;
   readonly outcome: SimilarityOutcome;
 
-  private constructor(registry: Registry, rootId: number, readonly distance: number) {
-    const known = registry.perceptualHashes(rootId);
+  private constructor(known: PerceptualHashes, readonly distance: number) {
     this.paths = known.paths;
     this.index = new GrowingHashIndex(known.hi, known.lo, known.count);
     this.outcome = similarityOff('on', distance);
   }
 
   /** null (with the outcome to report) when sharp cannot be loaded: registration goes on without hashes. */
-  static async open(registry: Registry, rootId: number, distance: number): Promise<RegistrationSimilarity | SimilarityOutcome> {
+  static async open(known: () => Promise<PerceptualHashes> | PerceptualHashes, distance: number): Promise<RegistrationSimilarity | SimilarityOutcome> {
     try {
       await assertPerceptualHashAvailable();
     } catch (err) {
       return similarityOff(err instanceof Error ? err.message : String(err), distance);
     }
-    return new RegistrationSimilarity(registry, rootId, distance);
+    return new RegistrationSimilarity(await known(), distance);
   }
 
   /**

@@ -6,6 +6,9 @@ import { countsOf, DEFAULT_REGISTER_CONCURRENCY, externalPaths, externalSummary,
 import { diffSnapshot, snapshotHasStats } from '../diff';
 import type { TeamRegistrySpec } from './connect';
 import { runRegistrar } from './registrar';
+import type { RegisterFilesOutcome } from '../../register/registerFiles';
+import { DEFAULT_SIMILAR_DISTANCE } from '../../similar/defaults';
+import { RegistrationSimilarity, similarityOff } from '../../similar/registrationCheck';
 import { TeamRegistry } from './teamRegistry';
 
 /**
@@ -36,7 +39,13 @@ export async function registerTeam(req: RegisterRequest & { team: TeamRegistrySp
       `register ${root} into ${team.location}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.retry.length} unreadable to retry, ` +
         `${diff.missing.length} missing; registering ${newFiles.length + again.length} (shared with other registrars)`,
     );
-    const outcome = scan.cancelled
+    const distance = req.similarDistance ?? DEFAULT_SIMILAR_DISTANCE;
+    const todo = newFiles.length + again.length;
+    const similarity = req.perceptualHash === false || scan.cancelled || todo === 0
+      ? similarityOff(req.perceptualHash === false ? 'off (--no-phash or datasetIndex.perceptualHash)' : 'on', distance)
+      : await RegistrationSimilarity.open(() => team.perceptualHashes(), distance);
+    if (!(similarity instanceof RegistrationSimilarity) && similarity.state.startsWith('perceptual hashes are off')) notices.push(similarity.state);
+    const outcome: RegisterFilesOutcome = scan.cancelled
       ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
       : await runRegistrar({
           team,
@@ -48,8 +57,10 @@ export async function registerTeam(req: RegisterRequest & { team: TeamRegistrySp
           signal: req.signal,
           onProgress: req.onRegisterProgress,
           log: req.log,
+          similarity: similarity instanceof RegistrationSimilarity ? similarity : undefined,
           ...req.teamOptions,
         });
+    outcome.similarity ??= similarity instanceof RegistrationSimilarity ? similarity.outcome : similarity;
     return {
       root, scan, before, outcome, toRegister: newFiles.length + again.length, registryFile: team.location, notices,
       elapsedMs: performance.now() - started, cache, externalRegistry,

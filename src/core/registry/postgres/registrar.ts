@@ -5,6 +5,7 @@ import type { MoveCandidates } from '../../register/moveCandidates';
 import { CANCELLED_PROBE, newScratch, probeImage } from '../../register/probeImage';
 import { RegisterSaveError, type RegisterFilesOutcome, type RegisterProgress } from '../../register/registerFiles';
 import type { TeamRow, TeamRegistry } from './teamRegistry';
+import type { RegistrationSimilarity } from '../../similar/registrationCheck';
 import { claim, complete, enqueue, heartbeat, heldByOthers, release } from './workQueue';
 
 export interface RegistrarRequest {
@@ -18,6 +19,8 @@ export interface RegistrarRequest {
   signal?: AbortSignal;
   onProgress?: (p: RegisterProgress) => void;
   log?: (line: string) => void;
+  /** Perceptual hashes: each readable image hashed, new ones checked against the dataset's (absent: off). */
+  similarity?: RegistrationSimilarity;
   /** A claim not renewed for this long is taken over (ms). Default 60 s; a dead session's claims go at once. */
   leaseMs?: number;
   /** Files claimed at once (default: 32 per concurrent read, at least 256); up to two batches are held at a time. */
@@ -221,6 +224,11 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
         return;
       }
       const { bytesRead, ...row } = probe;
+      if (req.similarity && row.status === 'ok') {
+        // The probe's one read left a file that fits its buffer whole in it: decode from memory.
+        const whole = row.size !== null && bytesRead === row.size && row.size <= scratch.buffer.length;
+        await req.similarity.hash(path.join(req.root, rel), row, whole ? scratch.buffer.subarray(0, row.size as number) : null);
+      }
       out.bytes += bytesRead;
       out.probed++;
       const from = row.hash ? (req.moveCandidates.takeSameName(row.hash, rel, row.size) ?? req.moveCandidates.takeAny(row.hash)) : undefined;
@@ -228,6 +236,7 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
         pendingMoves.push({ from, row });
         out.moved++;
       } else {
+        req.similarity?.check(row);
         pendingRows.push(row);
         if (row.status === 'ok') out.registered++;
         else {

@@ -7,13 +7,15 @@ import {
 } from '../registry';
 import { connectTeam, TeamRegistryError, type TeamRegistrySpec } from './connect';
 import { readCopy } from './copyText';
+import { fromSqlInteger, toSqlInteger } from '../../similar/hash64';
 import { checkSchema, migrateTeam, table } from './schema';
 
 /** Rows per statement of the batched writes (arrays bound as parameters: one round trip each). */
 const WRITE_BATCH = 20_000;
 
 /** A row as the team registry stores it: an ImageRow and its perceptual hash (int64 as decimal text; null when unknown). */
-export type TeamRow = ImageRow & { phash?: string | null };
+/** A row as ImageRow carries it: `phash` as 16 hex digits (the database stores a signed bigint). */
+export type TeamRow = ImageRow;
 
 /** The dataset's name when none is given: the root folder's base name. */
 export function datasetNameFor(root: string, given?: string): string {
@@ -41,7 +43,7 @@ export function rowOfFields(f: readonly (string | null)[]): TeamRow {
     status: f[7] as ImageStatus,
     reason: f[8],
     registeredAt: Number(f[9]),
-    phash: f[10],
+    phash: f[10] === null ? null : fromSqlInteger(f[10]),
   };
 }
 
@@ -269,7 +271,7 @@ export class TeamRegistry implements RegistryWriter {
       [
         id, rows.map((r) => r.path), rows.map((r) => r.size), rows.map((r) => r.mtimeMs), rows.map((r) => r.hash), rows.map((r) => r.width),
         rows.map((r) => r.height), rows.map((r) => r.format), rows.map((r) => r.status), rows.map((r) => r.reason),
-        rows.map((r) => r.registeredAt), rows.map((r) => r.phash ?? null),
+        rows.map((r) => r.registeredAt), rows.map((r) => (r.phash ? toSqlInteger(r.phash) : null)),
       ],
     );
   }
@@ -298,7 +300,7 @@ export class TeamRegistry implements RegistryWriter {
       [
         id, moves.map((m) => m.from), to, moves.map((m) => m.row.size), moves.map((m) => m.row.mtimeMs), moves.map((m) => m.row.width),
         moves.map((m) => m.row.height), moves.map((m) => m.row.format), moves.map((m) => m.row.status), moves.map((m) => m.row.reason),
-        moves.map((m) => m.row.phash ?? null),
+        moves.map((m) => (m.row.phash ? toSqlInteger(m.row.phash) : null)),
       ],
     );
     if (res.rows.length < moves.length) {
