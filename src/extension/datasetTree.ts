@@ -264,7 +264,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
 }
 
 /** The paths of one group, from the diff (new, changed, missing, unreadable) or the snapshot (registered). */
-function* groupPaths(ds: Dataset, group: GroupId): Generator<string> {
+export function* groupPaths(ds: Dataset, group: GroupId): Generator<string> {
   const s = ds.status;
   if (!s) return;
   switch (group) {

@@ -6,6 +6,7 @@ import { DatasetModel, type Dataset } from './model';
 import { SCAN_SHAPING, SECTION } from './settings';
 import { StatusBar } from './statusBar';
 import { DatasetWatcher } from './watcher';
+import { GALLERY_COMMANDS, GalleryController, type GalleryTestApi } from './gallery/gallery';
 
 export const VIEW_ID = 'datasetIndex.images';
 
@@ -19,6 +20,8 @@ export interface DatasetIndexApi {
   statusBarText(): string;
   /** Fires after watcher events were applied (or turned into a rescan). */
   readonly onDidApplyFileEvents: vscode.Event<{ root: string; rescan: string | null; added: number; removed: number; changed: number }>;
+  /** The gallery panels, as their webviews see them: only in ExtensionMode.Test. */
+  readonly gallery?: GalleryTestApi;
 }
 
 /**
@@ -32,6 +35,9 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const commands = new CommandCenter(model, log, tree);
   const statusBar = new StatusBar(model);
+  const gallery = new GalleryController(context.extensionUri, model, tree, view, log);
+  commands.register(GALLERY_COMMANDS.open, (arg?: unknown, selected?: unknown) => gallery.open(arg, selected));
+  commands.register(GALLERY_COMMANDS.openPaths, (paths: unknown, label?: unknown) => gallery.openPaths(paths, label));
   const backgroundIndex = (ds: Dataset, reason: string): Thenable<unknown> =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Dataset Index: ${reason}` }, () =>
       ds.index().catch((err: unknown) => log.error(`${ds.label}: ${err instanceof Error ? err.message : String(err)}`)),
@@ -49,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
     tree,
     view,
     commands,
+    gallery,
     statusBar,
     watcher,
     model.onDidChange(updateContext),
@@ -77,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
     view,
     statusBarText: () => statusBar.text,
     onDidApplyFileEvents: applied.event,
+    gallery: context.extensionMode === vscode.ExtensionMode.Test ? gallery.testApi() : undefined,
   };
 }
 
