@@ -112,27 +112,73 @@ export function galleryOrder(paths: readonly string[], query: GalleryQuery, fact
     keep[n++] = i;
   }
   const order = keep.subarray(0, n);
-  const sign = query.descending ? -1 : 1;
   switch (query.sort) {
     case 'path':
       if (query.descending) order.reverse();
       return order.slice();
-    case 'name': {
-      // Plain code-unit order of the file name, then the path: a collator costs ~10× more per
-      // comparison, and at a million names that is seconds on the extension host.
-      const names = new Array<string>(paths.length);
-      for (const i of order) names[i] = baseName(paths[i]);
-      order.sort((a, b) => sign * (compareStrings(names[a], names[b]) || compareStrings(paths[a], paths[b])));
-      return order.slice();
-    }
+    case 'name':
+      return sortByRank(order, nameRanks(paths, order), query.descending);
     case 'size':
     case 'mtime':
-    case 'dimensions': {
-      const key = keyArray(query.sort, facts);
-      order.sort((a, b) => compareNumbers(key[a], key[b], sign) || a - b);
-      return order.slice();
-    }
+    case 'dimensions':
+      return sortByRank(order, numberRanks(keyArray(query.sort, facts), order), query.descending);
   }
+}
+
+/**
+ * Sorting a million indices with a JavaScript comparator costs seconds on the extension host
+ * (a call per comparison). Instead each key becomes its rank among the distinct keys (those are
+ * sorted natively), and `rank * n + position` — exact in a double for n < 94M — is sorted
+ * natively too: ties keep the list's order. Unknown keys get the last rank, in both directions.
+ */
+function sortByRank(order: Uint32Array, ranks: { rank: Float64Array; distinct: number }, descending: boolean): Uint32Array {
+  const n = order.length;
+  const packed = new Float64Array(n);
+  const { rank, distinct } = ranks;
+  for (let k = 0; k < n; k++) {
+    let r = rank[k];
+    if (descending && r < distinct) r = distinct - 1 - r;
+    packed[k] = r * n + k;
+  }
+  packed.sort();
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) out[k] = order[packed[k] % n];
+  return out;
+}
+
+/** Ranks of the file names (code-unit order, as the tree's fast path; a collator is ~10× slower). */
+function nameRanks(paths: readonly string[], order: Uint32Array): { rank: Float64Array; distinct: number } {
+  const names: string[] = [];
+  for (const i of order) names.push(baseName(paths[i]));
+  const distinct = [...new Set(names)].sort();
+  const rankOf = new Map<string, number>();
+  for (let r = 0; r < distinct.length; r++) rankOf.set(distinct[r], r);
+  const rank = new Float64Array(names.length);
+  for (let k = 0; k < names.length; k++) rank[k] = rankOf.get(names[k]) as number;
+  return { rank, distinct: distinct.length };
+}
+
+function numberRanks(key: Float64Array, order: Uint32Array): { rank: Float64Array; distinct: number } {
+  const values = new Float64Array(order.length);
+  for (let k = 0; k < order.length; k++) values[k] = key[order[k]];
+  // Native numeric sort; NaNs go last, and are not counted as keys.
+  const sorted = values.slice().sort();
+  let distinct = 0;
+  for (let k = 0; k < sorted.length && !Number.isNaN(sorted[k]); k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[distinct++] = sorted[k];
+  const rank = new Float64Array(values.length);
+  for (let k = 0; k < values.length; k++) rank[k] = Number.isNaN(values[k]) ? distinct : lowerBound(sorted, distinct, values[k]);
+  return { rank, distinct };
+}
+
+function lowerBound(sorted: Float64Array, length: number, v: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function keyArray(sort: 'size' | 'mtime' | 'dimensions', facts: GalleryFacts): Float64Array {
@@ -144,17 +190,6 @@ function keyArray(sort: 'size' | 'mtime' | 'dimensions', facts: GalleryFacts): F
   const px = new Float64Array(w.length);
   for (let i = 0; i < w.length; i++) px[i] = w[i] * h[i];
   return px;
-}
-
-function compareNumbers(a: number, b: number, sign: number): number {
-  const an = Number.isNaN(a);
-  const bn = Number.isNaN(b);
-  if (an || bn) return an === bn ? 0 : an ? 1 : -1;
-  return a === b ? 0 : a < b ? -sign : sign;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 export function baseName(path: string): string {

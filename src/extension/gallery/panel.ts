@@ -48,7 +48,8 @@ export class GalleryPanel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly sideBySide: boolean,
   ) {
-    this.query = sideBySide ? { ...DEFAULT_QUERY } : { ...DEFAULT_QUERY, sort: 'name' };
+    // Folder order by default: it is the list's own order, no sort at all (a name sort of 1M paths costs seconds).
+    this.query = { ...DEFAULT_QUERY };
     panel.webview.options = {
       enableScripts: true,
       localResourceRoots: [mediaRoot, ...source.roots.map((r) => vscode.Uri.file(r)), ...(thumbs.roots ?? []).map((r) => vscode.Uri.file(r))],
