@@ -52,6 +52,20 @@ const hasRow = (rows, label, description) => rows.some((r) => r.label === label 
 
 const TOTAL = { count: 0 };
 const WATCHED = { folder: '', names: [] };
+/** Images the gallery scenario registered (scenario 3 registers the rest). */
+const GALLERY = { registered: 0 };
+
+/** The path parts of the first file named `name` under `dir`. */
+function findFile(dir, name, parts = []) {
+  for (const e of readdirSync(join(dir, ...parts), { withFileTypes: true })) {
+    if (e.isFile() && e.name === name) return [...parts, name];
+    if (e.isDirectory()) {
+      const found = findFile(dir, name, [...parts, e.name]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
 
 export const scenarios = [
   {
@@ -143,6 +157,59 @@ export const scenarios = [
     },
   },
   {
+    name: '2b. Open Gallery on the New group: a grid of thumbnails (or placeholders), keyboard selection, Register',
+    async run({ page, workspace, shot, check, log }) {
+      const n = TOTAL.count;
+      await clearNotifications(page);
+      // The tree's context menu on the group, as a person would open it.
+      await treeRow(page, `New (${n})`).click({ button: 'right' });
+      await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
+      await eventually(check, `the gallery says "${n} images"`, () => frame.locator('#count').innerText(), (t) => clean(t) === `${n} images`, { timeout: 60_000 });
+      const cells = frame.locator('.cell:not(.loading)');
+      const shown = await eventually(check, 'the gallery draws cells with names and dimensions', async () => {
+        const all = await cells.evaluateAll((els) => els.filter((e) => e.style.display !== 'none').map((e) => ({
+          name: e.querySelector('.name')?.textContent ?? '',
+          caption: e.querySelector('.caption')?.textContent ?? '',
+          thumb: e.querySelector('img')?.naturalWidth ?? 0,
+          placeholder: e.querySelector('.ph')?.textContent ?? '',
+        })));
+        return all;
+      }, (all) => all.length > 0 && all.every((c) => c.name && / × /.test(c.caption)));
+      log(`cells: ${shown.slice(0, 4).map((c) => `${c.name} [${c.caption}]${c.thumb ? ` thumb ${c.thumb}px` : ` ${c.placeholder}`}`).join(', ')} …`);
+      check(shown.length <= n, `at most ${n} cells exist, found ${shown.length}`);
+      // Each cell shows its thumbnail, or (without a thumbnail service) the format as a placeholder — never the original.
+      const originals = await frame.locator('.cell img[src]').evaluateAll((els) => els.map((e) => e.getAttribute('src')).filter((s) => /\.(png|jpe?g)$/i.test(s ?? '')));
+      check(originals.length === 0, `cells load the original files: ${originals.slice(0, 3).join(', ')}`);
+      check(shown.every((c) => c.thumb > 0 || /^(PNG|JPG|JPEG)$/.test(c.placeholder)), `every cell has a thumbnail or a placeholder: ${JSON.stringify(shown.slice(0, 5))}`);
+      const png = shown.find((c) => c.name.endsWith('.png'));
+      const disk = pngSize(join(workspace, ...findFile(workspace, png.name)));
+      check(png.caption.startsWith(`${disk.width} × ${disk.height}`), `caption of ${png.name} is "${png.caption}", the file is ${disk.width} × ${disk.height}`);
+      const editor = page.locator('.part.editor');
+      await page.mouse.move(5, 700);
+      await shot('gallery-new', { docs: 'gallery.png', clip: (await editor.boundingBox()) ?? undefined });
+
+      // Keyboard: click the first cell, then → Space → Space: three selected.
+      await frame.locator('.cell:not(.loading)').first().click();
+      for (let i = 0; i < 2; i++) {
+        await page.keyboard.press('ArrowRight');
+        await page.keyboard.press('Space');
+      }
+      await eventually(check, 'the gallery says "3 selected"', () => frame.locator('#selected').innerText(), (t) => clean(t) === '3 selected');
+      const selected = await frame.locator('.cell.selected .name').allInnerTexts();
+      check(selected.length === 3, `three cells look selected: ${selected.join(', ')}`);
+      await shot('gallery-selected', { docs: 'gallery-selected.png', clip: (await editor.boundingBox()) ?? undefined });
+      await frame.locator('#register').click();
+      const note = clean(await (await notification(page, 'images registered')).innerText());
+      check(note.includes('3 images registered'), `registration summary says "${note}", expected 3 images registered`);
+      await eventually(check, `the tree shows "New (${n - 3})" and "Registered (3)"`, () => treeRows(page), (r) => hasRow(r, `New (${n - 3})`) && hasRow(r, 'Registered (3)'));
+      await eventually(check, `the gallery follows: "${n - 3} images"`, () => frame.locator('#count').innerText(), (t) => clean(t) === `${n - 3} images`);
+      GALLERY.registered = 3;
+      await clearNotifications(page);
+      await runCommand(page, 'View: Close All Editors');
+    },
+  },
+  {
     name: '3. Register New Images from the view title: summary notification, "0 new", Registered group',
     async run({ page, workspace, shot, check }) {
       const n = TOTAL.count;
@@ -152,7 +219,8 @@ export const scenarios = [
       await button.waitFor({ timeout: 15_000 });
       await button.click();
       const note = clean(await (await notification(page, 'images registered')).innerText());
-      check(note.includes(`${n} images registered`), `registration summary says "${note}", expected ${n} images registered`);
+      const rest = n - GALLERY.registered;
+      check(note.includes(`${rest} images registered`), `registration summary says "${note}", expected ${rest} images registered`);
       await eventually(check, `the tree shows "New (0)" and "Registered (${n})"`, () => treeRows(page), (r) => hasRow(r, 'New (0)') && hasRow(r, `Registered (${n})`));
       await eventually(check, 'the status bar shows "0 new · scanned …"', () => statusText(page), (t) => /^0 new · scanned /.test(t ?? ''));
       await eventually(check, 'the activity bar badge is gone', () => activityBadge(page), (b) => b === '');
