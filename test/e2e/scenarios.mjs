@@ -3,7 +3,7 @@
 // shot(name, { clip, docs }) saves a screenshot (a `docs` name also saves it for docs/images/),
 // check(ok, message) fails the run with exit code 1.
 // What is expected is read from the files on disk, not written down here.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repo } from '../harness/workspace.mjs';
@@ -199,6 +199,12 @@ export const scenarios = [
       const selected = await frame.locator('.cell.selected .name').allInnerTexts();
       check(selected.length === 3, `three cells look selected: ${selected.join(', ')}`);
       await shot('gallery-selected', { docs: 'gallery-selected.png', clip: (await editor.boundingBox()) ?? undefined });
+      // Hidden and shown again: the webview's document is thrown away and rebuilt from its state.
+      await runCommand(page, 'File: New Untitled Text File');
+      await eventually(check, 'the gallery tab is hidden (its webview gone)', () => page.locator('iframe.webview.ready').count(), (c) => c === 0, { timeout: 15_000 });
+      await runCommand(page, 'View: Open Previous Editor');
+      await eventually(check, 'shown again, the gallery still says "3 selected"', () => frame.locator('#selected').innerText(), (t) => clean(t) === '3 selected');
+      await eventually(check, 'and the same three cells are selected', () => frame.locator('.cell.selected .name').allInnerTexts(), (names) => names.join() === selected.join());
       await frame.locator('#register').click();
       const note = clean(await (await notification(page, 'images registered')).innerText());
       check(note.includes('3 images registered'), `registration summary says "${note}", expected 3 images registered`);
@@ -276,6 +282,32 @@ export const scenarios = [
       check(unthumbed.length === 0, `new rows without a thumbnail: ${labels(unthumbed).join(', ')}`);
       await page.mouse.move(700, 650);
       await shot('watcher-new-files', { docs: 'watcher.png', clip: await leftColumn(page) });
+    },
+  },
+  {
+    name: '4b. A duplicate group side by side: a copy of a registered image, registered, opened from the Duplicates group',
+    async run({ page, workspace, shot, check }) {
+      const dir = join(workspace, ...WATCHED.folder.split('/'));
+      copyFileSync(join(dir, 'img0.png'), join(dir, 'img0-copy.png'));
+      const fresh = WATCHED.names.length + 1;
+      await eventually(check, `the tree shows "New (${fresh})"`, () => treeRows(page), (r) => hasRow(r, `New (${fresh})`), { timeout: 20_000 });
+      await clearNotifications(page);
+      await runCommand(page, 'Dataset Index: Register New Images');
+      await notification(page, `${fresh} images registered`);
+      await clearNotifications(page);
+      await eventually(check, 'the tree shows "Duplicates (1)"', () => treeRows(page), (r) => hasRow(r, 'Duplicates (1)'));
+      await expand(page, check, 'Duplicates (1)');
+      const group = page.locator(`${SIDEBAR} .monaco-list-row`).filter({ has: page.locator('.label-description', { hasText: '2 copies' }) }).first();
+      await group.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
+      await eventually(check, 'the gallery shows the 2 copies', () => frame.locator('#count').innerText(), (t) => clean(t) === '2 images');
+      await eventually(check, 'side by side: both names, large cells', () => frame.locator('.cell:not(.loading) .name').allInnerTexts(), (n) => n.length === 2 && n.includes('img0.png') && n.includes('img0-copy.png'));
+      check(await frame.locator('body.side-by-side').count(), 'the gallery is in side-by-side mode');
+      await page.mouse.move(5, 700);
+      await shot('gallery-side-by-side', { docs: 'gallery-side-by-side.png', clip: (await page.locator('.part.editor').boundingBox()) ?? undefined });
+      await runCommand(page, 'View: Close All Editors');
+      await page.locator(`${SIDEBAR} .composite.title .action-label[aria-label^="Collapse All"]`).click();
     },
   },
   {

@@ -31,7 +31,8 @@ export class GalleryController implements vscode.Disposable {
     private readonly tree: DatasetTreeProvider,
     private readonly view: vscode.TreeView<Node>,
     private readonly log: vscode.LogOutputChannel,
-    private thumbs: ThumbnailSource = NO_THUMBNAILS,
+    /** Per dataset: thumbnails live in its store. Placeholders until a thumbnail service is given. */
+    private thumbnailsFor: (ds: Dataset) => ThumbnailSource = () => NO_THUMBNAILS,
   ) {}
 
   /** Registered by the CommandCenter's wrapper (errors, log); these are its handlers. */
@@ -55,8 +56,8 @@ export class GalleryController implements vscode.Disposable {
     return { title: panel.title, count: await panel.testHandle().count() };
   }
 
-  setThumbnails(thumbs: ThumbnailSource): void {
-    this.thumbs = thumbs;
+  setThumbnails(thumbnailsFor: (ds: Dataset) => ThumbnailSource): void {
+    this.thumbnailsFor = thumbnailsFor;
   }
 
   testApi(): GalleryTestApi {
@@ -80,7 +81,7 @@ export class GalleryController implements vscode.Disposable {
       retainContextWhenHidden: false,
     });
     webviewPanel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'dataset-index.svg');
-    const panel = new GalleryPanel(webviewPanel, source, this.thumbs, vscode.Uri.joinPath(this.extensionUri, 'media', 'gallery'), this.log, sideBySide);
+    const panel = new GalleryPanel(webviewPanel, source, this.thumbnailsFor(ds), vscode.Uri.joinPath(this.extensionUri, 'media', 'gallery'), this.log, sideBySide);
     this.panels.add(panel);
     this.last = panel;
     panel.onDidDispose(() => {
