@@ -1,4 +1,6 @@
-// Bundles the extension and the CLI into dist/, and puts sql.js's WASM beside them.
+// Bundles the extension and the CLI into dist/, and puts the WASM files (sql.js, libheif, libjxl) beside them.
+// sharp is native (libvips): it stays outside the bundles and is found in node_modules (development)
+// or dist/node_modules (the packaged extension; see scripts/stageSharp.mjs).
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,10 +22,15 @@ const common = {
 
 mkdirSync('dist', { recursive: true });
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'sharp'] }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['sharp'], banner: { js: '#!/usr/bin/env node' } }),
   // The scan's worker thread, loaded by file name from beside the bundle that starts it.
   esbuild.build({ ...common, entryPoints: ['src/core/scanner/dirWorker.ts'], outfile: 'dist/dirWorker.js' }),
+  // The wasm decoders' thread (HEIC, JPEG XL). @jsquash/jxl is an ES module whose `import.meta.url`
+  // only names where its .wasm would be fetched from; we compile the .wasm ourselves and hand it over.
+  esbuild.build({ ...common, entryPoints: ['src/core/thumbnails/decodeWorker.ts'], outfile: 'dist/decodeWorker.js', logOverride: { 'empty-import-meta': 'silent' } }),
 ]);
 const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');
 copyFileSync(wasm, 'dist/sql-wasm.wasm');
+copyFileSync(require.resolve('libheif-js/libheif-wasm/libheif.wasm'), 'dist/libheif.wasm');
+copyFileSync(require.resolve('@jsquash/jxl/codec/dec/jxl_dec.wasm'), 'dist/jxl_dec.wasm');

@@ -121,11 +121,16 @@ async function main() {
     const { chromium } = await playwright();
     browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(dataset)}`);
+    // A shared machine can be slow to serve the workbench: generous timeouts, the figures are measured apart.
+    page.setDefaultTimeout(180_000);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(dataset)}`, { timeout: 300_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
-    await runCommand(page, 'Dataset Index: Index Images');
+    console.log('[bench:gallery] workbench loaded; indexing');
+    await page.locator('.part.activitybar .action-item .action-label[aria-label^="Dataset Index"]').click();
+    await runCommand(page, 'Dataset Index: Index Images', { timeout: 300_000 });
     const label = `New (${IMAGES.toLocaleString('en')})`;
-    await treeRow(page, label).waitFor({ timeout: 600_000 });
+    await treeRow(page, label).waitFor({ timeout: 900_000 });
+    console.log('[bench:gallery] indexed');
     const runs = [];
     for (let r = 0; r < RUNS; r++) {
       const run = await oneRun(page, label);

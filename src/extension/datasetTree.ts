@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadCore, type Dataset, type DatasetModel } from './model';
 import { GroupIndex } from './groupIndex';
+import type { ThumbnailService } from './thumbnails';
 
 export type GroupId = 'new' | 'changed' | 'missing' | 'registered' | 'unreadable' | 'duplicates';
 
@@ -43,9 +44,13 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   private readonly shown = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly model: DatasetModel) {
+  constructor(
+    private readonly model: DatasetModel,
+    private readonly thumbs: ThumbnailService<Node>,
+  ) {
     this.disposables.push(
       model.onDidChange(() => this.refresh()),
+      thumbs.onDidChange((node) => this._onDidChangeTreeData.fire(node)),
       this._onDidChangeTreeData,
     );
   }
@@ -176,8 +181,8 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
         if (node.group === 'missing') {
           item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('gitDecoration.deletedResourceForeground'));
         } else {
-          // The image itself as its icon: VS Code renders it as a thumbnail.
-          item.iconPath = uri;
+          // Its 64-px thumbnail once made (a codicon until then), never the original.
+          this.thumbs.icon(item, uri.fsPath, node.ds, node);
           item.command = { command: 'vscode.open', title: 'Open Image', arguments: [uri] };
         }
         return item;
@@ -206,10 +211,10 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   async resolveTreeItem(item: vscode.TreeItem, node: Node, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
     if (node.kind !== 'image') return item;
     const abs = path.join(node.ds.root, node.rel);
-    const uri = vscode.Uri.file(abs);
     const md = new vscode.MarkdownString(undefined, true);
     md.supportHtml = false;
-    if (node.group !== 'missing') md.appendMarkdown(`![preview](${uri.toString()}|height=160)\n\n`);
+    const preview = node.group === 'missing' ? null : await this.thumbs.preview(abs, node.ds, token);
+    if (preview) md.appendMarkdown(`![preview](${preview.uri.toString()}|width=${preview.width}|height=${preview.height})\n\n`);
     md.appendMarkdown(`**${escapeMd(path.basename(abs))}**\n\n`);
     const facts: string[] = [];
     const row = await node.ds.lookup(node.rel).catch(() => null);

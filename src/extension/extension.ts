@@ -5,8 +5,10 @@ import { DatasetTreeProvider, type Node } from './datasetTree';
 import { DatasetModel, type Dataset } from './model';
 import { SCAN_SHAPING, SECTION } from './settings';
 import { StatusBar } from './statusBar';
+import { ThumbnailService } from './thumbnails';
 import { DatasetWatcher } from './watcher';
 import { GALLERY_COMMANDS, GalleryController, type GalleryTestApi } from './gallery/gallery';
+import { galleryThumbnails } from './gallery/thumbnails';
 
 export const VIEW_ID = 'datasetIndex.images';
 
@@ -31,11 +33,12 @@ export interface DatasetIndexApi {
 export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
   const model = new DatasetModel(context.storageUri, log);
-  const tree = new DatasetTreeProvider(model);
+  const thumbs = new ThumbnailService<Node>(log);
+  const tree = new DatasetTreeProvider(model, thumbs);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const commands = new CommandCenter(model, log, tree);
   const statusBar = new StatusBar(model);
-  const gallery = new GalleryController(context.extensionUri, model, tree, view, log);
+  const gallery = new GalleryController(context.extensionUri, model, tree, view, log, (ds) => galleryThumbnails(thumbs, ds));
   commands.register(GALLERY_COMMANDS.open, (arg?: unknown, selected?: unknown) => gallery.open(arg, selected));
   commands.register(GALLERY_COMMANDS.openPaths, (paths: unknown, label?: unknown) => gallery.openPaths(paths, label));
   const backgroundIndex = (ds: Dataset, reason: string): Thenable<unknown> =>
@@ -52,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
   context.subscriptions.push(
     log,
     model,
+    thumbs,
     tree,
     view,
     commands,

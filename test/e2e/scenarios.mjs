@@ -117,16 +117,21 @@ export const scenarios = [
       await expand(page, check, day);
       const dir = join(workspace, top, day);
       const files = imagesIn(dir);
-      const imageRows = await eventually(check, `"${top}/${day}" lists its ${files.length} images`, () => treeRows(page), (r) =>
+      await eventually(check, `"${top}/${day}" lists its ${files.length} images`, () => treeRows(page), (r) =>
         files.every((f) => hasRow(r, f, `${top}/${day}`)),
       );
 
-      // Each image row's icon is the image itself: a background-image that loads, with the file's size.
+      // Each image row's icon is its 64-px thumbnail from the store (WebP), never the original; it
+      // arrives when made. These images are smaller than 64 px, so the thumbnail keeps their size.
       const png = files.find((f) => f.endsWith('.png'));
       const { width, height } = pngSize(join(dir, png));
+      const isThumb = (icon) => Boolean(icon && /-64\.webp/.test(icon));
+      const imageRows = await eventually(check, `every image row of "${top}/${day}" shows its thumbnail`, () => treeRows(page), (r) =>
+        files.every((f) => isThumb(r.find((x) => x.label === f)?.icon)),
+      );
       for (const f of files) {
         const row = imageRows.find((r) => r.label === f);
-        check(row.icon && row.icon.includes(encodeURIComponent(f)), `image row "${f}" has no thumbnail: icon ${row.icon}`);
+        check(isThumb(row.icon) && !row.icon.includes(encodeURIComponent(f)), `image row "${f}" shows a thumbnail, not the original: icon ${row.icon}`);
       }
       const natural = await treeRow(page, png)
         .locator('.custom-view-tree-node-item-icon')
@@ -149,6 +154,8 @@ export const scenarios = [
       const preview = page.locator('.monaco-hover.workbench-hover img').last();
       const loaded = await eventually(check, 'the hover preview image loads', () => preview.evaluate((img) => img.complete && img.naturalWidth), (w) => w > 0);
       check(loaded === width, `hover preview is ${loaded} px wide, the file ${width}`);
+      const previewSrc = await preview.getAttribute('src');
+      check(/-256\.webp/.test(previewSrc ?? '') && !(previewSrc ?? '').includes(encodeURIComponent(png)), `the hover shows the 256-px thumbnail, not the original: ${previewSrc}`);
       const hoverBox = page.locator('.monaco-hover.workbench-hover').last();
       const around = [activityIcon(page), page.locator(`${SIDEBAR} .composite.title`), treeRow(page, 'Registered (0)'), hoverBox];
       await shot('image-hover', { docs: 'tooltip.png', clip: await regionOf(page, around, 8) });
@@ -157,7 +164,7 @@ export const scenarios = [
     },
   },
   {
-    name: '2b. Open Gallery on the New group: a grid of thumbnails (or placeholders), keyboard selection, Register',
+    name: '2b. Open Gallery on the New group: a grid of thumbnails, keyboard selection, hidden and shown, Register',
     async run({ page, workspace, shot, check, log }) {
       const n = TOTAL.count;
       await clearNotifications(page);
@@ -178,10 +185,14 @@ export const scenarios = [
       }, (all) => all.length > 0 && all.every((c) => c.name && / × /.test(c.caption)));
       log(`cells: ${shown.slice(0, 4).map((c) => `${c.name} [${c.caption}]${c.thumb ? ` thumb ${c.thumb}px` : ` ${c.placeholder}`}`).join(', ')} …`);
       check(shown.length <= n, `at most ${n} cells exist, found ${shown.length}`);
-      // Each cell shows its thumbnail, or (without a thumbnail service) the format as a placeholder — never the original.
-      const originals = await frame.locator('.cell img[src]').evaluateAll((els) => els.map((e) => e.getAttribute('src')).filter((s) => /\.(png|jpe?g)$/i.test(s ?? '')));
-      check(originals.length === 0, `cells load the original files: ${originals.slice(0, 3).join(', ')}`);
-      check(shown.every((c) => c.thumb > 0 || /^(PNG|JPG|JPEG)$/.test(c.placeholder)), `every cell has a thumbnail or a placeholder: ${JSON.stringify(shown.slice(0, 5))}`);
+      // Each cell shows its thumbnail from the store (256-px WebP), made on demand — never the original.
+      const thumbs = await eventually(check, 'every cell in view shows its thumbnail', () => frame.locator('.cell:not(.loading)').evaluateAll((els) =>
+        els.filter((e) => e.style.display !== 'none').map((e) => {
+          const img = e.querySelector('img');
+          return { name: e.querySelector('.name')?.textContent ?? '', src: img?.getAttribute('src') ?? '', width: img?.complete ? img.naturalWidth : 0 };
+        })), (all) => all.length > 0 && all.every((c) => c.width > 0));
+      const notThumbs = thumbs.filter((c) => !/-256\.webp/.test(c.src) || c.src.includes(encodeURIComponent(c.name)));
+      check(notThumbs.length === 0, `cells that do not show a thumbnail from the store: ${JSON.stringify(notThumbs.slice(0, 3))}`);
       const png = shown.find((c) => c.name.endsWith('.png'));
       const disk = pngSize(join(workspace, ...findFile(workspace, png.name)));
       check(png.caption.startsWith(`${disk.width} × ${disk.height}`), `caption of ${png.name} is "${png.caption}", the file is ${disk.width} × ${disk.height}`);

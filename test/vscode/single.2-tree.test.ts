@@ -93,8 +93,9 @@ describe('the tree after Index Images and Register New Images (single folder)', 
       assert.equal(s.item.description, dir);
       assert.equal(s.item.contextValue, 'image-new');
       assert.equal(s.item.collapsibleState, vscode.TreeItemCollapsibleState.None);
-      assert.ok(s.item.iconPath instanceof vscode.Uri, 'the image itself is the icon (thumbnail)');
-      assert.equal((s.item.iconPath).fsPath, abs);
+      // A thumbnail from the store once made (single.9-thumbnails waits for it), a codicon until then; never the original.
+      const icon = s.item.iconPath;
+      assert.ok(icon instanceof vscode.ThemeIcon ? icon.id === 'file-media' : icon instanceof vscode.Uri && icon.fsPath.endsWith('-64.webp'), `icon of ${abs}`);
       assert.equal(s.item.resourceUri?.fsPath, abs);
       assert.equal(s.item.command?.command, 'vscode.open');
       assert.equal((s.item.command?.arguments?.[0] as vscode.Uri).fsPath, abs);
@@ -130,7 +131,8 @@ describe('the tree after Index Images and Register New Images (single folder)', 
     const shownSize = size < 1024 ? `${size} B` : `${(size / 1024).toFixed(1)} KB`;
     assert.ok(tip.includes(`48 × 32 · PNG · ${shownSize}`), `"48 × 32 · PNG · ${shownSize}" in ${tip}`);
     assert.match(tip, /not registered/);
-    assert.ok(tip.includes(vscode.Uri.file(abs).toString()), 'a preview of the image');
+    assert.match(tip, /!\[preview\]\([^)]*-256\.webp\|width=48\|height=32\)/, 'a preview: the 256-px thumbnail (here the image\'s own 48 × 32)');
+    assert.ok(!tip.includes(vscode.Uri.file(abs).toString()), 'never the original');
     const jpg = await findChild(a, (await groups(a)).get('New')!.node, 'camera0', 'day2', 'img3.jpg');
     assert.match(await tooltipOf(a, jpg), /72 × 32 · JPG/);
   });

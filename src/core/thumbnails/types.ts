@@ -1,0 +1,33 @@
+/** Tree icons: 16 CSS px drawn at up to 4× on high-DPI screens. */
+export const ICON_SIZE = 64;
+/** Tooltips and the gallery's cells. */
+export const PREVIEW_SIZE = 256;
+/** Thumbnails, not originals: anything larger is a preview, which is not this module's job. */
+export const MAX_THUMB_SIZE = 512;
+
+/** Which decoder reads a file, chosen from its first bytes (never from its name). */
+export type DecodeRoute = 'sharp' | 'heif-wasm' | 'jxl-wasm';
+
+export type ThumbnailFailure =
+  /** No decoder here reads this format (BMP, SVG, an unknown file): show a codicon. */
+  | 'unsupported'
+  /** sharp did not load on this platform: every thumbnail is a codicon. */
+  | 'no-sharp'
+  /** A decoder read the file and failed: corrupt, truncated, too large. */
+  | 'decode-error'
+  /** The file is gone or cannot be read. */
+  | 'unreadable'
+  /** Nobody waits for it any more (scrolled away, cancelled). */
+  | 'cancelled';
+
+export type ThumbnailResult =
+  | { ok: true; file: string; width: number; height: number; bytes: number; cached: boolean }
+  | { ok: false; reason: ThumbnailFailure; message: string };
+
+/** Content stamp of an original: a change of any field is a different picture. */
+export interface ContentStamp {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
