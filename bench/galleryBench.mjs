@@ -67,6 +67,18 @@ async function oneRun(page, label) {
     .then(() => Date.now() - t0)
     .catch(() => null);
   const count = clean(await frame.locator('#count').innerText());
+  // The floor on this machine: frames of the same page while nothing happens.
+  const idle = await frame.evaluate(async (frames) => {
+    const deltas = [];
+    let last = performance.now();
+    for (let i = 0; i < frames; i++) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+    }
+    return deltas;
+  }, Math.min(FRAMES, 120));
   const scroll = await frame.evaluate(async (frames) => {
     const vp = document.getElementById('viewport');
     const deltas = [];
@@ -95,6 +107,8 @@ async function oneRun(page, label) {
     count,
     firstCellsMs: firstCells,
     firstThumbMs: thumb,
+    idleFrameMedianMs: median(idle),
+    idleFrameP95Ms: pct(idle, 95),
     frameMedianMs: median(scroll.deltas),
     frameP95Ms: pct(scroll.deltas, 95),
     frameMaxMs: Math.max(...scroll.deltas),
@@ -142,7 +156,9 @@ async function main() {
     console.log(`| open → first cells drawn | ${m('firstCellsMs')} ms |`);
     console.log(`| open → first thumbnail | ${runs.some((x) => x.firstThumbMs !== null) ? `${m('firstThumbMs')} ms` : 'n/a (placeholders: no thumbnail service)'} |`);
     console.log(`| scroll, one screen per frame × ${FRAMES}: frame median / p95 / max | ${m('frameMedianMs').toFixed(1)} / ${m('frameP95Ms').toFixed(1)} / ${m('frameMaxMs').toFixed(1)} ms |`);
+    console.log(`| the same page idle (the machine's floor): frame median / p95 | ${m('idleFrameMedianMs').toFixed(1)} / ${m('idleFrameP95Ms').toFixed(1)} ms |`);
     console.log(`| cells in the DOM (max while scrolling) | ${m('cellsInDom')} |`);
+    console.log(`| load average (1 min) at the end | ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).cpus().length} cores |`);
     console.log(`| End → last row drawn | ${m('endMs')} ms |`);
     if (process.argv.includes('--json')) console.log(JSON.stringify(runs));
   } finally {

@@ -6,8 +6,8 @@
   // @ts-ignore acquireVsCodeApi is injected by VS Code
   const vscode = acquireVsCodeApi();
 
-  const BLOCK = 120; // items per page request
-  const MAX_BLOCKS = 60; // blocks kept (LRU): ~7k items, whatever the group's size
+  const BLOCK = 60; // items per page request: a screenful or two, so the first cells come quickly
+  const MAX_BLOCKS = 120; // blocks kept (LRU): ~7k items, whatever the group's size
   const MAX_THUMBS = 4000;
   const MAX_SPACER = 8_000_000; // px: browsers cap element heights (~33M px in Chromium)
   const CAPTION_H = 36;
