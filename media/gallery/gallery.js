@@ -414,7 +414,6 @@
         el.title.textContent = m.title;
         el.format.innerHTML = '<option value="">All</option>' + m.formats.map((/** @type {any} */ f) => `<option value="${f.format}">${f.format || '(none)'} (${f.count.toLocaleString()})</option>`).join('');
         el.folders.innerHTML = m.folders.slice(0, 2000).map((/** @type {string} */ f) => `<option value="${f.replace(/"/g, '&quot;')}">`).join('');
-        if (m.sideBySide && !saved.zoom) state.zoom = 320;
         el.zoom.value = String(state.zoom);
         showQuery();
         break;
@@ -426,6 +425,11 @@
         state.blocks.clear();
         state.focus = Math.min(state.focus, Math.max(0, m.count - 1));
         // The selection is kept by path: after a watcher update, what is still there stays selected.
+        if (first && state.sideBySide && !saved.zoom && m.count > 0) {
+          // Side by side: the few images as large as the width allows, on one row.
+          state.zoom = Math.max(160, Math.min(400, Math.floor((viewport.clientWidth - GAP) / m.count) - GAP));
+          el.zoom.value = String(state.zoom);
+        }
         layout();
         if (first && !state.restored) {
           state.restored = true;

@@ -39,7 +39,7 @@ export class GalleryController implements vscode.Disposable {
   async open(arg?: unknown, selected?: unknown): Promise<{ title: string; count: number } | undefined> {
     const target = await this.targetOf(arg, selected);
     if (!target) return undefined;
-    const panel = this.show(target.ds, target.scope, false);
+    const panel = this.show(target.ds, target.scope, target.sideBySide ?? false);
     return { title: panel.title, count: await panel.testHandle().count() };
   }
 
@@ -92,7 +92,7 @@ export class GalleryController implements vscode.Disposable {
   }
 
   /** A tree node (or the tree's selection), an Explorer folder or file, or — from the palette — a pick. */
-  private async targetOf(arg: unknown, selected: unknown): Promise<{ ds: Dataset; scope: DatasetScope } | undefined> {
+  private async targetOf(arg: unknown, selected: unknown): Promise<{ ds: Dataset; scope: DatasetScope; sideBySide?: boolean } | undefined> {
     if (arg instanceof vscode.Uri) {
       const ds = this.datasetOf(arg.fsPath);
       if (!ds) throw new Error(`${arg.fsPath} is in no dataset of this workspace`);
@@ -110,7 +110,7 @@ export class GalleryController implements vscode.Disposable {
         case 'dataset':
           return { ds: node.ds, scope: { kind: 'group', group: 'all' } };
         case 'duplicate':
-          return { ds: node.ds, scope: { kind: 'paths', paths: node.paths, label: `Copies of ${node.hash.slice(0, 12)}…` } };
+          return { ds: node.ds, scope: { kind: 'paths', paths: node.paths, label: `Copies of ${node.hash.slice(0, 12)}…` }, sideBySide: true };
         default:
           break;
       }
