@@ -2,7 +2,8 @@
  * Registration benchmark.
  *
  *   npx tsc -p . && node --expose-gc out/bench/registerBench.js [--images 20000] [--rows 1000000] [--runs 3]
- *       [--concurrency 8] [--part all|images|rows] [--json] [--json-file out.json]
+ *       [--concurrency 8] [--part all|images|rows] [--no-phash] [--json] [--json-file out.json]
+ * --no-phash: registration without perceptual hashes (compare throughput with and without).
  *
  * 1. registerDataset on N real generated images (fresh store each run: everything is new) against an
  *    I/O floor: the same files read with the same concurrency (open, 1 MiB reads into one buffer,
@@ -44,9 +45,12 @@ interface Args {
   runs: number;
   concurrency: number;
   part: 'all' | 'images' | 'rows';
+  /** Perceptual hashes while registering (default on; --no-phash: off). */
+  phash: boolean;
   json: boolean;
   /** Also write the JSON object here (so one run gives both the table and the JSON). */
   jsonFile: string | undefined;
+  registry: string | undefined;
 }
 
 
@@ -59,7 +63,10 @@ function parseCli(): Args {
       concurrency: { type: 'string', default: String(DEFAULT_REGISTER_CONCURRENCY) },
       part: { type: 'string', default: 'all' },
       json: { type: 'boolean', default: false },
+      'no-phash': { type: 'boolean', default: false },
       'json-file': { type: 'string' },
+      // A team registry: the PostgreSQL figures beside SQLite's (teamBench.ts).
+      registry: { type: 'string' },
     },
   });
   const int = (name: string, v: string | undefined): number => {
@@ -75,8 +82,10 @@ function parseCli(): Args {
     runs: int('runs', values.runs),
     concurrency: int('concurrency', values.concurrency),
     part,
+    phash: !(values['no-phash'] ?? false),
     json: values.json ?? false,
     jsonFile: values['json-file'],
+    registry: values.registry,
   };
 }
 
@@ -217,7 +226,7 @@ async function benchImages(args: Args): Promise<ImagesResult> {
       } else {
         const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-regbench-store-'));
         try {
-          const r = await timed(() => registerDataset({ root: set.root, storeDir, registerConcurrency: args.concurrency }));
+          const r = await timed(() => registerDataset({ root: set.root, storeDir, registerConcurrency: args.concurrency, perceptualHash: args.phash }));
           const rep = r.value;
           const o = rep.outcome;
           check(o.registered === set.files.length && o.unreadable === 0 && o.moved === 0 && !o.cancelled,
@@ -674,6 +683,10 @@ function renderTable(res: Result): string {
 
 async function main(): Promise<void> {
   const args = parseCli();
+  if (args.registry) {
+    const { teamBench } = await import('./teamBench');
+    return teamBench({ ...args, registry: args.registry });
+  }
   if (!globalThis.gc) log('note: run with --expose-gc for steadier numbers');
   const cpus = os.cpus();
   const machine = {

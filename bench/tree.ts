@@ -54,8 +54,10 @@ function touchEmpty(file: string): void {
  * Builds (or reuses) `files` empty image-named files, `perDir` per leaf directory, plus a .txt file
  * for every 20th image (~5 %, which the scanner must filter out).
  */
-export function ensureTree(files: number, perDir: number, log: (line: string) => void): BenchTree {
-  const base = path.join(os.tmpdir(), `dataset-index-bench-${files}-${perDir}`);
+export function ensureTree(files: number, perDir: number, log: (line: string) => void, owner = ''): BenchTree {
+  // A bench that changes the tree while another reads it (bench:netfs adds files through a mount)
+  // gets a tree of its own: `owner` in the name.
+  const base = path.join(os.tmpdir(), `dataset-index-bench-${owner ? `${owner}-` : ''}${files}-${perDir}`);
   const root = path.join(base, 'tree');
   const markerFile = path.join(base, 'marker.json');
   const leaves = layout(files, perDir);

@@ -1,6 +1,6 @@
 // npm run bench:tree: what opening the New group of a 1M-image dataset costs the extension host —
 // building the group's folder index once, then one page per level (the tree never asks for more).
-import { GroupIndex } from '../src/extension/groupIndex';
+import { GroupIndex } from '../src/core/engine/groupIndex';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -1,4 +1,4 @@
-import type { RegisterReport, ScanIssue, ScanReport, StatusCounts, StatusReport } from '../core';
+import type { RegisterReport, ScanIssue, ScanReport, SimilarityOutcome, StatusCounts, StatusReport } from '../core';
 
 export const num = (x: number): string => x.toLocaleString('en-US');
 const n = num;
@@ -148,10 +148,29 @@ export function registerReportJson(r: RegisterReport): Record<string, unknown> {
     elapsedMs: Math.round(r.elapsedMs),
     filesPerSec: secs > 0 ? Math.round((r.outcome.registered + r.outcome.unreadable + r.outcome.moved) / secs) : 0,
     unreadableSamples: r.outcome.unreadableSamples,
+    ...(r.outcome.similarity ? { similar: similarJson(r.outcome.similarity) } : {}),
     registryFile: r.registryFile,
     ...(r.externalRegistry ? { externalRegistry: r.externalRegistry } : {}),
     notices: r.notices,
   };
+}
+
+/** `similar` in register's --json: the perceptual hashes computed and the near-duplicates met. */
+function similarJson(s: SimilarityOutcome): Record<string, unknown> {
+  return { state: s.state, distance: s.distance, hashed: s.hashed, notHashed: s.notHashed, images: s.similarImages, samples: s.samples };
+}
+
+function similarLines(s: SimilarityOutcome): string[] {
+  if (s.state !== 'on') return [`  perceptual hashes: ${s.state}`];
+  const lines = [
+    `  perceptual hashes: ${n(s.hashed)} computed` + (s.notHashed ? ` (${n(s.notHashed)} images not decodable by sharp: no hash)` : '') +
+      ` · ${plural(s.similarImages, 'image')} similar to registered images (distance ≤ ${s.distance})`,
+  ];
+  for (const x of s.samples.slice(0, 5)) {
+    lines.push(`    ${JSON.stringify(x.path)} similar to ${plural(x.similarTo, 'registered image')}, e.g. ${JSON.stringify(x.nearest[0].path)} (distance ${x.nearest[0].distance})`);
+  }
+  if (s.similarImages > 5) lines.push(`    … and ${n(s.similarImages - 5)} more (\`dataset-index similar <folder>\` lists the groups)`);
+  return lines;
 }
 
 export function registerReportText(r: RegisterReport): string {
@@ -166,6 +185,7 @@ export function registerReportText(r: RegisterReport): string {
   if (r.outcome.unreadable > shown.length) {
     lines.push(`    … and ${n(r.outcome.unreadable - shown.length)} more (\`dataset-index list --status unreadable --jsonl\` lists them all)`);
   }
+  if (r.outcome.similarity && r.toRegister > 0) lines.push(...similarLines(r.outcome.similarity));
   lines.push(...problemLines(r.scan.errors, r.scan.skippedSymlinks));
   lines.push(`  registry: ${r.registryFile}`);
   return lines.join('\n');

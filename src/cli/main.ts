@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   DatasetError, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_EXCLUDE, DEFAULT_EXTENSIONS, DEFAULT_REGISTER_CONCURRENCY, TOOL_VERSION,
-  assertRegistered, cacheFileFor, clearCache, datasetStatus, exportRegistry, goneRows, pruneDataset, registerDataset, registryFileFor, resolveRoots, scanDataset,
+  assertRegistered, cacheFileFor, NothingRegisteredError, clearCache, datasetStatus, exportRegistry, goneRows, pruneDataset, registerDataset, registryFileFor, resolveRoots, scanDataset,
   type DatasetRequest, type ExternalRegistrySpec, type ScanOptions,
 } from '../core';
 import { ExportTargetError, exportRegistryToFile, type ExportFormat } from '../core/registry/exportRegistry';
@@ -17,6 +17,10 @@ import { ProgressLine } from './progressLine';
 import { ListWriter } from './listOutput';
 import { LIST_STATUSES, listDataset, type ListStatus } from '../core/listDataset';
 import { writePruneReport } from './pruneReport';
+import { isPostgresUrl, redactUrl, type TeamRegistrySpec } from '../core/registry/postgres/connect';
+import { addRegistryCommand } from './registryCommand';
+import { DEFAULT_SIMILAR_DISTANCE, MAX_SIMILAR_DISTANCE, similarGroups, similarToFile } from '../core';
+import { similarReportJson, similarReportText, writeSimilarTo } from './similarOutput';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -41,6 +45,8 @@ interface CommonFlags {
   registeredFrom?: string;
   table?: string;
   pathColumn?: string;
+  registry?: string;
+  dataset?: string;
 }
 
 interface ScanFlags extends CommonFlags {
@@ -48,6 +54,8 @@ interface ScanFlags extends CommonFlags {
 }
 
 interface RegisterFlags extends CommonFlags {
+  phash?: boolean;
+  similarDistance?: number;
   readConcurrency?: number;
   concurrency?: number;
   lockWait?: number;
@@ -76,6 +84,12 @@ function positiveInt(value: string): number {
   return x;
 }
 
+function distanceArg(value: string): number {
+  const x = Number(value);
+  if (!Number.isInteger(x) || x < 0 || x > MAX_SIMILAR_DISTANCE) throw new InvalidArgumentError(`expected an integer from 0 to ${MAX_SIMILAR_DISTANCE} (bits of 64)`);
+  return x;
+}
+
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function collectExtensions(value: string, previous: string[] | undefined): string[] {
@@ -98,7 +112,22 @@ function externalFrom(flags: CommonFlags): ExternalRegistrySpec | undefined {
   return { file: flags.registeredFrom, table: flags.table, pathColumn: flags.pathColumn };
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
+
+/**
+ * The team registry of a command: --registry, else DATASET_INDEX_REGISTRY; none → the store's
+ * SQLite file. The password comes from the URL, PGPASSWORD or ~/.pgpass (pg reads them).
+ */
+export function teamFrom(flags: { registry?: string; dataset?: string }, roots = 1): TeamRegistrySpec | undefined {
+  const url = flags.registry ?? (process.env.DATASET_INDEX_REGISTRY || undefined);
+  if (!url) {
+    if (flags.dataset) throw new UsageError('--dataset names a dataset of a team registry: give --registry postgresql://… (or DATASET_INDEX_REGISTRY) too');
+    return undefined;
+  }
+  if (!isPostgresUrl(url)) throw new UsageError(`--registry expects a postgresql:// URL, got ${redactUrl(url)}`);
+  if (flags.dataset !== undefined && roots > 1) throw new UsageError('--dataset names one dataset: give one folder with it');
+  return { url, ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}) };
+}
 
 /** The request fields every command shares: store, scan options, cache policy. */
 function datasetRequest(root: string, flags: CommonFlags, signal: AbortSignal, progress: ProgressLine): DatasetRequest {
@@ -113,6 +142,7 @@ function datasetRequest(root: string, flags: CommonFlags, signal: AbortSignal, p
     concurrency: flags.fsConcurrency,
     signal,
     registeredFrom: externalFrom(flags),
+    team: teamFrom(flags),
     onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
     // The log says how (mode, reasons, counts as they are found); the result is printed once at the end.
     log: flags.verbose ? (line) => progress.log(line) : undefined,
@@ -165,12 +195,15 @@ async function runScan(folders: string[], flags: ScanFlags): Promise<number> {
 
 async function runRegister(folders: string[], flags: RegisterFlags): Promise<number> {
   const roots = await resolveRoots(folders, process.cwd());
+  teamFrom(flags, roots.length);
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
       const report = await registerDataset({
         ...datasetRequest(root, flags, signal, progress),
         registerConcurrency: flags.readConcurrency ?? flags.concurrency,
+        perceptualHash: flags.phash !== false,
+        similarDistance: flags.similarDistance,
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
         lockStaleMs: flags.lockStale !== undefined ? flags.lockStale * 1000 : undefined,
         onLockWait: (holder) =>
@@ -194,6 +227,7 @@ async function runRegister(folders: string[], flags: RegisterFlags): Promise<num
 
 async function runStatus(folders: string[], flags: StatusFlags): Promise<number> {
   const roots = await resolveRoots(folders, process.cwd());
+  teamFrom(flags, roots.length);
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
@@ -208,6 +242,8 @@ async function runStatus(folders: string[], flags: StatusFlags): Promise<number>
 
 interface ListFlags extends CommonFlags {
   status: ListStatus[];
+  similarTo?: string;
+  distance?: number;
   relative?: boolean;
   null?: boolean;
   jsonl?: boolean;
@@ -229,11 +265,22 @@ function listStatuses(value: string): ListStatus[] {
 async function runList(folders: string[], flags: ListFlags): Promise<number> {
   if (flags.jsonl && flags.null) throw new UsageError('--jsonl and -0 are two output formats: choose one');
   if (flags.json) throw new UsageError('list prints images, not a report: --jsonl gives one JSON object per image');
+  if (flags.similarTo !== undefined && flags.duplicates) throw new UsageError('--similar-to and --duplicates are two lists: choose one');
   const roots = await resolveRoots(folders, process.cwd());
+  teamFrom(flags, roots.length);
   return withInterrupts(async (signal) => {
     for (const root of roots) {
       const progress = new ProgressLine(process.stderr, !flags.quiet);
       const request = { ...datasetRequest(root, flags, signal, progress), scan: flags.scan !== false };
+      if (flags.similarTo !== undefined) {
+        const near = await similarToFile({ ...request, distance: flags.distance }, flags.similarTo);
+        progress.done();
+        for (const notice of near.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+        await writeSimilarTo(new ListWriter(process.stdout, near.root, flags.null ? 'nul' : 'lines', !!flags.relative), near, !!flags.jsonl);
+        if (flags.verbose) process.stderr.write(`dataset-index: ${near.root}: ${plural(near.matches.length, 'image')} within ${near.distance} of ${near.file} (${near.hash})\n`);
+        continue;
+      }
+      if (flags.distance !== undefined) throw new UsageError('--distance goes with --similar-to');
       if (flags.duplicates) {
         const status = await datasetStatus(request);
         progress.done();
@@ -269,8 +316,30 @@ async function runList(folders: string[], flags: ListFlags): Promise<number> {
   });
 }
 
+interface SimilarFlags extends CommonFlags {
+  distance?: number;
+  scan?: boolean;
+}
+
+/** Groups of near-duplicate registered images, one report per folder (JSON: one object per folder). */
+async function runSimilar(folders: string[], flags: SimilarFlags): Promise<number> {
+  const roots = await resolveRoots(folders, process.cwd());
+  return withInterrupts(async (signal) => {
+    for (const root of roots) {
+      const progress = new ProgressLine(process.stderr, !flags.quiet);
+      const report = await similarGroups({ ...datasetRequest(root, flags, signal, progress), scan: flags.scan !== false, distance: flags.distance });
+      progress.done();
+      for (const notice of report.notices) process.stderr.write(`dataset-index: ${notice}\n`);
+      process.stdout.write((flags.json ? JSON.stringify(similarReportJson(report)) : similarReportText(report)) + '\n');
+    }
+    return EXIT_OK;
+  });
+}
+
 interface ExportFlags {
   store?: string;
+  registry?: string;
+  dataset?: string;
   format: ExportFormat;
   out?: string;
   includeMissing?: boolean;
@@ -284,6 +353,8 @@ interface ExportFlags {
 async function runExport(folder: string, flags: ExportFlags): Promise<number> {
   const [root] = await resolveRoots([folder], process.cwd());
   const store = flags.store ?? defaultStoreFor(root);
+  const team = teamFrom(flags);
+  if (team) return runTeamExport(root, store, team, flags);
   const file = registryFileFor(store);
   await assertRegistered(file, store, root);
   return withInterrupts(async (signal) => {
@@ -315,6 +386,44 @@ async function runExport(folder: string, flags: ExportFlags): Promise<number> {
   });
 }
 
+/** export from a team registry: connected first (and kept for the export), the same manifest. */
+async function runTeamExport(root: string, store: string, team: TeamRegistrySpec, flags: ExportFlags): Promise<number> {
+  const { TeamRegistry } = await import('../core/registry/postgres/teamRegistry');
+  const reader = await TeamRegistry.open(team, root, { write: false });
+  try {
+    if ((await reader.count()) === 0) throw new NothingRegisteredError(`no registered images for ${root} in ${reader.location}`);
+    return await withInterrupts(async (signal) => {
+      let leaveOut: ReadonlySet<string> | undefined;
+      if (!flags.includeMissing) {
+        const progress = new ProgressLine(process.stderr, true);
+        const gone = await goneRows({
+          root, storeDir: store, maxAgeMs: DEFAULT_CACHE_MAX_AGE_MS, signal, team,
+          onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
+        });
+        progress.done();
+        if (gone.paths === null) return EXIT_CANCELLED;
+        leaveOut = new Set(gone.paths);
+      }
+      const left = (n: number): string => (n ? ` (${num(n)} rows of files no longer on disk left out; --include-missing to keep them)` : '');
+      if (!flags.out) {
+        const n = await exportRegistry(reader, root, flags.format, process.stdout, leaveOut);
+        process.stderr.write(`dataset-index: exported ${num(n.written)} rows${left(n.leftOut)}\n`);
+        return EXIT_OK;
+      }
+      try {
+        const n = await exportRegistryToFile(reader, store, root, flags.format, flags.out, leaveOut);
+        process.stderr.write(`dataset-index: exported ${num(n.written)} rows to ${flags.out}${left(n.leftOut)}\n`);
+      } catch (err) {
+        if (err instanceof ExportTargetError) throw new UsageError(err.message);
+        throw err;
+      }
+      return EXIT_OK;
+    });
+  } finally {
+    await reader.close();
+  }
+}
+
 interface PruneFlags extends CommonFlags {
   dryRun?: boolean;
   allowEmpty?: boolean;
@@ -330,6 +439,7 @@ async function runPrune(folders: string[], flags: PruneFlags): Promise<number> {
         ...datasetRequest(root, flags, signal, progress),
         dryRun: flags.dryRun,
         allowEmpty: flags.allowEmpty,
+        team: teamFrom(flags, roots.length),
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
         onLockWait: (holder) => process.stderr.write(`waiting for the registry: in use by ${describeHolder(holder)}…\n`),
       });
@@ -374,13 +484,20 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--follow-symlinks', 'follow symbolic links (to folders and to image files): each folder walked once, never onto another file system')
     .option('--cross-file-systems', 'with --follow-symlinks, also walk folders on other file systems than the root')
     .addOption(new Option('--max-age-hours <h>', 'verify files when they were last verified longer ago than this').argParser(nonNegativeNumber).default(24))
-    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (caps the scan threads: 2-4 on a local disk, 8 on a network file system)').argParser(positiveInt))
+    .addOption(new Option('--fs-concurrency <n>', 'file-system calls in flight while scanning (caps the scan threads: 2-4 on a local disk, 8-32 by the measured round trip on network storage)').argParser(positiveInt))
     .option('--registered-from <file>', "an existing SQLite database (read-only) whose paths count as registered")
     .option('--table <name>', 'table or view of --registered-from (case-insensitive; main.NAME accepted)')
     .option('--path-column <name>', 'path column of --registered-from (case-insensitive): paths relative to the folder, absolute under it or its real path, or file:// URIs')
     .option('--json', 'print one JSON object per folder on stdout')
     .option('-q, --quiet', 'no progress line')
     .option('-v, --verbose', 'log what the scan and registration do on stderr (also with --json)');
+}
+
+/** A team registry instead of the store's SQLite file (register, status, list, export, prune). */
+function addTeamOptions(cmd: Command): Command {
+  return cmd
+    .option('--registry <url>', 'team registry on PostgreSQL: postgresql://user@host[:port]/db[?sslmode=…] (default: $DATASET_INDEX_REGISTRY, else the store\'s SQLite file); the password from PGPASSWORD or ~/.pgpass')
+    .option('--dataset <name>', "the dataset's name in the team registry (default: the folder's name)");
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -396,14 +513,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--concurrency <n>').argParser(positiveInt).hideHelp())
     .action(async (folders: string[], flags: ScanFlags) => setExit(await runScan(folders, flags)));
 
-  addDatasetOptions(
+  addTeamOptions(addDatasetOptions(
     program
       .command('register')
       .description('scan, then register every new or changed image: content hash, format, width, height, size and mtime; saved in batches every few seconds'),
-  )
+  ))
     .addOption(new Option('--read-concurrency <n>', `images read at once (default ${DEFAULT_REGISTER_CONCURRENCY})`).argParser(positiveInt))
     // The old name of --read-concurrency here; kept so scripts keep working.
     .addOption(new Option('--concurrency <n>').argParser(positiveInt).hideHelp())
+    .option('--no-phash', 'no perceptual hashes (near-duplicate detection) for the images registered by this run')
+    .addOption(new Option('--similar-distance <k>', `a new image within this Hamming distance of a registered one is reported as similar (default ${DEFAULT_SIMILAR_DISTANCE})`).argParser(distanceArg))
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
     .addOption(
       new Option('--lock-stale <seconds>', "a lock held from another machine is taken over after this long without its heartbeat (on this machine a dead holder's lock is taken over at once)")
@@ -412,20 +531,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .action(async (folders: string[], flags: RegisterFlags) => setExit(await runRegister(folders, flags)));
 
-  addDatasetOptions(program.command('status').description('counts of new / changed / missing / registered images, without registering'))
+  addTeamOptions(addDatasetOptions(program.command('status').description('counts of new / changed / missing / registered images, without registering')))
     .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
     .action(async (folders: string[], flags: StatusFlags) => setExit(await runStatus(folders, flags)));
 
-  const list = addDatasetOptions(program.command('list').description('print every image in the chosen states (new by default), one per line: the input of a registration pipeline'))
+  const list = addTeamOptions(addDatasetOptions(program.command('list').description('print every image in the chosen states (new by default), one per line: the input of a registration pipeline')))
     .addOption(new Option('--status <states>', `states to list, comma-separated: ${LIST_STATUSES.join(', ')}`).argParser(listStatuses).default(['new'], 'new'))
     .option('--relative', 'paths relative to the folder (default: absolute)')
     .option('-0, --null', 'end each path with a NUL instead of a newline (for xargs -0; names may hold newlines)')
     .option('--jsonl', 'one JSON object per image: path, abs_path, status, size, mtime_ms, hash, width, height, format (null where unknown)')
     .option('--duplicates', 'print the groups of registered files with the same content, one JSON object per group')
+    .option('--similar-to <file>', 'print the registered images that look like this image file (perceptual hash within --distance), nearest first')
+    .addOption(new Option('--distance <k>', `with --similar-to: Hamming distance of the perceptual hashes (default ${DEFAULT_SIMILAR_DISTANCE})`).argParser(distanceArg))
     .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
     .action(async (folders: string[], flags: ListFlags) => setExit(await runList(folders, flags)));
   // list prints images, not a report: its JSON is --jsonl.
   list.options.find((o) => o.long === '--json')?.hideHelp();
+
+  addDatasetOptions(
+    program.command('similar').description('groups of registered images that look alike (perceptual hashes within a Hamming distance): resized, recompressed, converted copies'),
+  )
+    .addOption(new Option('--distance <k>', `Hamming distance of the 64-bit perceptual hashes (default ${DEFAULT_SIMILAR_DISTANCE})`).argParser(distanceArg))
+    .option('--no-scan', 'use the scan cache as it is instead of a quick rescan')
+    .action(async (folders: string[], flags: SimilarFlags) => setExit(await runSimilar(folders, flags)));
 
   program
     .command('export')
@@ -435,6 +563,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'manifest format').choices(['csv', 'jsonl']).makeOptionMandatory())
     .option('--out <file>', 'output file (default: stdout)')
     .option('--include-missing', 'also write the rows of files no longer on disk (default: left out, after a quick scan)')
+    .option('--registry <url>', 'team registry on PostgreSQL (default: $DATASET_INDEX_REGISTRY, else the store\'s SQLite file)')
+    .option('--dataset <name>', "the dataset's name in the team registry (default: the folder's name)")
     .action(async (folder: string, flags: ExportFlags) => setExit(await runExport(folder, flags)));
 
   program
@@ -449,6 +579,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--follow-symlinks', 'follow symbolic links to folders, as given to register')
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
     .option('--json', 'print one JSON object per folder: {root, removed, dryRun, cancelled, paths}')
+    .option('--registry <url>', 'team registry on PostgreSQL (default: $DATASET_INDEX_REGISTRY, else the store\'s SQLite file)')
+    .option('--dataset <name>', "the dataset's name in the team registry (default: the folder's name)")
     .option('-q, --quiet', 'no progress line')
     .option('-v, --verbose', 'log what the scan does on stderr')
     .action(async (folders: string[], flags: PruneFlags) => setExit(await runPrune(folders, flags)));
@@ -461,6 +593,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON')
     .action(async (folders: string[], flags: { store?: string; json?: boolean }) => setExit(await runClearCache(folders, flags)));
 
+  addRegistryCommand(program, setExit);
   return program;
 }
 

@@ -8,7 +8,7 @@ export const DEFAULT_EXCLUDE: readonly string[] = ['**/node_modules/**', '**/.gi
 
 export const DEFAULT_CACHE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
-/** In-flight file-system calls: enough to hide network latency, far below any EMFILE limit. */
+/** Batches in flight when a test's injected file system is listed on the main thread (the threads follow the round trip). */
 export const DEFAULT_FS_CONCURRENCY = 16;
 
 export const DEFAULT_SCAN_OPTIONS: ScanOptions = {

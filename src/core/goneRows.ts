@@ -6,6 +6,8 @@ import { diffSnapshot } from './registry/diff';
 import { goneFiles } from './fsutil/goneFiles';
 import { Registry } from './registry/registry';
 import { registryFileFor } from './registerDataset';
+import { SqliteBackend, type RegistryReader } from './registry/backend';
+import type { TeamRegistrySpec } from './registry/postgres/connect';
 
 export interface GoneRows {
   scan: ScanReport;
@@ -18,8 +20,8 @@ export interface GoneRows {
  * run) and confirmed one candidate at a time (goneFiles): a scan with other options than the
  * registration's does not make a present file "gone".
  */
-export async function goneRowsIn(registry: Registry, root: string, snapshot: CachedScan['snapshot'], signal?: AbortSignal): Promise<string[] | null> {
-  const index = registry.loadIndex(registry.findRootId(root));
+export async function goneRowsIn(registry: RegistryReader, root: string, snapshot: CachedScan['snapshot'], signal?: AbortSignal): Promise<string[] | null> {
+  const index = await registry.loadIndex();
   return goneFiles(root, diffSnapshot(snapshot, index).missing, signal);
 }
 
@@ -27,8 +29,19 @@ export async function goneRowsIn(registry: Registry, root: string, snapshot: Cac
  * Scans now — the cache plus an incremental scan, as `status` does (a cache past its max age is
  * verified, never taken as it is) — then reads the registry read-only for the rows that are gone.
  */
-export async function goneRows(req: ScanDatasetRequest): Promise<GoneRows> {
+export async function goneRows(req: ScanDatasetRequest & { team?: TeamRegistrySpec }): Promise<GoneRows> {
   const root = await canonicalRoot(req.root);
+  if (req.team) {
+    const { TeamRegistry } = await import('./registry/postgres/teamRegistry');
+    const team = await TeamRegistry.open(req.team, root, { write: false });
+    try {
+      const { report: scan, cache } = await scanDataset(req);
+      if (scan.cancelled) return { scan, paths: null };
+      return { scan, paths: await goneRowsIn(team, root, cache.snapshot, req.signal) };
+    } finally {
+      await team.close();
+    }
+  }
   const { report: scan, cache } = await scanDataset(req);
   const file = registryFileFor(req.storeDir);
   // An interrupted scan has not seen every folder: its "missing" would be wrong.
@@ -36,7 +49,7 @@ export async function goneRows(req: ScanDatasetRequest): Promise<GoneRows> {
   if (!fs.existsSync(file)) return { scan, paths: [] };
   const { registry } = await Registry.open(file, { readOnly: true });
   try {
-    return { scan, paths: await goneRowsIn(registry, root, cache.snapshot, req.signal) };
+    return { scan, paths: await goneRowsIn(new SqliteBackend(registry, registry.findRootId(root)), root, cache.snapshot, req.signal) };
   } finally {
     registry.close();
   }

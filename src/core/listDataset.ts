@@ -70,12 +70,12 @@ function fromRow(row: ImageRow): ListedDetails {
  */
 export async function listDataset(req: ListRequest, sink: ListSink): Promise<ListResult> {
   const view = await openDatasetView(req);
-  const { root, scan, cache, registry, rootId, index, external, notices } = view;
+  const { root, scan, cache, reader, index, external, notices } = view;
   const listed: Record<ListStatus, number> = { new: 0, changed: 0, missing: 0, registered: 0, unreadable: 0 };
   const want = req.statuses;
   const details = req.details === true;
   // The registry's rows are read in a second pass when their details are wanted.
-  const rowsLater = details && registry !== null && (want.has('changed') || want.has('registered') || want.has('unreadable') || want.has('missing'));
+  const rowsLater = details && reader !== null && (want.has('changed') || want.has('registered') || want.has('unreadable') || want.has('missing'));
   const emit = (rel: string, status: ListStatus, d?: ListedDetails): void => {
     listed[status]++;
     sink.image(rel, status, d);
@@ -125,9 +125,9 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
       }
       await sink.flush();
     }
-    if (!cancelled && rowsLater && registry) {
+    if (!cancelled && rowsLater && reader) {
       let n = 0;
-      for (const row of registry.rows(rootId)) {
+      for await (const row of reader.rows()) {
         const slash = row.path.lastIndexOf('/');
         const i = index.byDir.get(slash < 0 ? '' : row.path.slice(0, slash))?.get(row.path.slice(slash + 1));
         if (i === undefined) continue;
@@ -153,6 +153,6 @@ export async function listDataset(req: ListRequest, sink: ListSink): Promise<Lis
     if (!cancelled) externalSummary(external, externalMatched, snapshot, root, notices);
     return result();
   } finally {
-    registry?.close();
+    await reader?.close();
   }
 }

@@ -5,6 +5,8 @@ import type { LockHolder } from './registry/lock';
 import { openWriteSession } from './registry/writeSession';
 import { goneRows, goneRowsIn } from './goneRows';
 import { registryFileFor } from './registerDataset';
+import { SqliteBackend } from './registry/backend';
+import type { TeamRegistrySpec } from './registry/postgres/connect';
 
 export interface PruneRequest extends ScanDatasetRequest {
   /** List what would be removed; write nothing. */
@@ -15,6 +17,8 @@ export interface PruneRequest extends ScanDatasetRequest {
   readonly lockStaleMs?: number;
   /** Prune even when the folder holds no image at all (by default that looks like an unmounted share). */
   readonly allowEmpty?: boolean;
+  /** A team registry on PostgreSQL instead of the store's SQLite file. */
+  readonly team?: TeamRegistrySpec;
 }
 
 export interface PruneReport {
@@ -38,6 +42,7 @@ export interface PruneReport {
  */
 export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
   const root = await canonicalRoot(req.root);
+  if (req.team && !req.dryRun) return pruneTeam(req, root, req.team);
   const file = registryFileFor(req.storeDir);
   const notices: string[] = [];
   const say = (notice: string): void => {
@@ -54,7 +59,7 @@ export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
     const { scan, paths } = await goneRows(req);
     const empty = emptyRoot(scan, paths ?? []);
     if (empty) say(`${empty}; prune would refuse without --allow-empty`);
-    return { root, scan, registryFile: file, paths: paths ?? [], dryRun: true, cancelled: paths === null, notices };
+    return { root, scan, registryFile: req.team ? 'team registry' : file, paths: paths ?? [], dryRun: true, cancelled: paths === null, notices };
   }
   const { report: scan, cache } = await scanDataset(req);
   const report: PruneReport = { root, scan, registryFile: file, paths: [], dryRun: false, cancelled: scan.cancelled, notices };
@@ -65,7 +70,7 @@ export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
   const { lock, registry } = session;
   try {
     // Read under the lock: rows registered while this process waited are judged too.
-    const gone = await goneRowsIn(registry, root, cache.snapshot, req.signal);
+    const gone = await goneRowsIn(new SqliteBackend(registry, registry.findRootId(root)), root, cache.snapshot, req.signal);
     if (gone === null || req.signal?.aborted) {
       report.cancelled = true;
       return report;
@@ -86,5 +91,39 @@ export async function pruneDataset(req: PruneRequest): Promise<PruneReport> {
     return report;
   } finally {
     await session.end();
+  }
+}
+
+function emptyRoot(root: string, scan: ScanReport, gone: readonly string[], allowEmpty: boolean | undefined): string | null {
+  return scan.files === 0 && gone.length > 0 && !allowEmpty
+    ? `${root} holds no image at all now, yet ${gone.length} registered rows are for it — as when a network share is not mounted`
+    : null;
+}
+
+/**
+ * Prune against a team registry: connected before the scan (an unreachable registry writes
+ * nothing), rows of files gone removed in one transaction. Rows registered by others while this
+ * scan ran are judged too: the index is read after the scan.
+ */
+async function pruneTeam(req: PruneRequest, root: string, spec: TeamRegistrySpec): Promise<PruneReport> {
+  const { TeamRegistry } = await import('./registry/postgres/teamRegistry');
+  const team = await TeamRegistry.open(spec, root, { write: false });
+  try {
+    const { report: scan, cache } = await scanDataset(req);
+    const report: PruneReport = { root, scan, registryFile: team.location, paths: [], dryRun: false, cancelled: scan.cancelled, notices: [] };
+    if (scan.cancelled) return report;
+    const gone = await goneRowsIn(team, root, cache.snapshot, req.signal);
+    if (gone === null || req.signal?.aborted) {
+      report.cancelled = true;
+      return report;
+    }
+    if (gone.length === 0) return report;
+    const empty = emptyRoot(root, scan, gone, req.allowEmpty);
+    if (empty) throw new DatasetError(`${empty}. Nothing was pruned; if the folder is really empty now, run prune with --allow-empty`, 'EEMPTY');
+    await team.remove(gone);
+    report.paths = gone;
+    return report;
+  } finally {
+    await team.close();
   }
 }

@@ -11,10 +11,15 @@ import { canonicalRoot } from './roots';
 import { snapshotProblems } from './scanner/snapshot';
 import type { DirRecord, ScanIssue } from './types';
 import { emptyIndex, Registry, type DuplicateGroup, type RegisteredIndex } from './registry/registry';
+import { SqliteBackend, type RegistryReader } from './registry/backend';
+import type { TeamRegistrySpec } from './registry/postgres/connect';
 import { presentDuplicates } from './registry/presentDuplicates';
 import { MoveCandidates } from './register/moveCandidates';
 import { registerFiles, type RegisterFilesOutcome, type RegisterProgress } from './register/registerFiles';
 import type { Snapshot } from './types';
+import { DEFAULT_SIMILAR_DISTANCE } from './similar/defaults';
+import { checkDistance } from './similar/hashIndex';
+import { RegistrationSimilarity, similarityOff } from './similar/registrationCheck';
 
 export const REGISTRY_FILE = 'registry.sqlite';
 export const DEFAULT_REGISTER_CONCURRENCY = 8;
@@ -26,6 +31,8 @@ export function registryFileFor(storeDir: string): string {
 export interface DatasetRequest extends ScanDatasetRequest {
   /** Paths listed in another tool's SQLite database count as registered. */
   readonly registeredFrom?: ExternalRegistrySpec;
+  /** A team registry on PostgreSQL instead of the store's SQLite file (the scan cache stays in the store). */
+  readonly team?: TeamRegistrySpec;
 }
 
 export interface RegisterRequest extends DatasetRequest {
@@ -39,6 +46,12 @@ export interface RegisterRequest extends DatasetRequest {
   /** A lock from another machine (or a PID namespace without OS locks) is stale after this long without heartbeat (ms). */
   readonly lockStaleMs?: number;
   readonly batchWindowMs?: number;
+  /** With a team registry: claim lease, claim size, poll interval (tests shorten them). */
+  readonly teamOptions?: { leaseMs?: number; claimSize?: number; pollMs?: number };
+  /** Compute a perceptual hash per image and check it against the registered ones (default true). */
+  readonly perceptualHash?: boolean;
+  /** Hamming distance at which a new image counts as similar to a registered one (default DEFAULT_SIMILAR_DISTANCE). */
+  readonly similarDistance?: number;
 }
 
 export interface StatusCounts {
@@ -110,7 +123,7 @@ export function countsOf(diff: DatasetDiff, duplicates: readonly DuplicateGroup[
 
 export type ExternalRead = ExternalPaths & { file: string };
 
-async function externalPaths(req: DatasetRequest, root: string): Promise<ExternalRead | undefined> {
+export async function externalPaths(req: DatasetRequest, root: string): Promise<ExternalRead | undefined> {
   if (!req.registeredFrom) return undefined;
   return { ...(await readExternalRegistry(req.registeredFrom, root)), file: req.registeredFrom.file };
 }
@@ -128,6 +141,8 @@ export function externalSummary(ext: ExternalRead | undefined, matched: number, 
 export interface DatasetStatusResult extends StatusReport {
   diff: DatasetDiff;
   duplicates: DuplicateGroup[];
+  /** The registry's groups before missing files were cut out: kept to cut them again after file events. */
+  registeredDuplicates: DuplicateGroup[];
   cache: CachedScan | null;
   /** The registered rows the diff used: keep it to re-diff after file events without a query. */
   index: RegisteredIndex;
@@ -140,21 +155,44 @@ export interface DatasetView {
   root: string;
   scan: ScanReport | null;
   cache: CachedScan | null;
-  registry: Registry | null;
-  rootId: number | null;
+  /** The dataset's rows (null: no registry file yet). */
+  reader: RegistryReader | null;
   index: RegisteredIndex;
   external?: ExternalRead;
   notices: string[];
   registryFile: string;
 }
 
+/** The registry read-only: the team registry (connected before anything else, so a bad URL writes nothing), or the store's file if it exists. */
+async function openReader(req: DatasetRequest, root: string): Promise<RegistryReader | null> {
+  if (req.team) {
+    const { TeamRegistry } = await import('./registry/postgres/teamRegistry');
+    return TeamRegistry.open(req.team, root, { write: false });
+  }
+  const registryFile = registryFileFor(req.storeDir);
+  if (!fs.existsSync(registryFile)) return null;
+  const { registry } = await Registry.open(registryFile, { readOnly: true });
+  return new SqliteBackend(registry, registry.findRootId(root));
+}
+
 /**
  * Scan (incremental, unless `scan: false`), then open the registry read-only and load the
- * root's registered rows. The caller closes `registry`.
+ * root's registered rows. The caller closes `reader`.
  */
 export async function openDatasetView(req: DatasetRequest & { scan?: boolean }): Promise<DatasetView> {
   const root = await canonicalRoot(req.root);
   const notices: string[] = [];
+  // A team registry that cannot be reached fails here, before the scan writes its cache.
+  const early = req.team ? await openReader(req, root) : undefined;
+  try {
+    return await openDatasetViewWith(req, root, notices, early);
+  } catch (err) {
+    await early?.close();
+    throw err;
+  }
+}
+
+async function openDatasetViewWith(req: DatasetRequest & { scan?: boolean }, root: string, notices: string[], early: RegistryReader | null | undefined): Promise<DatasetView> {
   // Before the scan: a missing or wrong --registered-from fails in a second, not after an hour.
   const external = await externalPaths(req, root);
   let scan: ScanReport | null = null;
@@ -168,38 +206,37 @@ export async function openDatasetView(req: DatasetRequest & { scan?: boolean }):
     if (load.kind === 'hit') cache = load.cache;
     else throw new DatasetError(`no usable scan of ${root} (${load.reason}): run \`dataset-index scan ${root}\` first, or leave out --no-scan`, 'ENOSCAN');
   }
-  const registryFile = registryFileFor(req.storeDir);
-  let registry: Registry | null = null;
-  if (fs.existsSync(registryFile)) registry = (await Registry.open(registryFile, { readOnly: true })).registry;
+  const reader = early !== undefined ? early : await openReader(req, root);
   try {
-    const rootId = registry?.findRootId(root) ?? null;
     const snapshot: Snapshot = cache?.snapshot ?? new Map<string, DirRecord>();
-    const index = registry ? registry.loadIndex(rootId, { withStats: snapshotHasStats(snapshot) }) : emptyIndex();
-    return { root, scan, cache, registry, rootId, index, external, notices, registryFile };
+    const index = reader ? await reader.loadIndex({ withStats: snapshotHasStats(snapshot) }) : emptyIndex();
+    return { root, scan, cache, reader, index, external, notices, registryFile: reader?.location ?? registryFileFor(req.storeDir) };
   } catch (err) {
-    registry?.close();
+    // The team reader is closed by openDatasetView.
+    if (early === undefined) await reader?.close();
     throw err;
   }
 }
 
 export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): Promise<DatasetStatusResult> {
   const view = await openDatasetView(req);
-  const { root, scan, cache, registry, rootId, index, external, notices, registryFile } = view;
+  const { root, scan, cache, reader, index, external, notices, registryFile } = view;
   try {
     const snapshot: Snapshot = cache?.snapshot ?? new Map<string, DirRecord>();
     const diff = diffSnapshot(snapshot, index, external?.paths);
     const externalRegistry = externalSummary(external, diff.externalMatched, snapshot, root, notices);
-    const duplicates = presentDuplicates(registry?.duplicateGroups(rootId) ?? [], diff.missing).groups;
+    const registeredDuplicates = (await reader?.duplicateGroups()) ?? [];
+    const duplicates = presentDuplicates(registeredDuplicates, diff.missing).groups;
     const files = cache?.header.files ?? 0;
     const mode = scan?.mode ?? cache?.header.lastMode;
     const cacheAgeMs = cache?.header.scannedAt ? Date.now() - cache.header.scannedAt : null;
     const problems = scan ? { issues: scan.errors, symlinks: scan.skippedSymlinks } : snapshotProblems(snapshot);
     return {
-      root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, cache, index, externalPaths: external?.paths,
+      root, scan, errors: problems.issues, skippedSymlinks: problems.symlinks, cacheAgeMs, registryFile, notices, ...countsOf(diff, duplicates, mode, files), diff, duplicates, registeredDuplicates, cache, index, externalPaths: external?.paths,
       externalRegistry,
     };
   } finally {
-    registry?.close();
+    await reader?.close();
   }
 }
 
@@ -208,7 +245,13 @@ export async function datasetStatus(req: DatasetRequest & { scan?: boolean }): P
  * lock from before reading it until the last save, so a second writer waits instead of losing rows.
  */
 export async function registerDataset(req: RegisterRequest): Promise<RegisterReport & { cache: CachedScan }> {
+  if (req.team) {
+    const { registerTeam } = await import('./registry/postgres/registerTeam');
+    return registerTeam({ ...req, team: req.team });
+  }
   const started = performance.now();
+  const similarDistance = req.similarDistance ?? DEFAULT_SIMILAR_DISTANCE;
+  checkDistance(similarDistance);
   const root = await canonicalRoot(req.root);
   const notices: string[] = [];
   const external = await externalPaths(req, root);
@@ -236,6 +279,10 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
       `register ${root}: ${diff.newFiles.length} new, ${diff.changed.length} changed, ${diff.retry.length} unreadable to retry, ` +
         `${diff.missing.length} missing; registering ${todo.length}`,
     );
+    const similarity = req.perceptualHash === false || scan.cancelled || todo.length === 0
+      ? similarityOff(req.perceptualHash === false ? 'off (--no-phash or datasetIndex.perceptualHash)' : 'on', similarDistance)
+      : await RegistrationSimilarity.open(() => registry.perceptualHashes(rootId), similarDistance);
+    if (!(similarity instanceof RegistrationSimilarity) && similarity.state.startsWith('perceptual hashes are off')) say(similarity.state);
     const outcome = scan.cancelled
       ? { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: true, unreadableSamples: [] }
       : await registerFiles({
@@ -250,7 +297,9 @@ export async function registerDataset(req: RegisterRequest): Promise<RegisterRep
           batchWindowMs: req.batchWindowMs,
           log: req.log,
           beforeSave: () => lock.assertHeld(),
+          similarity: similarity instanceof RegistrationSimilarity ? similarity : undefined,
         });
+    outcome.similarity ??= similarity instanceof RegistrationSimilarity ? similarity.outcome : similarity;
     // An older schema migrated at open is written even when nothing was registered.
     if (!outcome.cancelled) {
       lock.assertHeld();

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import type { ChangeList, DirRecord, FsOpCounts, ScanIssue, ScanMode, ScanOptions, ScanProgress, Snapshot } from './types';
 import { DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_SCAN_OPTIONS, normaliseExtensions } from './defaults';
 import { cacheFileFor, clearCache, loadCache, optionsKey, saveCache, saveCacheHeader, type CachedScan } from './cache/store';
+import { chooseScanMode } from './scanner/scanMode';
+import { Checkpointer } from './scanner/checkpointer';
 import { describeCause, removeStaleTempFiles } from './fsutil/atomicWrite';
 import type { CacheHeader } from './cache/format';
 import type { ScanFileSystem } from './scanner/fileSystem';
@@ -32,14 +34,24 @@ export interface ScanDatasetRequest {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ScanProgress & { mode: ScanMode }) => void;
   readonly log?: (line: string) => void;
+  /** At most this many file-system calls in flight (--fs-concurrency); by default the round trip decides. */
   readonly concurrency?: number;
-  readonly checkpointIntervalMs?: number;
+  /** How many paths of each kind of change to keep in the report (all are counted). */
   readonly changeSampleLimit?: number;
+  /** Tests only: never set by the CLI or the extension. */
+  readonly hooks?: ScanTestHooks;
+}
+
+/** What tests change in a scan, apart from what a user may choose. */
+export interface ScanTestHooks {
+  /** A file system to list through (freeze a stamp, inject an error), on the main thread. */
   readonly fs?: ScanFileSystem;
-  readonly racyWindowNs?: bigint;
+  /** The clock of a folder's read, for the racy rule (a test steps past the window). */
   readonly now?: () => bigint;
-  /** The threads that list folders (default: one shared pool per process; false: pooled calls). */
-  readonly workers?: DirWorkerPool | false;
+  readonly racyWindowNs?: bigint;
+  readonly checkpointIntervalMs?: number;
+  /** The worker threads (a test gives a pool whose thread fails). */
+  readonly workers?: DirWorkerPool;
 }
 
 export interface ScanReport {
@@ -66,6 +78,10 @@ export interface ScanReport {
   cacheSaveMs: number;
   cacheBytes: number;
   fsOps: FsOpCounts;
+  /** Threads that listed folders (each one call in flight), chosen by the round trip below. */
+  threads: number;
+  /** One metadata call's round trip to the dataset's file system, measured as the scan started (ms; null: not measured). */
+  roundTripMs: number | null;
   /** Age of the cache when the scan started (since its last complete scan); null when there was none. */
   cacheAgeMs: number | null;
   checkpoints: number;
@@ -87,9 +103,6 @@ export class DatasetError extends Error {
     super(message);
   }
 }
-
-/** How far ahead of this clock a recorded time may be (another machine's clock) before it is distrusted. */
-const CLOCK_SLACK_MS = 5 * 60_000;
 
 export function resolveOptions(root: string, storeDir: string, partial?: Partial<ScanOptions>): ScanOptions {
   const exclude = [...(partial?.exclude ?? DEFAULT_SCAN_OPTIONS.exclude)];
@@ -144,81 +157,61 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function ageLabel(ms: number): string {
-  return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`;
+interface Prepared {
+  root: string;
+  storeDir: string;
+  options: ScanOptions;
+  file: string;
+  cached: CachedScan | null;
+  /** Why there is no cache to use (when `cached` is null). */
+  missReason: string;
+  cacheLoadMs: number;
 }
 
-/**
- * Scans one dataset root with its cache: loads it, picks the cheapest safe mode, walks, saves
- * checkpoints while walking and the cache at the end (atomically).
- */
-export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetResult> {
-  const started = performance.now();
+/** Checks the root and the store, removes leftovers of an interrupted save, loads the cache. */
+async function prepare(req: ScanDatasetRequest, log: (line: string) => void): Promise<Prepared> {
   const root = await canonicalRoot(req.root);
   const storeDir = path.resolve(req.storeDir);
-  const log = req.log ?? ((): void => undefined);
   await checkRoot(root);
   await prepareStore(storeDir);
   const options = resolveOptions(root, storeDir, req.options);
   const file = cacheFileFor(storeDir, root);
   await assertNotFolder(file, 'scan cache');
-  const maxAgeMs = req.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
 
   if (req.clearCache && (await clearCache(storeDir, root))) log(`cleared scan cache ${file}`);
   const leftovers = await removeStaleTempFiles(storeDir, CACHE_FILE_PATTERN);
   if (leftovers.removed) log(`removed ${leftovers.removed} temp file(s) of an interrupted cache save (${Math.round(leftovers.bytes / 1e6)} MB)`);
 
-  let cached: CachedScan | null = null;
-  let cacheLoadMs = 0;
-  let missReason = '';
   if (req.cached && !req.clearCache && req.cached.header.root === root && req.cached.header.optionsKey === optionsKey(options)) {
-    cached = req.cached;
-  } else {
-    const load = await loadCache(file, root, options);
-    cacheLoadMs = load.loadMs;
-    if (load.kind === 'hit') cached = load.cache;
-    else missReason = load.reason;
+    return { root, storeDir, options, file, cached: req.cached, missReason: '', cacheLoadMs: 0 };
   }
+  const load = await loadCache(file, root, options);
+  return load.kind === 'hit'
+    ? { root, storeDir, options, file, cached: load.cache, missReason: '', cacheLoadMs: load.loadMs }
+    : { root, storeDir, options, file, cached: null, missReason: load.reason, cacheLoadMs: load.loadMs };
+}
 
-  const wallNow = Date.now();
+/**
+ * Scans one dataset root with its cache: prepares (root, store, cache), chooses the cheapest safe
+ * mode (scanMode.ts), walks (walk.ts) while a Checkpointer saves the snapshot, and saves the cache
+ * at the end (atomically).
+ */
+export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetResult> {
+  const started = performance.now();
+  const log = req.log ?? ((): void => undefined);
+  const hooks = req.hooks ?? {};
+  const { root, options, file, cached, missReason, cacheLoadMs } = await prepare(req, log);
   const header = cached?.header;
-  const cacheAgeMs = header && header.scannedAt ? wallNow - header.scannedAt : null;
-  // A verify time ahead of this clock (a clock set back, a crafted file) must not postpone the
-  // next verify for good: it counts as never verified.
-  const futureVerify = !!header && header.verifiedAt > wallNow + CLOCK_SLACK_MS;
-  const validatedAt = header && !futureVerify ? header.verifiedAt : 0;
-  let mode: ScanMode;
-  let reason: string;
-  if (!cached) {
-    mode = 'full';
-    reason = req.clearCache ? 'cache cleared' : missReason;
-  } else if (req.forceRescan) {
-    mode = 'full';
-    reason = 'forced rescan';
-  } else if (!cached.header.complete && req.verify) {
-    // A verify reads every folder that is not known to be current, as a resume does, and more.
-    mode = 'verify';
-    reason = 'verify requested; it also finishes the interrupted scan';
-  } else if (!cached.header.complete) {
-    mode = 'resume';
-    reason = 'resuming an interrupted scan from its checkpoint';
-  } else if (req.verify) {
-    mode = 'verify';
-    reason = 'verify requested';
-  } else if (futureVerify) {
-    mode = 'verify';
-    reason = `the last verify is dated ${new Date(header.verifiedAt).toISOString()}, ahead of this clock`;
-  } else if (wallNow - validatedAt > maxAgeMs) {
-    mode = 'verify';
-    reason = `files last verified ${ageLabel(wallNow - validatedAt)} ago, max age ${ageLabel(maxAgeMs)}`;
-  } else {
-    mode = 'quick';
-    reason = 'valid cache';
-  }
+  const { mode, reason, validatedAt, cacheAgeMs } = chooseScanMode(
+    cached,
+    missReason,
+    { forceRescan: req.forceRescan, verify: req.verify, clearCache: req.clearCache, maxAgeMs: req.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS },
+    Date.now(),
+  );
   log(`scan ${root}: ${mode} (${reason})`);
   const fsType = fsTypeOf(root);
-  const racyWindowNs = req.racyWindowNs ?? racyWindowFor(fsType);
-  if (racyWindowNs > DEFAULT_RACY_WINDOW_NS && req.racyWindowNs === undefined) {
+  const racyWindowNs = hooks.racyWindowNs ?? racyWindowFor(fsType);
+  if (racyWindowNs > DEFAULT_RACY_WINDOW_NS && hooks.racyWindowNs === undefined) {
     log(`${fsType} is served by another machine whose clock may differ: folders changed within ${racyWindowNs / 1_000_000_000n} s are read again next scan`);
   }
 
@@ -237,27 +230,7 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     files: 0,
   };
 
-  let checkpoints = 0;
-  let saving: Promise<unknown> | null = null;
-  // Set in callbacks: read through this so type narrowing does not take it for always null.
-  const inFlight = (): Promise<unknown> | null => saving;
-  const checkpoint = (): void => {
-    if (saving) return;
-    const counts = countSnapshot(snapshot);
-    const data: CachedScan = { header: { ...baseHeader, complete: false, savedAt: Date.now(), ...counts }, snapshot };
-    saving = saveCache(file, data)
-      .then(() => {
-        checkpoints++;
-      })
-      .catch((err: unknown) => log(`checkpoint failed: ${err instanceof Error ? err.message : String(err)}`))
-      .finally(() => {
-        saving = null;
-      });
-  };
-  const interval = req.checkpointIntervalMs ?? 15_000;
-  const timer = setInterval(checkpoint, interval);
-  timer.unref?.();
-
+  const checkpointer = new Checkpointer(file, baseHeader, snapshot, hooks.checkpointIntervalMs ?? 15_000, log);
   let outcome;
   try {
     outcome = await walk({
@@ -265,27 +238,25 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
       options,
       mode,
       snapshot,
-      fs: req.fs,
       concurrency: req.concurrency,
       signal: req.signal,
       onProgress: req.onProgress && ((p) => req.onProgress?.({ ...p, mode })),
       changeSampleLimit: req.changeSampleLimit,
       racyWindowNs,
-      now: req.now,
-      workers: req.workers,
+      now: hooks.now,
+      fs: hooks.fs,
+      workers: hooks.workers,
     });
   } catch (err) {
     // The walk itself failed (a worker thread died, the store vanished): what it learnt so far is
     // a consistent tree; keep it as a checkpoint, and the next scan resumes from there.
-    clearInterval(timer);
-    await inFlight();
-    checkpoint();
-    await inFlight();
+    await checkpointer.stop();
+    checkpointer.save();
+    await checkpointer.stop();
     throw err;
-  } finally {
-    clearInterval(timer);
-    await inFlight();
   }
+  await checkpointer.stop();
+  const checkpoints = checkpointer.saved;
 
   const counts = countSnapshot(snapshot);
   const finishedAt = Date.now();
@@ -343,11 +314,14 @@ export async function scanDataset(req: ScanDatasetRequest): Promise<ScanDatasetR
     cacheSaveMs,
     cacheBytes,
     fsOps: outcome.fsOps,
+    threads: outcome.threads,
+    roundTripMs: outcome.roundTripMs,
     cacheAgeMs,
     checkpoints,
     cancelled: outcome.cancelled,
     cacheFile: file,
   };
+  if (outcome.roundTripMs !== null) log(`  listed on ${outcome.threads} threads (round trip ${outcome.roundTripMs.toFixed(3)} ms)`);
   log(
     `scan ${root}: ${mode} done in ${Math.round(report.elapsedMs)} ms; ${counts.files} files in ${counts.dirs} dirs; ` +
       `${report.dirsRead} dirs read; readdir ${report.fsOps.readdir}, stat ${report.fsOps.stat}; ` +

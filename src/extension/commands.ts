@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { StatusCounts } from '../core';
-import type { DatasetTreeProvider, Node } from './datasetTree';
-import type { Dataset, DatasetModel, DatasetStatus } from './model';
+import type { RegisterSelection } from '../core/engine/protocol';
+import type { DatasetTreeProvider, Node, RegisterTarget } from './datasetTree';
+import type { Dataset, DatasetModel, DatasetSummary } from './model';
 import { withCancellableProgress } from './progress';
 
 export const COMMANDS = {
@@ -17,6 +18,7 @@ export const COMMANDS = {
   showMore: 'datasetIndex.showMore',
   copyPath: 'datasetIndex.copyPath',
   revealInExplorer: 'datasetIndex.revealInExplorer',
+  cancel: 'datasetIndex.cancel',
 } as const;
 
 const n = (x: number): string => x.toLocaleString();
@@ -33,22 +35,23 @@ export interface IndexSummary extends Pick<StatusCounts, 'new' | 'changed' | 'mi
   cancelled: boolean;
 }
 
-function summary(ds: Dataset, s: DatasetStatus): IndexSummary {
+function summary(ds: Dataset, s: DatasetSummary | null): IndexSummary {
   return {
     folder: ds.folder.name,
     root: ds.root,
     storeDir: ds.storeDir,
-    mode: s.scan?.mode ?? null,
-    files: s.scan?.files ?? ds.cacheHeader?.files ?? 0,
-    new: s.new,
-    changed: s.changed,
-    missing: s.missing,
-    registered: s.registered,
-    unreadable: s.unreadable,
-    duplicateGroups: s.duplicateGroups,
-    dirsRead: s.scan?.dirsRead ?? 0,
-    fsOps: s.scan?.fsOps ?? null,
-    cancelled: s.scan?.cancelled ?? false,
+    mode: s?.scan?.mode ?? null,
+    files: s?.scan?.files ?? ds.cacheHeader?.files ?? 0,
+    new: s?.new ?? 0,
+    changed: s?.changed ?? 0,
+    missing: s?.missing ?? 0,
+    registered: s?.registered ?? 0,
+    unreadable: s?.unreadable ?? 0,
+    duplicateGroups: s?.duplicateGroups ?? 0,
+    dirsRead: s?.scan?.dirsRead ?? 0,
+    fsOps: s?.scan?.fsOps ?? null,
+    // No summary after the operation: it never ran (cancelled while waiting, or the dataset went away).
+    cancelled: s?.scan?.cancelled ?? !s,
   };
 }
 
@@ -63,6 +66,7 @@ export class CommandCenter implements vscode.Disposable {
     private readonly model: DatasetModel,
     private readonly log: vscode.LogOutputChannel,
     private readonly tree: DatasetTreeProvider,
+    private readonly testMode: boolean,
   ) {
     this.register(COMMANDS.indexImages, () => this.index({}));
     this.register(COMMANDS.forceRescan, () => this.index({ forceRescan: true }));
@@ -71,6 +75,7 @@ export class CommandCenter implements vscode.Disposable {
     this.register(COMMANDS.clearCache, () => this.clear(false));
     this.register(COMMANDS.clearCacheAndRegistry, (opts?: unknown) => this.clearWithRegistry(opts));
     this.register(COMMANDS.showLog, () => this.log.show());
+    this.register(COMMANDS.cancel, () => this.model.cancelAll());
     // Tree context menu: the clicked node, and the whole selection when several are selected.
     this.register(COMMANDS.registerSelection, (node?: Node, selected?: Node[]) => {
       const nodes = selected?.length ? selected : node ? [node] : [];
@@ -99,7 +104,7 @@ export class CommandCenter implements vscode.Disposable {
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           this.log.error(`${id}: ${message}`);
-          void vscode.window.showErrorMessage(`Dataset Index: ${message}`, 'Show Log').then((choice) => {
+          void vscode.window.showErrorMessage(vscode.l10n.t('Dataset Index: {0}', message), vscode.l10n.t('Show Log')).then((choice) => {
             if (choice) this.log.show();
           });
           return undefined;
@@ -112,7 +117,9 @@ export class CommandCenter implements vscode.Disposable {
     const all = this.model.all;
     if (all.length === 0) {
       void vscode.window.showInformationMessage(
-        this.model.hasStorage ? 'Dataset Index: no dataset folder to index (check datasetIndex.roots).' : 'Dataset Index: open a folder to index its images.',
+        this.model.hasStorage
+          ? vscode.l10n.t('Dataset Index: no dataset folder to index (check datasetIndex.roots).')
+          : vscode.l10n.t('Dataset Index: open a folder to index its images.'),
       );
     }
     return all;
@@ -121,31 +128,37 @@ export class CommandCenter implements vscode.Disposable {
   private async index(options: { forceRescan?: boolean; verify?: boolean }): Promise<IndexSummary[]> {
     const datasets = this.datasetsOrSay();
     if (datasets.length === 0) return [];
-    const title = options.forceRescan ? 'Dataset Index: full rescan' : options.verify ? 'Dataset Index: verifying files' : 'Dataset Index: indexing images';
+    const title = options.forceRescan
+      ? vscode.l10n.t('Dataset Index: full rescan')
+      : options.verify
+        ? vscode.l10n.t('Dataset Index: verifying files')
+        : vscode.l10n.t('Dataset Index: indexing images');
     const results: IndexSummary[] = [];
     await withCancellableProgress(title, async (report, signal) => {
       for (const ds of datasets) {
         if (signal.aborted) break;
-        const status = await ds.index({
-          ...options,
-          signal,
-          onProgress: (p) => report(`${ds.label}: ${p.mode} scan · ${n(p.dirs)} folders · ${n(p.files)} images`),
+        const sub = ds.onProgress((p) => {
+          if (p.kind === 'scan') report(vscode.l10n.t('{0}: {1} scan · {2} folders · {3} images', ds.label, p.progress.mode, n(p.progress.dirs), n(p.progress.files)));
         });
-        results.push(summary(ds, status));
+        try {
+          results.push(summary(ds, await ds.index(options, { signal, background: false })));
+        } finally {
+          sub.dispose();
+        }
       }
     });
     const fresh = results.reduce((sum, r) => sum + r.new + r.changed, 0);
     const files = results.reduce((sum, r) => sum + r.files, 0);
     const cancelled = results.some((r) => r.cancelled);
     const text = cancelled
-      ? `Dataset Index: scan cancelled; what was scanned is saved and the next scan resumes.`
-      : `Dataset Index: ${n(files)} images, ${n(fresh)} new or changed.`;
-    const actions = fresh > 0 && !cancelled ? [`Register ${n(fresh)} New Images`] : [];
+      ? vscode.l10n.t('Dataset Index: scan cancelled; what was scanned is saved and the next scan resumes.')
+      : vscode.l10n.t('Dataset Index: {0} images, {1} new or changed.', n(files), n(fresh));
+    const actions = fresh > 0 && !cancelled ? [vscode.l10n.t('Register {0} New Images', n(fresh))] : [];
     void vscode.window.showInformationMessage(text, ...actions).then((choice) => {
       if (!choice) return;
       // The notification may be clicked long after: say so if there is nothing left to register.
-      const left = this.model.all.reduce((sum, d) => sum + (d.status ? d.status.new + d.status.changed : 0), 0);
-      if (left === 0) void vscode.window.showInformationMessage('Dataset Index: every image is registered already.');
+      const left = this.model.all.reduce((sum, d) => sum + (d.summary ? d.summary.new + d.summary.changed : 0), 0);
+      if (left === 0) void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: every image is registered already.'));
       else void vscode.commands.executeCommand(COMMANDS.registerNew);
     });
     return results;
@@ -153,44 +166,52 @@ export class CommandCenter implements vscode.Disposable {
 
   /**
    * Registers new and changed images of every dataset, or only the selection: tree items carry
-   * `{ dataset, paths }` (a file, or all files of a folder).
+   * `{ dataset, selection }` (a file, or a group's files under a folder, resolved in the engine).
    */
   private async registerNew(args: unknown[]): Promise<{ root: string; registered: number; unreadable: number; moved: number; cancelled: boolean }[]> {
-    const selection = args.flat().filter((a): a is { dataset: Dataset; paths: () => string[] } => !!a && typeof a === 'object' && 'dataset' in a && 'paths' in a);
-    const targets: { ds: Dataset; only?: string[] }[] = selection.length
-      ? [...new Set(selection.map((s) => s.dataset))].map((ds) => ({
-          ds,
-          only: selection.filter((s) => s.dataset === ds).flatMap((s) => s.paths()),
-        }))
+    const selection = args.flat().filter((a): a is RegisterTarget => !!a && typeof a === 'object' && 'dataset' in a && 'selection' in a);
+    const targets: { ds: Dataset; only?: RegisterSelection }[] = selection.length
+      ? [...new Set(selection.map((s) => s.dataset))].map((ds) => {
+          const mine = selection.filter((s) => s.dataset === ds).map((s) => s.selection);
+          return { ds, only: { paths: mine.flatMap((m) => m.paths ?? []), folders: mine.flatMap((m) => m.folders ?? []) } };
+        })
       : this.datasetsOrSay().map((ds) => ({ ds }));
-    const results: { root: string; registered: number; unreadable: number; moved: number; cancelled: boolean }[] = [];
+    const results: { root: string; registered: number; unreadable: number; moved: number; similar: number; cancelled: boolean }[] = [];
     if (targets.length === 0) return results;
-    await withCancellableProgress('Dataset Index: registering images', async (report, signal) => {
+    await withCancellableProgress(vscode.l10n.t('Dataset Index: registering images'), async (report, signal) => {
       for (const { ds, only } of targets) {
         if (signal.aborted) break;
-        report(`${ds.label}: scanning…`);
-        const r = await ds.register({
-          only,
-          signal,
-          onProgress: (p) =>
-            report(
-              `${ds.label}: ${n(p.done)} / ${n(p.total)} · ${n(Math.round(p.filesPerSec))} files/s` +
-                (p.etaSec !== null && p.done < p.total ? ` · ${formatEta(p.etaSec)} left` : ''),
-              p.total ? (100 * p.done) / p.total : undefined,
-            ),
+        report(vscode.l10n.t('{0}: scanning…', ds.label));
+        const sub = ds.onProgress((data) => {
+          if (data.kind !== 'register') return;
+          const p = data.progress;
+          report(
+            vscode.l10n.t('{0}: {1} / {2} · {3} files/s', ds.label, n(p.done), n(p.total), n(Math.round(p.filesPerSec))) +
+              (p.etaSec !== null && p.done < p.total ? vscode.l10n.t(' · {0} left', formatEta(p.etaSec)) : ''),
+            p.total ? (100 * p.done) / p.total : undefined,
+          );
         });
-        results.push({ root: ds.root, registered: r.outcome.registered, unreadable: r.outcome.unreadable, moved: r.outcome.moved, cancelled: r.outcome.cancelled });
+        try {
+          const { report: r } = await ds.register(only, { signal, background: false });
+          results.push({ root: ds.root, registered: r?.registered ?? 0, unreadable: r?.unreadable ?? 0, moved: r?.moved ?? 0, similar: r?.similar ?? 0, cancelled: r?.cancelled ?? true });
+        } finally {
+          sub.dispose();
+        }
       }
     });
     const registered = results.reduce((s, r) => s + r.registered, 0);
     const unreadable = results.reduce((s, r) => s + r.unreadable, 0);
     const moved = results.reduce((s, r) => s + r.moved, 0);
+    const similar = results.reduce((s, r) => s + r.similar, 0);
     const cancelled = results.some((r) => r.cancelled);
     void vscode.window.showInformationMessage(
-      `Dataset Index: ${cancelled ? 'registration cancelled after ' : ''}${n(registered)} images registered` +
-        (moved ? `, ${n(moved)} moved` : '') +
-        (unreadable ? `, ${n(unreadable)} unreadable (see the Unreadable group)` : '') +
-        (cancelled ? '; run it again to finish.' : '.'),
+      (cancelled
+        ? vscode.l10n.t('Dataset Index: registration cancelled after {0} images registered', n(registered))
+        : vscode.l10n.t('Dataset Index: {0} images registered', n(registered))) +
+        (moved ? vscode.l10n.t(', {0} moved', n(moved)) : '') +
+        (unreadable ? vscode.l10n.t(', {0} unreadable (see the Unreadable group)', n(unreadable)) : '') +
+        (similar ? vscode.l10n.t(', {0} similar to registered images', n(similar)) : '') +
+        (cancelled ? vscode.l10n.t('; run it again to finish.') : '.'),
     );
     return results;
   }
@@ -200,7 +221,7 @@ export class CommandCenter implements vscode.Disposable {
     for (const ds of datasets) await ds.clearCache(alsoRegistry);
     if (datasets.length && !alsoRegistry) {
       void vscode.window
-        .showInformationMessage('Dataset Index: scan cache cleared for this workspace; the registry is kept.', 'Also Delete Registry…')
+        .showInformationMessage(vscode.l10n.t('Dataset Index: scan cache cleared for this workspace; the registry is kept.'), vscode.l10n.t('Also Delete Registry…'))
         .then((choice) => {
           if (choice) void vscode.commands.executeCommand(COMMANDS.clearCacheAndRegistry);
         });
@@ -209,17 +230,18 @@ export class CommandCenter implements vscode.Disposable {
   }
 
   private async clearWithRegistry(opts: unknown): Promise<string[]> {
-    const skip = !!opts && typeof opts === 'object' && (opts as { skipConfirmation?: boolean }).skipConfirmation === true;
+    // A test hook, honoured only when VS Code runs the extension's tests (ExtensionMode.Test).
+    const skip = this.testMode && !!opts && typeof opts === 'object' && (opts as { skipConfirmation?: boolean }).skipConfirmation === true;
     if (!skip) {
       const choice = await vscode.window.showWarningMessage(
-        'Delete the scan cache and the registry of this workspace?',
-        { modal: true, detail: 'Every image will be new again and must be registered again. Other workspaces are not affected.' },
-        'Clear Cache and Registry',
+        vscode.l10n.t('Delete the scan cache and the registry of this workspace?'),
+        { modal: true, detail: vscode.l10n.t('Every image will be new again and must be registered again. Other workspaces are not affected.') },
+        vscode.l10n.t('Clear Cache and Registry'),
       );
       if (!choice) return [];
     }
     const stores = await this.clear(true);
-    void vscode.window.showInformationMessage('Dataset Index: scan cache and registry cleared for this workspace.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: scan cache and registry cleared for this workspace.'));
     return stores;
   }
 

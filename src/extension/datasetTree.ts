@@ -1,47 +1,57 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { loadCore, type Dataset, type DatasetModel } from './model';
-import { GroupIndex } from './groupIndex';
+import type { RegisterSelection, RowChanges } from '../core/engine/protocol';
+import type { Dataset, DatasetChange, DatasetModel, GroupId } from './model';
 import type { ThumbnailService } from './thumbnails';
 
-export type GroupId = 'new' | 'changed' | 'missing' | 'registered' | 'unreadable' | 'duplicates';
+export type { GroupId } from './model';
+type FolderGroup = Exclude<GroupId, 'duplicates'>;
 
 const GROUPS: { id: GroupId; label: string; icon: string; color?: string; always: boolean }[] = [
-  { id: 'new', label: 'New', icon: 'diff-added', color: 'gitDecoration.addedResourceForeground', always: true },
-  { id: 'changed', label: 'Changed', icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground', always: true },
-  { id: 'missing', label: 'Missing', icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground', always: true },
-  { id: 'registered', label: 'Registered', icon: 'pass', always: true },
-  { id: 'unreadable', label: 'Unreadable', icon: 'warning', color: 'problemsWarningIcon.foreground', always: false },
-  { id: 'duplicates', label: 'Duplicates', icon: 'copy', always: false },
+  { id: 'new', label: vscode.l10n.t('New'), icon: 'diff-added', color: 'gitDecoration.addedResourceForeground', always: true },
+  { id: 'changed', label: vscode.l10n.t('Changed'), icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground', always: true },
+  { id: 'missing', label: vscode.l10n.t('Missing'), icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground', always: true },
+  { id: 'registered', label: vscode.l10n.t('Registered'), icon: 'pass', always: true },
+  { id: 'unreadable', label: vscode.l10n.t('Unreadable'), icon: 'warning', color: 'problemsWarningIcon.foreground', always: false },
+  { id: 'duplicates', label: vscode.l10n.t('Duplicates'), icon: 'copy', always: false },
 ];
 
 /** VS Code has no paging: a few hundred siblings render at once, ~100k take tens of seconds. */
 export const PAGE_SIZE = 200;
 
-/** Tree elements are light: ids and paths. The TreeItem is built in getTreeItem. */
+/**
+ * Tree elements are light (ids and paths) and stable: one object per row for as long as the row
+ * exists, so that a change fires that object and VS Code refreshes that row only. Counts of folder
+ * rows come with the page their parent was given; group counts from the dataset's summary.
+ */
 export type Node =
   | { kind: 'dataset'; ds: Dataset }
-  | { kind: 'group'; ds: Dataset; group: GroupId; count: number }
-  | { kind: 'folder'; ds: Dataset; group: GroupId; dir: string; count: number }
+  | { kind: 'group'; ds: Dataset; group: GroupId }
+  | { kind: 'folder'; ds: Dataset; group: FolderGroup; dir: string; count: number }
   | { kind: 'image'; ds: Dataset; group: GroupId; rel: string }
-  | { kind: 'more'; ds: Dataset; group: GroupId; dir: string; shown: number; total: number }
+  | { kind: 'more'; ds: Dataset; group: FolderGroup; dir: string; shown: number; total: number }
   | { kind: 'duplicate'; ds: Dataset; hash: string; paths: string[] };
 
-/** What the Register command receives from a tree selection. */
+/** What the Register command receives from a tree selection: resolved to paths in the engine. */
 export interface RegisterTarget {
   dataset: Dataset;
-  paths(): string[];
+  selection: RegisterSelection;
 }
 
 const num = (x: number): string => x.toLocaleString();
 
 export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
-  /** Keyed by the Dataset object: a dataset rebuilt after a settings change starts a new cache. */
-  private readonly indexes = new WeakMap<Dataset, Map<GroupId, { version: number; index: GroupIndex }>>();
+  /** Every firing, as fired (tests count the rows a watcher batch refreshed). */
+  private readonly _onDidFire = new vscode.EventEmitter<readonly (Node | undefined)[]>();
+  readonly onDidFire = this._onDidFire.event;
+  /** The row objects, by id; a dataset's are dropped when it is re-read as a whole. */
+  private readonly nodes = new Map<string, Node>();
   /** How many children are shown per (dataset, group, folder) after "Show more…". */
   private readonly shown = new Map<string, number>();
+  /** Which group rows each dataset showed, to notice a group appearing or going (Unreadable, Duplicates). */
+  private readonly shownGroups = new WeakMap<Dataset, string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -49,90 +59,130 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     private readonly thumbs: ThumbnailService<Node>,
   ) {
     this.disposables.push(
-      model.onDidChange(() => this.refresh()),
+      model.onDidChange((change) => this.changed(change)),
       thumbs.onDidChange((node) => this._onDidChangeTreeData.fire(node)),
       this._onDidChangeTreeData,
+      this._onDidFire,
     );
   }
 
+  private fire(nodes: Node[] | undefined): void {
+    if (nodes && nodes.length === 0) return;
+    this._onDidChangeTreeData.fire(nodes);
+    this._onDidFire.fire(nodes ?? [undefined]);
+  }
+
+  /**
+   * A dataset change fires the rows it touched: the group rows and folder rows the engine named.
+   * The whole tree is fired only when the set of datasets changes or a dataset's top level (which
+   * groups are shown) changes; a dataset re-read as a whole fires its own rows.
+   */
+  private changed(change: DatasetChange | undefined): void {
+    if (!change) {
+      this.nodes.clear();
+      this.fire(undefined);
+      return;
+    }
+    const { ds, rows } = change;
+    const topLevel = this.model.all.length === 1;
+    const groupsNow = this.visibleGroups(ds).join(',');
+    const groupsChanged = this.shownGroups.get(ds) !== groupsNow;
+    this.shownGroups.set(ds, groupsNow);
+    if (rows === 'all' || groupsChanged) {
+      this.forget(ds);
+      if (topLevel) this.fire(undefined);
+      else this.fire([this.node({ kind: 'dataset', ds })]);
+      return;
+    }
+    this.fire(this.rowsOf(ds, rows));
+  }
+
+  private rowsOf(ds: Dataset, rows: RowChanges[]): Node[] {
+    const out: Node[] = [];
+    for (const { group, dirs } of rows) {
+      for (const dir of dirs) {
+        const node = dir === '' ? this.nodes.get(groupId(ds, group)) : this.nodes.get(folderId(ds, group, dir));
+        // A row never shown needs no refresh: it is built when its parent is expanded.
+        if (node) out.push(node);
+      }
+    }
+    return out;
+  }
+
+  private forget(ds: Dataset): void {
+    const prefix = `${ds.key}|`;
+    for (const id of [...this.nodes.keys()]) if (id.slice(id.indexOf(':') + 1).startsWith(prefix)) this.nodes.delete(id);
+  }
+
+  /** The one object for a row: created once, then reused (its count updated). */
+  private node<N extends Node>(fresh: N): N {
+    const id = idOf(fresh);
+    const known = this.nodes.get(id) as N | undefined;
+    if (!known) {
+      this.nodes.set(id, fresh);
+      return fresh;
+    }
+    Object.assign(known, fresh);
+    return known;
+  }
+
   refresh(): void {
-    this._onDidChangeTreeData.fire(undefined);
+    this.nodes.clear();
+    this.fire(undefined);
   }
 
   showMore(node: Node): void {
     if (node.kind !== 'more') return;
-    this.shown.set(this.key(node.ds, node.group, node.dir), node.shown + PAGE_SIZE);
-    this.refresh();
+    this.shown.set(folderId(node.ds, node.group, node.dir), node.shown + PAGE_SIZE);
+    const parent = node.dir === '' ? this.nodes.get(groupId(node.ds, node.group)) : this.nodes.get(folderId(node.ds, node.group, node.dir));
+    this.fire(parent ? [parent] : undefined);
   }
 
-  private key(ds: Dataset, group: GroupId, dir: string): string {
-    return `${ds.root}\0${group}\0${dir}`;
-  }
-
-  /** The group's paths as a folder tree, rebuilt only when the dataset changed since. */
-  groupIndex(ds: Dataset, group: GroupId): GroupIndex {
-    let perGroup = this.indexes.get(ds);
-    if (!perGroup) this.indexes.set(ds, (perGroup = new Map<GroupId, { version: number; index: GroupIndex }>()));
-    const cached = perGroup.get(group);
-    if (cached && cached.version === ds.version) return cached.index;
-    const index = new GroupIndex(groupPaths(ds, group));
-    perGroup.set(group, { version: ds.version, index });
-    return index;
-  }
-
-  getChildren(node?: Node): Node[] {
+  async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
-      const datasets = this.model.all.filter((d) => d.status);
+      const datasets = this.model.all.filter((d) => d.summary);
       if (datasets.length === 0) return [];
       // One dataset: its groups at the top. Several (multi-root, or several roots): one node each.
-      return this.model.all.length === 1 ? this.groups(datasets[0]) : this.model.all.map((ds) => ({ kind: 'dataset', ds }));
+      return this.model.all.length === 1 ? this.groups(datasets[0]) : this.model.all.map((ds) => this.node({ kind: 'dataset', ds }));
     }
     switch (node.kind) {
       case 'dataset':
         return this.groups(node.ds);
       case 'group':
         if (node.group === 'duplicates') {
-          return (node.ds.status?.duplicates ?? []).map((d) => ({ kind: 'duplicate', ds: node.ds, hash: d.hash, paths: d.paths }));
+          const page = await node.ds.duplicates(0, this.shown.get(folderId(node.ds, 'duplicates', '')) ?? PAGE_SIZE);
+          return page.groups.map((d) => this.node({ kind: 'duplicate', ds: node.ds, hash: d.hash, paths: d.paths }));
         }
         return this.folderChildren(node.ds, node.group, '');
       case 'folder':
         return this.folderChildren(node.ds, node.group, node.dir);
       case 'duplicate':
-        return node.paths.map((rel) => ({ kind: 'image', ds: node.ds, group: 'registered', rel }));
+        return node.paths.map((rel) => ({ kind: 'image', ds: node.ds, group: 'duplicates', rel }));
       default:
         return [];
     }
   }
 
-  private groups(ds: Dataset): Node[] {
-    const s = ds.status;
+  private visibleGroups(ds: Dataset): GroupId[] {
+    const s = ds.summary;
     if (!s) return [];
-    const counts: Record<GroupId, number> = {
-      new: s.new,
-      changed: s.changed,
-      missing: s.missing,
-      registered: s.registered,
-      unreadable: s.unreadable,
-      duplicates: s.duplicateGroups,
-    };
-    return GROUPS.filter((g) => g.always || counts[g.id] > 0).map((g) => ({ kind: 'group', ds, group: g.id, count: counts[g.id] }));
+    return GROUPS.filter((g) => g.always || countOf(ds, g.id) > 0).map((g) => g.id);
   }
 
-  private folderChildren(ds: Dataset, group: GroupId, dir: string): Node[] {
-    const index = this.groupIndex(ds, group);
-    const folders = index.childFolders(dir);
-    const files = index.filesIn(dir);
-    const total = folders.length + files.length;
-    const limit = this.shown.get(this.key(ds, group, dir)) ?? PAGE_SIZE;
+  private groups(ds: Dataset): Node[] {
+    const ids = this.visibleGroups(ds);
+    this.shownGroups.set(ds, ids.join(','));
+    return ids.map((group) => this.node({ kind: 'group', ds, group }));
+  }
+
+  /** One page from the engine: the folder's first `shown` children (folders first), and "Show more…". */
+  private async folderChildren(ds: Dataset, group: FolderGroup, dir: string): Promise<Node[]> {
+    const limit = this.shown.get(folderId(ds, group, dir)) ?? PAGE_SIZE;
+    const page = await ds.children(group, dir, 0, limit);
     const out: Node[] = [];
-    for (const f of folders) {
-      if (out.length >= limit) break;
-      out.push({ kind: 'folder', ds, group, dir: f, count: index.total(f) });
-    }
-    for (const name of files) {
-      if (out.length >= limit) break;
-      out.push({ kind: 'image', ds, group, rel: dir ? `${dir}/${name}` : name });
-    }
+    for (const f of page.folders) out.push(this.node({ kind: 'folder', ds, group, dir: f.dir, count: f.count }));
+    for (const name of page.files) out.push({ kind: 'image', ds, group, rel: dir ? `${dir}/${name}` : name });
+    const total = page.folderCount + page.fileCount;
     if (total > limit) out.push({ kind: 'more', ds, group, dir, shown: limit, total });
     return out;
   }
@@ -141,8 +191,8 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     switch (node.kind) {
       case 'dataset': {
         const item = new vscode.TreeItem(node.ds.label, vscode.TreeItemCollapsibleState.Expanded);
-        item.id = `dataset:${node.ds.root}`;
-        item.description = node.ds.status ? `${num(node.ds.status.new)} new` : 'not indexed';
+        item.id = idOf(node);
+        item.description = node.ds.summary ? vscode.l10n.t('{0} new', num(node.ds.summary.new)) : vscode.l10n.t('not indexed');
         item.tooltip = node.ds.root;
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = 'dataset';
@@ -151,54 +201,40 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
       }
       case 'group': {
         const g = GROUPS.find((x) => x.id === node.group)!;
-        const item = new vscode.TreeItem(`${g.label} (${num(node.count)})`, node.count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-        item.id = `group:${node.ds.root}:${node.group}`;
+        const count = countOf(node.ds, node.group);
+        const item = new vscode.TreeItem(vscode.l10n.t('{0} ({1})', g.label, num(count)), count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = idOf(node);
         item.iconPath = new vscode.ThemeIcon(g.icon, g.color ? new vscode.ThemeColor(g.color) : undefined);
         item.contextValue = `group-${node.group}`;
-        item.accessibilityInformation = { label: `${g.label}, ${num(node.count)} ${node.group === 'duplicates' ? 'groups' : 'images'}` };
-        if (node.group === 'changed') item.tooltip = `${g.label} (${num(node.count)}): ${node.ds.status?.changedSource ?? ''}`;
+        item.accessibilityInformation = { label: `${g.label}, ${num(count)} ${node.group === 'duplicates' ? 'groups' : 'images'}` };
+        if (node.group === 'changed') item.tooltip = `${g.label} (${num(count)}): ${node.ds.summary?.changedSource ?? ''}`;
         return item;
       }
       case 'folder': {
         const name = node.dir.slice(node.dir.lastIndexOf('/') + 1);
         const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `folder:${node.ds.root}:${node.group}:${node.dir}`;
+        item.id = idOf(node);
         item.description = num(node.count);
-        item.tooltip = `${node.dir} — ${num(node.count)} images`;
+        item.tooltip = vscode.l10n.t('{0} — {1} images', node.dir, num(node.count));
         item.iconPath = vscode.ThemeIcon.Folder;
         item.resourceUri = vscode.Uri.file(path.join(node.ds.root, node.dir));
         item.contextValue = `folder-${node.group}`;
         return item;
       }
-      case 'image': {
-        const slash = node.rel.lastIndexOf('/');
-        const uri = vscode.Uri.file(path.join(node.ds.root, node.rel));
-        const item = new vscode.TreeItem(node.rel.slice(slash + 1), vscode.TreeItemCollapsibleState.None);
-        item.id = `image:${node.ds.root}:${node.group}:${node.rel}`;
-        item.description = slash < 0 ? '' : node.rel.slice(0, slash);
-        item.resourceUri = uri;
-        item.contextValue = `image-${node.group}`;
-        if (node.group === 'missing') {
-          item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('gitDecoration.deletedResourceForeground'));
-        } else {
-          // Its 64-px thumbnail once made (a codicon until then), never the original.
-          this.thumbs.icon(item, uri.fsPath, node.ds, node);
-          item.command = { command: 'vscode.open', title: 'Open Image', arguments: [uri] };
-        }
-        return item;
-      }
+      case 'image':
+        return imageItem(node, this.thumbs);
       case 'more': {
-        const item = new vscode.TreeItem(`Show more… (${num(node.total - node.shown)} more)`, vscode.TreeItemCollapsibleState.None);
-        item.id = `more:${node.ds.root}:${node.group}:${node.dir}:${node.shown}`;
+        const item = new vscode.TreeItem(vscode.l10n.t('Show more… ({0} more)', num(node.total - node.shown)), vscode.TreeItemCollapsibleState.None);
+        item.id = `${idOf(node)}:${node.shown}`;
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'datasetIndex.showMore', title: 'Show More', arguments: [node] };
+        item.command = { command: 'datasetIndex.showMore', title: vscode.l10n.t('Show More'), arguments: [node] };
         item.contextValue = 'more';
         return item;
       }
       case 'duplicate': {
         const item = new vscode.TreeItem(`${node.hash.slice(0, 12)}…`, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `dup:${node.ds.root}:${node.hash}`;
-        item.description = `${node.paths.length} copies`;
+        item.id = idOf(node);
+        item.description = vscode.l10n.t('{0} copies', node.paths.length);
         item.tooltip = `xxHash64 ${node.hash}\n${node.paths.join('\n')}`;
         item.iconPath = new vscode.ThemeIcon('copy');
         item.contextValue = 'duplicate';
@@ -223,7 +259,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     let dims = row?.width && row.height ? `${row.width} × ${row.height}` : null;
     let format = row?.format ?? null;
     if (!row && node.group !== 'missing') {
-      const { probeHeader } = await loadCore();
+      const { probeHeader } = await import('../core/register/probeImage');
       const header = await probeHeader(abs);
       size = header.size;
       if (header.width && header.height) dims = `${header.width} × ${header.height}`;
@@ -234,26 +270,26 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     if (size !== null) facts.push(formatBytes(size));
     if (facts.length) md.appendMarkdown(`${facts.join(' · ')}\n\n`);
     if (row?.hash) md.appendMarkdown(`xxHash64 \`${row.hash}\`\n\n`);
-    if (row?.status === 'unreadable') md.appendMarkdown(`$(warning) unreadable: ${escapeMd(row.reason ?? '')}\n\n`);
-    if (node.group === 'missing') md.appendMarkdown('$(error) gone from disk\n\n');
-    if (row) md.appendMarkdown(`registered ${new Date(row.registeredAt).toLocaleString()}\n\n`);
-    else if (node.group !== 'missing') md.appendMarkdown('not registered\n\n');
+    if (row?.status === 'unreadable') md.appendMarkdown(`$(warning) ${vscode.l10n.t('unreadable: {0}', escapeMd(row.reason ?? ''))}\n\n`);
+    if (node.group === 'missing') md.appendMarkdown(`$(error) ${vscode.l10n.t('gone from disk')}\n\n`);
+    if (row) md.appendMarkdown(`${vscode.l10n.t('registered {0}', new Date(row.registeredAt).toLocaleString())}\n\n`);
+    else if (node.group !== 'missing') md.appendMarkdown(`${vscode.l10n.t('not registered')}\n\n`);
     md.appendMarkdown(`\`${node.rel.replace(/`/g, "'")}\``);
     item.tooltip = md;
     return item;
   }
 
-  /** What "Register" acts on for a tree element: a file, every file of a folder, or a whole group. */
+  /** What "Register" acts on for a tree element: a file, a group's files under a folder, or the whole group. */
   target(node: Node): RegisterTarget | null {
     switch (node.kind) {
       case 'image':
-        return { dataset: node.ds, paths: () => [node.rel] };
+        return { dataset: node.ds, selection: { paths: [node.rel] } };
       case 'folder':
-        return { dataset: node.ds, paths: () => this.groupIndex(node.ds, node.group).pathsUnder(node.dir) };
+        return { dataset: node.ds, selection: { folders: [{ group: node.group, dir: node.dir }] } };
       case 'group':
-        return { dataset: node.ds, paths: () => this.groupIndex(node.ds, node.group).pathsUnder('') };
+        return { dataset: node.ds, selection: { folders: [{ group: node.group, dir: '' }] } };
       case 'dataset':
-        return { dataset: node.ds, paths: () => [...groupPaths(node.ds, 'new'), ...groupPaths(node.ds, 'changed')] };
+        return { dataset: node.ds, selection: { folders: [{ group: 'new', dir: '' }, { group: 'changed', dir: '' }] } };
       default:
         return null;
     }
@@ -268,39 +304,57 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   }
 }
 
-/** The paths of one group, from the diff (new, changed, missing, unreadable) or the snapshot (registered). */
-export function* groupPaths(ds: Dataset, group: GroupId): Generator<string> {
-  const s = ds.status;
-  if (!s) return;
-  switch (group) {
-    case 'new':
-      yield* s.diff.newFiles;
-      return;
-    case 'changed':
-      yield* s.diff.changed;
-      return;
-    case 'missing':
-      yield* s.diff.missing;
-      return;
-    case 'unreadable':
-      yield* s.diff.unreadablePaths;
-      return;
-    case 'duplicates':
-      for (const d of s.duplicates) yield* d.paths;
-      return;
-    case 'registered': {
-      const snapshot = ds.snapshot;
-      if (!snapshot) return;
-      const notRegistered = new Set(s.diff.newFiles);
-      const external = s.externalPaths;
-      for (const [dir, rec] of snapshot) {
-        const prefix = dir ? `${dir}/` : '';
-        for (const name of rec.files) {
-          const p = prefix + name;
-          if (!notRegistered.has(p) && !external?.has(p)) yield p;
-        }
-      }
-    }
+/**
+ * An image row. Kept to this one function: the icon and the tooltip preview are the places a
+ * thumbnail service plugs in.
+ */
+function imageItem(node: Extract<Node, { kind: 'image' }>, thumbs: ThumbnailService<Node>): vscode.TreeItem {
+  const slash = node.rel.lastIndexOf('/');
+  const uri = vscode.Uri.file(path.join(node.ds.root, node.rel));
+  const item = new vscode.TreeItem(node.rel.slice(slash + 1), vscode.TreeItemCollapsibleState.None);
+  item.id = idOf(node);
+  item.description = slash < 0 ? '' : node.rel.slice(0, slash);
+  item.resourceUri = uri;
+  item.contextValue = `image-${node.group}`;
+  if (node.group === 'missing') {
+    item.iconPath = new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('gitDecoration.deletedResourceForeground'));
+  } else {
+    // Its 64-px thumbnail once made (a codicon until then), never the original.
+    thumbs.icon(item, uri.fsPath, node.ds, node);
+    item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Image'), arguments: [uri] };
+  }
+  return item;
+}
+
+function countOf(ds: Dataset, group: GroupId): number {
+  const s = ds.summary;
+  if (!s) return 0;
+  return group === 'duplicates' ? s.duplicateGroups : s[group];
+}
+
+/** Row ids: kind, then the dataset instance's key (a rebuilt dataset starts new rows), then the row. */
+function groupId(ds: Dataset, group: GroupId): string {
+  return `group:${ds.key}|${group}`;
+}
+
+function folderId(ds: Dataset, group: GroupId, dir: string): string {
+  return `folder:${ds.key}|${group}|${dir}`;
+}
+
+function idOf(node: Node): string {
+  switch (node.kind) {
+    case 'dataset':
+      return `dataset:${node.ds.key}|`;
+    case 'group':
+      return groupId(node.ds, node.group);
+    case 'folder':
+      return folderId(node.ds, node.group, node.dir);
+    case 'image':
+      return `image:${node.ds.key}|${node.group}|${node.rel}`;
+    case 'more':
+      return `more:${node.ds.key}|${node.group}|${node.dir}`;
+    case 'duplicate':
+      return `dup:${node.ds.key}|${node.hash}`;
   }
 }
 

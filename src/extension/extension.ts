@@ -1,10 +1,14 @@
 import * as vscode from 'vscode';
+import { EngineClient } from '../core/engine/client';
+import type { Method } from '../core/engine/protocol';
 import { closeScanThreads } from '../core/scanner/dirWorkerPool';
 import { CommandCenter } from './commands';
 import { DatasetTreeProvider, type Node } from './datasetTree';
 import { DatasetModel, type Dataset } from './model';
+import type { OperationRequest } from './operations';
 import { SCAN_SHAPING, SECTION } from './settings';
 import { StatusBar } from './statusBar';
+import { activateTeamRegistry } from './teamRegistry';
 import { ThumbnailService } from './thumbnails';
 import { DatasetWatcher } from './watcher';
 import { GALLERY_COMMANDS, GalleryController, type GalleryTestApi } from './gallery/gallery';
@@ -12,11 +16,24 @@ import { galleryThumbnails } from './gallery/thumbnails';
 
 export const VIEW_ID = 'datasetIndex.images';
 
+/** An operation's end, as the test API reports it. */
+export interface OperationEndEvent {
+  root: string;
+  request: OperationRequest;
+  background: boolean;
+  cancelled: boolean;
+  error?: string;
+}
+
+/**
+ * What the extension's own tests read. Exported only when VS Code runs the extension's tests
+ * (ExtensionMode.Test): other extensions and users never see it.
+ */
 export interface DatasetIndexApi {
   /** The datasets (one per root of each workspace folder) and where each keeps its store. */
   datasets(): { folder: string; root: string; storeDir: string }[];
-  /** The tree's data provider and view, for tests and for other extensions to read. */
-  readonly tree: vscode.TreeDataProvider<Node>;
+  /** The tree's data provider and view. */
+  readonly tree: DatasetTreeProvider;
   readonly view: vscode.TreeView<Node>;
   /** The status bar text as shown. */
   statusBarText(): string;
@@ -24,32 +41,54 @@ export interface DatasetIndexApi {
   readonly onDidApplyFileEvents: vscode.Event<{ root: string; rescan: string | null; added: number; removed: number; changed: number }>;
   /** The gallery panels, as their webviews see them: only in ExtensionMode.Test. */
   readonly gallery?: GalleryTestApi;
+  /** Fires with the elements each tree refresh named (`undefined` = the whole tree). */
+  readonly onDidFireTreeChange: vscode.Event<readonly (Node | undefined)[]>;
+  /** Whether an operation runs (the datasetIndex.busy context key). */
+  busy(): boolean;
+  /** Operations waiting behind the running ones (all datasets). */
+  waiting(): number;
+  /** Fires when an operation ends: which, whether in the background, whether it was cancelled. */
+  readonly onDidEndOperation: vscode.Event<OperationEndEvent>;
+  /** Requests the host sent to the engine worker, per method. */
+  engineCalls(): Partial<Record<Method, number>>;
 }
 
 /**
  * Activation builds objects and subscribes to events, nothing more: no scan, no sql.js, no cache
- * read until a command runs or the view is opened.
+ * read until a command runs or the view is opened. The engine worker starts on first use.
  */
-export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
+export function activate(context: vscode.ExtensionContext): DatasetIndexApi | undefined {
+  const testMode = context.extensionMode === vscode.ExtensionMode.Test;
   const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
-  const model = new DatasetModel(context.storageUri, log);
+  activateTeamRegistry(context);
+  const engine = new EngineClient();
+  engine.onLog = (level, line) => (level === 'warn' ? log.warn(line) : log.info(line));
+  const model = new DatasetModel(context.storageUri, engine, log);
   const thumbs = new ThumbnailService<Node>(log);
   const tree = new DatasetTreeProvider(model, thumbs);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  const commands = new CommandCenter(model, log, tree);
+  const commands = new CommandCenter(model, log, tree, testMode);
   const statusBar = new StatusBar(model);
+  /** A refresh nobody asked for: shown in the status bar (with Cancel), errors only logged. */
+  const backgroundIndex = async (ds: Dataset, reason: string): Promise<void> => {
+    log.info(`${ds.label}: ${reason}`);
+    await ds.index({}, { background: true }).catch((err: unknown) => log.error(`${ds.label}: ${err instanceof Error ? err.message : String(err)}`));
+  };
+  const watcher = new DatasetWatcher(model, log, (ds, reason) => backgroundIndex(ds, `quick rescan (${reason})`));
+  let lastBusy: boolean | null = null;
+  const updateBusy = (): void => {
+    const busy = model.busy;
+    if (busy === lastBusy) return;
+    lastBusy = busy;
+    void vscode.commands.executeCommand('setContext', 'datasetIndex.busy', busy);
+  };
   const gallery = new GalleryController(context.extensionUri, model, tree, view, log, (ds) => galleryThumbnails(thumbs, ds));
   commands.register(GALLERY_COMMANDS.open, (arg?: unknown, selected?: unknown) => gallery.open(arg, selected));
   commands.register(GALLERY_COMMANDS.openPaths, (paths: unknown, label?: unknown) => gallery.openPaths(paths, label));
-  const backgroundIndex = (ds: Dataset, reason: string): Thenable<unknown> =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Dataset Index: ${reason}` }, () =>
-      ds.index().catch((err: unknown) => log.error(`${ds.label}: ${err instanceof Error ? err.message : String(err)}`)),
-    );
-  const watcher = new DatasetWatcher(model, log, (ds, reason) => Promise.resolve(backgroundIndex(ds, `quick rescan (${reason})`)));
   const updateContext = (): void => {
-    void vscode.commands.executeCommand('setContext', 'datasetIndex.indexed', model.all.some((d) => d.status !== null));
-    const total = model.all.reduce((s, d) => s + (d.status ? d.status.new + d.status.changed : 0), 0);
-    view.badge = total > 0 ? { value: total, tooltip: `${total.toLocaleString()} new or changed images` } : undefined;
+    void vscode.commands.executeCommand('setContext', 'datasetIndex.indexed', model.all.some((d) => d.summary !== null));
+    const total = model.all.reduce((s, d) => s + (d.summary ? d.summary.new + d.summary.changed : 0), 0);
+    view.badge = total > 0 ? { value: total, tooltip: vscode.l10n.t('{0} new or changed images', total.toLocaleString()) } : undefined;
   };
   let opened = false;
   context.subscriptions.push(
@@ -63,25 +102,36 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
     statusBar,
     watcher,
     model.onDidChange(updateContext),
+    model.onDidChangeBusy(updateBusy),
     // Opening the view is the first moment its content is needed: refresh from the cache, in the background.
     view.onDidChangeVisibility((e) => {
       if (!e.visible || opened) return;
       opened = true;
-      for (const ds of model.all) if (!ds.status && ds.cacheHeader) void backgroundIndex(ds, `refreshing ${ds.label}`);
+      for (const ds of model.all) if (!ds.summary && ds.cacheHeader) void backgroundIndex(ds, `refreshing ${ds.label}`);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
-      const indexed = new Set(model.all.filter((d) => d.status).map((d) => d.folder.uri.toString()));
+      const indexed = new Set(model.all.filter((d) => d.summary || d.busy).map((d) => d.folder.uri.toString()));
+      // Datasets whose scan-shaping settings changed are disposed: their running work is aborted.
       model.reloadSettings((folder) => SCAN_SHAPING.some((key) => e.affectsConfiguration(key, folder.uri)));
       watcher.sync();
-      // What was indexed before stays indexed: with new extensions or excludes, that is a full scan.
-      for (const ds of model.all) if (indexed.has(ds.folder.uri.toString()) && !ds.status) void backgroundIndex(ds, `settings changed: rescanning ${ds.label}`);
+      // What was indexed (or being indexed) stays indexed: with new extensions or excludes, that is a full scan.
+      for (const ds of model.all) if (indexed.has(ds.folder.uri.toString()) && !ds.summary && !ds.busy) void backgroundIndex(ds, `settings changed: rescanning ${ds.label}`);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => model.rebuild()),
+    { dispose: () => void engine.dispose() },
   );
   updateContext();
+  updateBusy();
+  if (!testMode) return undefined;
   const applied = new vscode.EventEmitter<{ root: string; rescan: string | null; added: number; removed: number; changed: number }>();
-  context.subscriptions.push(applied, watcher.onDidApply((e) => applied.fire({ root: e.ds.root, rescan: e.rescan, added: e.added, removed: e.removed, changed: e.changed })));
+  const ended = new vscode.EventEmitter<OperationEndEvent>();
+  context.subscriptions.push(
+    applied,
+    ended,
+    watcher.onDidApply((e) => applied.fire({ root: e.ds.root, rescan: e.rescan, added: e.added, removed: e.removed, changed: e.changed })),
+    model.onDidEndOperation((e) => ended.fire({ root: e.ds.root, request: e.request, background: e.background, cancelled: e.cancelled, error: e.error })),
+  );
   return {
     datasets: () => model.all.map((d) => ({ folder: d.folder.name, root: d.root, storeDir: d.storeDir })),
     tree,
@@ -89,6 +139,11 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi {
     statusBarText: () => statusBar.text,
     onDidApplyFileEvents: applied.event,
     gallery: context.extensionMode === vscode.ExtensionMode.Test ? gallery.testApi() : undefined,
+    onDidFireTreeChange: tree.onDidFire,
+    busy: () => model.busy,
+    waiting: () => model.all.reduce((n, d) => n + d.operations.pending, 0),
+    onDidEndOperation: ended.event,
+    engineCalls: () => Object.fromEntries(engine.calls),
   };
 }
 

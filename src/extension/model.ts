@@ -1,89 +1,113 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { GalleryChoices, GalleryPage, GalleryScope } from '../core/engine/galleryView';
+import type { GalleryQuery } from '../core/gallery/order';
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { FileEvent, ImageRow } from '../core';
+import type { EngineClient } from '../core/engine/client';
 import type {
-  CacheHeader, CachedScan, DatasetStatusResult, FileEvent, ImageRow, RegisterProgress, RegisterReport, Registry, ScanMode, ScanReport,
-} from '../core';
+  DatasetConfig, DatasetSummary, DuplicatePage, FolderPage, GroupId, ProgressData, RegisterSelection, RegisterSummary, RowChanges,
+} from '../core/engine/protocol';
+import { OperationQueue, type Caller, type OperationRequest, type OperationState } from './operations';
 import { readSettings, type FolderSettings } from './settings';
+import { teamRegistryFor } from './teamRegistry';
 
-type Core = typeof import('../core');
-let core: Promise<Core> | undefined;
-/** The engine (and sql.js with it) loads on first use, not at activation. */
-export const loadCore = (): Promise<Core> => (core ??= import('../core'));
+export type { DatasetSummary, GroupId, ScanProgressEvent } from '../core/engine/protocol';
 
-export interface ScanProgressEvent {
-  mode: ScanMode;
-  dirs: number;
-  files: number;
+/** What changed in a dataset: rows of the tree per group, or 'all' (a new index, a registration, a clear). */
+export interface DatasetChange {
+  ds: Dataset;
+  rows: RowChanges[] | 'all';
 }
 
-export type DatasetStatus = DatasetStatusResult;
+export interface FileEventsOutcome {
+  rescan: string | null;
+  added: number;
+  removed: number;
+  changed: number;
+}
 
-/** One dataset root: its store, its scan cache in memory, and what the last scan and diff said. */
+/** What an operation resolves to: the dataset's summary after it, and a registration's report. */
+export interface OperationResult {
+  summary: DatasetSummary | null;
+  report?: RegisterSummary;
+  events?: FileEventsOutcome;
+  /** It never started (cancelled while waiting, or the dataset went away). */
+  skipped?: boolean;
+}
+
+export interface OperationEnd {
+  ds: Dataset;
+  request: OperationRequest;
+  background: boolean;
+  cancelled: boolean;
+  error?: string;
+}
+
+let generation = 0;
+
+/**
+ * One dataset root as the extension host sees it: its counts and cache header (never path lists),
+ * its operations queue, and the engine worker that holds everything else.
+ */
 export class Dataset {
-  private cache: CachedScan | null = null;
-  private _lastScan: ScanReport | null = null;
-  private _status: DatasetStatus | null = null;
-  private diskHeader: CacheHeader | null = null;
+  private _summary: DatasetSummary | null = null;
+  private diskHeader: DatasetSummary['header'] = null;
   private _cleared = false;
-  private lookupRegistry: Promise<Registry | null> | null = null;
-  /** Bumped on every change: views cache what they derive from the status by this number. */
-  version = 0;
-  private readonly _onDidChange = new vscode.EventEmitter<Dataset>();
+  private disposed = false;
+  /** The engine's name for this instance: a dataset rebuilt after a settings change is a new one. */
+  readonly key: string;
+  private readonly _onDidChange = new vscode.EventEmitter<DatasetChange>();
   readonly onDidChange = this._onDidChange.event;
-  /** Serialises operations: a watcher refresh never runs while a scan or registration does. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly _onDidEndOperation = new vscode.EventEmitter<OperationEnd>();
+  readonly onDidEndOperation = this._onDidEndOperation.event;
+  private readonly _onDidChangeBusy = new vscode.EventEmitter<Dataset>();
+  readonly onDidChangeBusy = this._onDidChangeBusy.event;
+  /** Progress of the running operation, for whoever shows it. */
+  private progressSinks = new Set<(data: ProgressData) => void>();
+  readonly operations: OperationQueue<OperationResult>;
 
   constructor(
     readonly folder: vscode.WorkspaceFolder,
     readonly root: string,
     readonly storeDir: string,
     private settings: FolderSettings,
+    private readonly engine: EngineClient,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    this.key = `${++generation}:${createHash('sha256').update(`${folder.uri.toString()}\0${root}`).digest('hex').slice(0, 8)}`;
+    this.operations = new OperationQueue<OperationResult>(
+      (request, signal) => this.execute(request, signal),
+      () => ({ summary: null, skipped: true }),
+      () => this._onDidChangeBusy.fire(this),
+    );
+  }
 
   get label(): string {
     const rel = path.relative(this.folder.uri.fsPath, this.root);
     return rel ? `${this.folder.name}/${rel.split(path.sep).join('/')}` : this.folder.name;
   }
 
-  get lastScan(): ScanReport | null {
-    return this._lastScan;
+  get config(): DatasetConfig {
+    const s = this.settings;
+    return {
+      key: this.key, root: this.root, storeDir: this.storeDir, options: s.scanOptions, maxAgeMs: s.maxAgeMs, registeredFrom: s.registeredFrom, team: teamRegistryFor(s.team),
+      registerConcurrency: s.registerConcurrency, perceptualHash: s.perceptualHash,
+    };
   }
 
-  get status(): DatasetStatus | null {
-    return this._status;
+  /** Counts of the last index (null: not indexed in this window). */
+  get summary(): DatasetSummary | null {
+    return this._summary;
   }
 
-  /** The header of the cache in memory, else the one read from disk by `peekCache`. */
-  get cacheHeader(): CacheHeader | null {
-    return this.cache?.header ?? this.diskHeader;
+  /** The header of the cache the engine holds, else the one read from disk by `peekCache`. */
+  get cacheHeader(): DatasetSummary['header'] {
+    return this._summary?.header ?? this.diskHeader;
   }
 
   get cleared(): boolean {
     return this._cleared;
-  }
-
-  get snapshot(): CachedScan['snapshot'] | null {
-    return this.cache?.snapshot ?? null;
-  }
-
-  private changed(): void {
-    this.version++;
-    this._onDidChange.fire(this);
-  }
-
-  /** Reads only the cache file's header (a few hundred bytes): enough for the status bar's age. */
-  async peekCache(): Promise<void> {
-    if (this.cache) return;
-    const { readCacheHeader, cacheFileFor, canonicalRoot } = await loadCore();
-    const header = await readCacheHeader(cacheFileFor(this.storeDir, this.root));
-    // The core keys caches by the real folder: a root set through a symlink is found by it.
-    if (header && header.root === (await canonicalRoot(this.root))) {
-      this.diskHeader = header;
-      this.changed();
-    }
   }
 
   get maxAgeMs(): number {
@@ -94,171 +118,211 @@ export class Dataset {
     return this.settings.watch;
   }
 
+  get busy(): OperationState | null {
+    return this.operations.current;
+  }
+
   updateSettings(settings: FolderSettings): void {
     this.settings = settings;
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
+  private changed(rows: RowChanges[] | 'all'): void {
+    if (!this.disposed) this._onDidChange.fire({ ds: this, rows });
   }
 
-  private request(signal?: AbortSignal): Parameters<Core['datasetStatus']>[0] {
-    return {
-      root: this.root,
-      storeDir: this.storeDir,
-      options: this.settings.scanOptions,
-      maxAgeMs: this.settings.maxAgeMs,
-      registeredFrom: this.settings.registeredFrom,
-      signal,
-      log: (line) => this.log.info(line),
-    };
+  /** Reads only the cache file's header (in the engine: a few hundred bytes): enough for the status bar's age. */
+  async peekCache(): Promise<void> {
+    if (this._summary) return;
+    const header = await this.engine.peek(this.config);
+    if (header && !this._summary) {
+      this.diskHeader = header;
+      this.changed([]);
+    }
   }
 
-  /** Incremental scan + diff with the registry. */
-  index(
-    options: { forceRescan?: boolean; verify?: boolean; signal?: AbortSignal; onProgress?: (p: ScanProgressEvent) => void } = {},
-  ): Promise<DatasetStatus> {
-    return this.serial(async () => {
-      const { datasetStatus } = await loadCore();
-      const status = await datasetStatus({
-        ...this.request(options.signal),
-        cached: this.cache ?? undefined,
-        forceRescan: options.forceRescan,
-        verify: options.verify,
-        onProgress: options.onProgress,
-      });
-      this.cache = status.cache;
-      this._lastScan = status.scan;
-      this._status = status;
-      this._cleared = false;
-      this.log.info(
-        `${this.label}: ${status.new} new, ${status.changed} changed, ${status.missing} missing, ${status.registered} registered, ` +
-          `${status.unreadable} unreadable, ${status.duplicateGroups} duplicate groups`,
-      );
-      for (const issue of status.errors) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
-      if (status.skippedSymlinks) {
-        this.log.info(`${this.label}: ${status.skippedSymlinks} symlinked images not followed; the datasetIndex.followSymlinks setting follows them`);
-      }
-      this.changed();
-      return status;
-    });
+  /** Follows the running operation's progress until the returned disposable is disposed. */
+  onProgress(sink: (data: ProgressData) => void): vscode.Disposable {
+    this.progressSinks.add(sink);
+    return new vscode.Disposable(() => this.progressSinks.delete(sink));
   }
 
-  /** Registers every new or changed image (or only `only`), then refreshes the diff from the cache. */
-  register(
-    options: { only?: string[]; signal?: AbortSignal; onProgress?: (p: RegisterProgress) => void } = {},
-  ): Promise<RegisterReport> {
-    return this.serial(async () => {
-      const { registerDataset, datasetStatus } = await loadCore();
-      const report = await registerDataset({
-        ...this.request(options.signal),
-        cached: this.cache ?? undefined,
-        registerConcurrency: this.settings.registerConcurrency,
-        only: options.only,
-        onRegisterProgress: options.onProgress,
-        lockWaitMs: 60_000,
-      });
-      for (const notice of report.notices) this.log.warn(notice);
-      this.cache = report.cache;
-      this._lastScan = report.scan;
-      const status = await datasetStatus({ ...this.request(), cached: report.cache, scan: false });
-      this._status = status;
-      this.changed();
-      return report;
-    });
+  private progress = (data: ProgressData): void => {
+    for (const sink of this.progressSinks) sink(data);
+  };
+
+  /** Incremental scan + diff with the registry, in the engine. */
+  async index(options: { forceRescan?: boolean; verify?: boolean } = {}, caller: Caller = { background: false }): Promise<DatasetSummary | null> {
+    return (await this.operations.run({ kind: 'index', ...options }, caller)).summary;
   }
 
-  /** Forgets the scan cache (memory and disk); with `alsoRegistry`, the registry file too. */
-  clearCache(alsoRegistry: boolean): Promise<void> {
-    return this.serial(async () => {
-      const { clearCache, registryFileFor } = await loadCore();
-      await clearCache(this.storeDir, this.root);
-      if (alsoRegistry) await fs.promises.rm(registryFileFor(this.storeDir), { force: true });
-      this.cache = null;
-      this.diskHeader = null;
-      this._lastScan = null;
-      this._status = null;
-      this._cleared = true;
-      this.log.info(`${this.label}: scan cache cleared${alsoRegistry ? ', registry deleted' : ''} (${this.storeDir})`);
-      this.changed();
-    });
+  /** Registers every new or changed image (or only `only`), then refreshes the counts. */
+  async register(only: RegisterSelection | undefined, caller: Caller = { background: false }): Promise<OperationResult> {
+    return this.operations.run({ kind: 'register', only }, caller);
+  }
+
+  /** Forgets the scan cache (engine and disk); with `alsoRegistry`, the registry file too. */
+  async clearCache(alsoRegistry: boolean): Promise<void> {
+    await this.operations.run({ kind: 'clear', alsoRegistry }, { background: false });
   }
 
   /**
-   * Watcher events, applied to the snapshot in memory and diffed against the registered rows kept
-   * from the last status — no rescan, no query. Falls back to a quick rescan when the events cannot
-   * be placed. Returns what it did, for the log and the tests.
+   * Watcher events, applied in the engine to its snapshot and diffed against the registered rows it
+   * kept — no rescan, no query; they wait for a running operation. `rescan` says when they could not be placed.
    */
-  applyEvents(events: FileEvent[]): Promise<{ rescan: string | null; added: number; removed: number; changed: number }> {
-    return this.serial(async () => {
-      const status = this._status;
-      if (!this.cache || !status) return { rescan: null, added: 0, removed: 0, changed: 0 };
-      const { applyFileEvents, diffSnapshot, countsOf, countSnapshot, resolveOptions } = await loadCore();
-      const options = resolveOptions(this.root, this.storeDir, this.settings.scanOptions);
-      const out = await applyFileEvents(this.cache.snapshot, this.root, options, events);
-      if (out.rescanReason) {
-        this.log.info(`${this.label}: ${out.rescanReason}; quick rescan`);
-        return { rescan: out.rescanReason, added: 0, removed: 0, changed: 0 };
-      }
-      if (out.added.length + out.removed.length + out.changed.length === 0) return { rescan: null, added: 0, removed: 0, changed: 0 };
-      if (out.changed.length && !status.index.size) {
-        // An in-place edit: comparing it needs the registered sizes and mtimes, which a diff
-        // without file stats did not load. Re-read the registry once (no rescan).
-        const { datasetStatus } = await loadCore();
-        this._status = await datasetStatus({ ...this.request(), cached: this.cache, scan: false });
-        this.log.info(`${this.label}: file events: +${out.added.length} -${out.removed.length} ~${out.changed.length}`);
-        this.changed();
-        return { rescan: null, added: out.added.length, removed: out.removed.length, changed: out.changed.length };
-      }
-      const diff = diffSnapshot(this.cache.snapshot, status.index, status.externalPaths);
-      const { files } = countSnapshot(this.cache.snapshot);
-      this.cache.header = { ...this.cache.header, files };
-      this._status = { ...status, ...countsOf(diff, status.duplicates, 'watcher', files), diff };
-      this.log.info(`${this.label}: file events: +${out.added.length} -${out.removed.length} ~${out.changed.length}`);
-      this.changed();
-      return { rescan: null, added: out.added.length, removed: out.removed.length, changed: out.changed.length };
-    });
+  async applyEvents(events: FileEvent[]): Promise<FileEventsOutcome> {
+    // Batches wait here, not in the request: one that runs takes every batch that arrived before it.
+    this.queuedEvents.push(...events);
+    const r = await this.operations.run({ kind: 'events' }, { background: true });
+    return r.events ?? { rescan: null, added: 0, removed: 0, changed: 0 };
   }
 
-  /** The registry row of an image, for tooltips (opens the registry read-only on first use). */
-  async lookup(rel: string): Promise<ImageRow | null> {
-    const { Registry, registryFileFor, canonicalRoot } = await loadCore();
-    const file = registryFileFor(this.storeDir);
-    if (!fs.existsSync(file)) return null;
-    this.lookupRegistry ??= Registry.open(file, { readOnly: true }).then(
-      (r) => r.registry,
-      () => null,
+  private queuedEvents: FileEvent[] = [];
+
+  private async execute(request: OperationRequest, signal: AbortSignal): Promise<OperationResult> {
+    const caller = { background: this.operations.current?.background ?? false };
+    try {
+      const result = await this.executeNow(request, signal);
+      if (request.kind !== 'events') {
+        this._onDidEndOperation.fire({ ds: this, request, background: caller.background, cancelled: signal.aborted || !!result.summary?.scan?.cancelled || !!result.report?.cancelled });
+      }
+      return result;
+    } catch (err) {
+      if (request.kind !== 'events') {
+        this._onDidEndOperation.fire({ ds: this, request, background: caller.background, cancelled: signal.aborted, error: err instanceof Error ? err.message : String(err) });
+      }
+      throw err;
+    }
+  }
+
+  /** Work of the instance this one replaces (a settings change) ends first: the two never scan the same root at once. */
+  private predecessor: Promise<void> = Promise.resolve();
+
+  after(previous: Dataset): void {
+    this.predecessor = previous.operations.idle();
+  }
+
+  private async executeNow(request: OperationRequest, signal: AbortSignal): Promise<OperationResult> {
+    await this.predecessor;
+    const config = this.config;
+    switch (request.kind) {
+      case 'index': {
+        const summary = await this.engine.index(config, { forceRescan: request.forceRescan, verify: request.verify, signal, onProgress: this.progress });
+        this.took(summary);
+        return { summary };
+      }
+      case 'register': {
+        const { report, summary } = await this.engine.register(config, request.only, { signal, onProgress: this.progress });
+        for (const notice of report.notices) this.log.warn(notice);
+        this.took(summary);
+        return { summary, report };
+      }
+      case 'clear': {
+        await this.engine.clearCache(config, request.alsoRegistry);
+        this._summary = null;
+        this.diskHeader = null;
+        this._cleared = true;
+        this.log.info(`${this.label}: scan cache cleared${request.alsoRegistry ? ', registry deleted' : ''} (${this.storeDir})`);
+        this.changed('all');
+        return { summary: null };
+      }
+      case 'events': {
+        const events = this.queuedEvents;
+        this.queuedEvents = [];
+        if (!this._summary || events.length === 0) return { summary: this._summary, events: { rescan: null, added: 0, removed: 0, changed: 0 } };
+        const r = await this.engine.applyEvents(config, events);
+        if (r.rescan) this.log.info(`${this.label}: ${r.rescan}; quick rescan`);
+        if (r.added + r.removed + r.changed > 0) {
+          this.log.info(`${this.label}: file events: +${r.added} -${r.removed} ~${r.changed}`);
+          if (r.summary) this._summary = r.summary;
+          this.changed(r.rows);
+        }
+        return { summary: this._summary, events: { rescan: r.rescan, added: r.added, removed: r.removed, changed: r.changed } };
+      }
+    }
+  }
+
+  private took(summary: DatasetSummary): void {
+    this._summary = summary;
+    this._cleared = false;
+    this.log.info(
+      `${this.label}: ${summary.new} new, ${summary.changed} changed, ${summary.missing} missing, ${summary.registered} registered, ` +
+        `${summary.unreadable} unreadable, ${summary.duplicateGroups} duplicate groups`,
     );
-    const registry = await this.lookupRegistry;
-    if (!registry) return null;
-    await registry.reloadIfChanged();
-    return registry.find(registry.findRootId(await canonicalRoot(this.root)), rel);
+    for (const issue of summary.errors) this.log.warn(`${this.label}: ${issue.code} ${issue.path || '.'}: ${issue.message}`);
+    if (summary.errorCount > summary.errors.length) this.log.warn(`${this.label}: … and ${summary.errorCount - summary.errors.length} more problems`);
+    if (summary.skippedSymlinks) {
+      this.log.info(`${this.label}: ${summary.skippedSymlinks} symlinked images not followed; the datasetIndex.followSymlinks setting follows them`);
+    }
+    this.changed('all');
   }
 
+  // ---- pages for the views (straight to the engine: they do not wait for operations) ----
+
+  /** One page of one folder of a group: sub-folders with counts, then image names. */
+  children(group: Exclude<GroupId, 'duplicates'>, dir: string, offset: number, limit: number): Promise<FolderPage> {
+    return this.engine.children(this.config, group, dir, offset, limit);
+  }
+
+  duplicates(offset: number, limit: number): Promise<DuplicatePage> {
+    return this.engine.duplicates(this.config, offset, limit);
+  }
+
+  /** A page of the gallery, ordered and filtered in the engine worker (see Engine.galleryPage). */
+  galleryPage(scope: GalleryScope, query: GalleryQuery, offset: number, limit: number, facts: boolean, signal?: AbortSignal): Promise<GalleryPage> {
+    return this.engine.galleryPage(this.config, scope, query, offset, limit, facts, signal);
+  }
+
+  galleryChoices(scope: GalleryScope): Promise<GalleryChoices> {
+    return this.engine.galleryChoices(this.config, scope);
+  }
+
+  /** The registry row of an image, for tooltips. */
+  lookup(rel: string): Promise<ImageRow | null> {
+    return this.engine.lookup(this.config, rel);
+  }
+
+  /** Gone (settings changed, folder removed): the running work is aborted, the engine forgets it. */
   dispose(): void {
-    this._onDidChange.dispose();
-    void this.lookupRegistry?.then((r) => r?.close());
+    this.disposed = true;
+    this.operations.dispose();
+    // The aborted operation still ends (and says so) before the events go and the engine forgets it.
+    void this.operations
+      .idle()
+      .then(() => {
+        this._onDidChange.dispose();
+        this._onDidEndOperation.dispose();
+        this._onDidChangeBusy.dispose();
+        return this.engine.close(this.key);
+      })
+      .catch(() => undefined);
   }
 }
 
 /** Every workspace folder's datasets; follows folder and setting changes. */
 export class DatasetModel implements vscode.Disposable {
   private datasets: Dataset[] = [];
-  private readonly _onDidChange = new vscode.EventEmitter<Dataset | undefined>();
-  /** Fires with the dataset that changed, or undefined when the set of datasets changed. */
+  private readonly _onDidChange = new vscode.EventEmitter<DatasetChange | undefined>();
+  /** Fires with what changed in a dataset, or undefined when the set of datasets changed. */
   readonly onDidChange = this._onDidChange.event;
+  private readonly _onDidChangeBusy = new vscode.EventEmitter<void>();
+  readonly onDidChangeBusy = this._onDidChangeBusy.event;
+  private readonly _onDidEndOperation = new vscode.EventEmitter<OperationEnd>();
+  readonly onDidEndOperation = this._onDidEndOperation.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Datasets being replaced by a settings change, while their successors are made. */
+  private retiring: Dataset[] = [];
 
   constructor(
     private readonly storage: vscode.Uri | undefined,
+    readonly engine: EngineClient,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.rebuild();
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.rebuild()),
       this._onDidChange,
+      this._onDidChangeBusy,
+      this._onDidEndOperation,
     );
   }
 
@@ -270,9 +334,13 @@ export class DatasetModel implements vscode.Disposable {
     return this.storage !== undefined;
   }
 
+  get busy(): boolean {
+    return this.datasets.some((d) => d.busy !== null);
+  }
+
   /** Store of one workspace folder: workspace-scoped storage, one sub-folder per workspace folder. */
   storeFor(folder: vscode.WorkspaceFolder): string {
-    if (!this.storage) throw new Error('no workspace storage: open a folder first');
+    if (!this.storage) throw new Error(vscode.l10n.t('no workspace storage: open a folder first'));
     const id = createHash('sha256').update(folder.uri.toString()).digest('hex').slice(0, 12);
     const name = folder.name.replace(/[^\w.-]+/g, '_') || 'folder';
     return path.join(this.storage.fsPath, `${name}-${id}`);
@@ -291,31 +359,44 @@ export class DatasetModel implements vscode.Disposable {
           existing.updateSettings(settings);
           next.push(existing);
         } else {
-          const ds = new Dataset(folder, root, this.storeFor(folder), settings, this.log);
-          ds.onDidChange((d) => this._onDidChange.fire(d));
+          const ds = new Dataset(folder, root, this.storeFor(folder), settings, this.engine, this.log);
+          const previous = this.retiring.find((d) => d.folder.uri.toString() === folder.uri.toString() && d.root === root);
+          if (previous) ds.after(previous);
+          ds.onDidChange((c) => this._onDidChange.fire(c));
+          ds.onDidChangeBusy(() => this._onDidChangeBusy.fire());
+          ds.onDidEndOperation((e) => this._onDidEndOperation.fire(e));
           next.push(ds);
           // The status bar shows a cache's age from its header alone; read it for every new dataset.
           void ds.peekCache().catch(() => undefined);
         }
       }
     }
-    for (const old of this.datasets) if (!next.includes(old)) old.dispose();
+    const gone = this.datasets.filter((old) => !next.includes(old));
     this.datasets = next;
+    for (const old of gone) old.dispose();
+    if (gone.length) this._onDidChangeBusy.fire();
     this._onDidChange.fire(undefined);
   }
 
   /**
    * Re-reads settings. Datasets of the folders whose scan-shaping settings changed start over (their
-   * in-memory cache no longer matches); the others keep their state.
+   * engine state no longer matches, and their running work is aborted); the others keep their state.
    */
   reloadSettings(changed: (folder: vscode.WorkspaceFolder) => boolean): void {
-    const keep: Dataset[] = [];
-    for (const ds of this.datasets) {
-      if (changed(ds.folder)) ds.dispose();
-      else keep.push(ds);
+    const drop = this.datasets.filter((ds) => changed(ds.folder));
+    this.datasets = this.datasets.filter((ds) => !drop.includes(ds));
+    for (const ds of drop) ds.dispose();
+    this.retiring = drop;
+    try {
+      this.rebuild();
+    } finally {
+      this.retiring = [];
     }
-    this.datasets = keep;
-    this.rebuild();
+  }
+
+  /** The Cancel command: every dataset's running operation stops, waiting ones are dropped. */
+  cancelAll(): void {
+    for (const ds of this.datasets) ds.operations.cancelAll();
   }
 
   dispose(): void {

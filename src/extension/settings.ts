@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExternalRegistrySpec, ScanOptions } from '../core';
+import { readTeamSetting, type TeamSetting } from './teamRegistry';
 
 export const SECTION = 'datasetIndex';
 
@@ -11,7 +12,11 @@ export interface FolderSettings {
   maxAgeMs: number;
   watch: boolean;
   registerConcurrency: number;
+  /** datasetIndex.perceptualHash: a perceptual hash per registered image (near-duplicates). */
+  perceptualHash: boolean;
   registeredFrom?: ExternalRegistrySpec;
+  /** A team registry on PostgreSQL instead of the store's SQLite file. */
+  team?: TeamSetting;
 }
 
 /** Settings that change what a snapshot contains: a change invalidates the cache. */
@@ -49,6 +54,8 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings {
     maxAgeMs: Math.max(0, cfg.get<number>('cacheMaxAgeHours', 24)) * 3_600_000,
     watch: cfg.get<boolean>('watch', true),
     registerConcurrency: Math.max(1, Math.floor(cfg.get<number>('registration.concurrency', 8))),
+    perceptualHash: cfg.get<boolean>('perceptualHash', true),
     registeredFrom,
+    team: readTeamSetting(cfg, trusted),
   };
 }

@@ -22,7 +22,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(private readonly model: DatasetModel) {
     this.item.name = 'Dataset Index';
     this.item.command = 'datasetIndex.indexImages';
-    this.disposables.push(this.item, model.onDidChange(() => this.render()));
+    this.disposables.push(this.item, model.onDidChange(() => this.render()), model.onDidChangeBusy(() => this.render()));
     this.timer = setInterval(() => this.render(), 30_000);
     this.render();
   }
@@ -37,8 +37,24 @@ export class StatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
+    const busy = datasets.find((d) => d.busy);
+    if (busy) {
+      // A running operation (a background refresh too) shows here and is cancelled from here.
+      const op = busy.busy!;
+      const what = op.request.kind === 'register' ? vscode.l10n.t('registering') : op.request.kind === 'clear' ? vscode.l10n.t('clearing') : vscode.l10n.t('indexing');
+      this.item.text = `$(sync~spin) ${vscode.l10n.t('{0} {1}…', what, busy.label)}`;
+      this.item.command = 'datasetIndex.cancel';
+      this.item.tooltip = op.background
+        ? vscode.l10n.t('Dataset Index: {0} {1} (in the background) — click to cancel', what, busy.label)
+        : vscode.l10n.t('Dataset Index: {0} {1} — click to cancel', what, busy.label);
+      this.item.backgroundColor = undefined;
+      this.item.accessibilityInformation = { label: vscode.l10n.t('Dataset Index: {0} {1}. Click to cancel.', what, busy.label) };
+      this.item.show();
+      return;
+    }
+    this.item.command = 'datasetIndex.indexImages';
     const now = Date.now();
-    const indexed = datasets.filter((d) => d.status);
+    const indexed = datasets.filter((d) => d.summary);
     const headers = datasets.map((d) => d.cacheHeader).filter((h) => h && h.scannedAt > 0);
     const oldest = headers.length === datasets.length ? Math.min(...headers.map((h) => h!.scannedAt)) : 0;
     const stale = datasets.some((d) => {
@@ -46,44 +62,46 @@ export class StatusBar implements vscode.Disposable {
       return !h || !h.complete || now - h.verifiedAt > d.maxAgeMs;
     });
     const parts: string[] = [];
-    if (indexed.length) parts.push(`${num(indexed.reduce((s, d) => s + (d.status?.new ?? 0) + (d.status?.changed ?? 0), 0))} new`);
-    if (datasets.every((d) => d.cleared && !d.cacheHeader)) parts.push('cache cleared');
-    else if (oldest) parts.push(`scanned ${formatAge(now - oldest)}`);
-    else parts.push('not indexed');
+    if (indexed.length) parts.push(vscode.l10n.t('{0} new', num(indexed.reduce((s, d) => s + (d.summary?.new ?? 0) + (d.summary?.changed ?? 0), 0))));
+    if (datasets.every((d) => d.cleared && !d.cacheHeader)) parts.push(vscode.l10n.t('cache cleared'));
+    else if (oldest) parts.push(vscode.l10n.t('scanned {0}', formatAge(now - oldest)));
+    else parts.push(vscode.l10n.t('not indexed'));
     this.item.text = `$(file-media) ${parts.join(' · ')}`;
     this.item.backgroundColor = stale || !oldest ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = this.tooltip(now);
-    this.item.accessibilityInformation = { label: `Dataset Index: ${parts.join(', ')}. Click to index images.` };
+    this.item.accessibilityInformation = { label: vscode.l10n.t('Dataset Index: {0}. Click to index images.', parts.join(', ')) };
     this.item.show();
   }
 
   private tooltip(now: number): vscode.MarkdownString {
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown('**Dataset Index** — click to index images\n\n');
+    md.appendMarkdown(`${vscode.l10n.t('**Dataset Index** — click to index images')}\n\n`);
     for (const d of this.model.all) {
       const h = d.cacheHeader;
-      const s = d.status;
+      const s = d.summary;
       md.appendMarkdown(`---\n\n**${d.label}**\n\n`);
       if (!h) {
-        md.appendMarkdown(d.cleared ? 'scan cache cleared; not indexed since\n\n' : 'not indexed yet\n\n');
+        md.appendMarkdown(`${d.cleared ? vscode.l10n.t('scan cache cleared; not indexed since') : vscode.l10n.t('not indexed yet')}\n\n`);
       } else {
-        md.appendMarkdown(`${num(h.files)} images in ${num(h.dirs)} folders\n\n`);
-        md.appendMarkdown(`last scan: ${h.lastMode}, ${(h.lastDurationMs / 1000).toFixed(1)} s, ${h.scannedAt ? formatAge(now - h.scannedAt) : 'never completed'}\n\n`);
+        md.appendMarkdown(`${vscode.l10n.t('{0} images in {1} folders', num(h.files), num(h.dirs))}\n\n`);
+        md.appendMarkdown(
+          `${vscode.l10n.t('last scan: {0}, {1} s, {2}', h.lastMode, (h.lastDurationMs / 1000).toFixed(1), h.scannedAt ? formatAge(now - h.scannedAt) : vscode.l10n.t('never completed'))}\n\n`,
+        );
         const verifiedAgo = now - h.verifiedAt;
         md.appendMarkdown(
           verifiedAgo > d.maxAgeMs
-            ? `$(warning) files last verified ${formatAge(verifiedAgo)}: the next scan verifies them\n\n`
-            : `files verified ${formatAge(verifiedAgo)}\n\n`,
+            ? `$(warning) ${vscode.l10n.t('files last verified {0}: the next scan verifies them', formatAge(verifiedAgo))}\n\n`
+            : `${vscode.l10n.t('files verified {0}', formatAge(verifiedAgo))}\n\n`,
         );
       }
       if (s) {
         md.appendMarkdown(
-          `new ${num(s.new)} · changed ${num(s.changed)} · missing ${num(s.missing)} · registered ${num(s.registered)}` +
-            (s.unreadable ? ` · unreadable ${num(s.unreadable)}` : '') +
+          vscode.l10n.t('new {0} · changed {1} · missing {2} · registered {3}', num(s.new), num(s.changed), num(s.missing), num(s.registered)) +
+            (s.unreadable ? vscode.l10n.t(' · unreadable {0}', num(s.unreadable)) : '') +
             '\n\n',
         );
       }
-      md.appendMarkdown(`store: \`${d.storeDir}\`\n\n`);
+      md.appendMarkdown(`${vscode.l10n.t('store: {0}', `\`${d.storeDir}\``)}\n\n`);
     }
     return md;
   }

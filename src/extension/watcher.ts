@@ -32,7 +32,7 @@ export class DatasetWatcher implements vscode.Disposable {
   /** One watcher per dataset that is indexed and wants watching. */
   sync(): void {
     for (const ds of this.model.all) {
-      const want = ds.status !== null && ds.watchEnabled;
+      const want = ds.summary !== null && ds.watchEnabled;
       if (want && !this.watchers.has(ds)) this.start(ds);
       if (!want && this.watchers.has(ds)) this.stop(ds);
     }

@@ -11,7 +11,7 @@ describe('scan cache: the header is trusted only when its checksum holds', () =>
   let store: string;
   let file: string;
   let expected: string[];
-  const scan = (): Promise<ScanDatasetResult> => scanDataset({ root, storeDir: store, now: afterRacyWindow });
+  const scan = (): Promise<ScanDatasetResult> => scanDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
   const files = (r: ScanDatasetResult): string[] => [...snapshotFiles(r.cache.snapshot)].sort();
 
   beforeEach(async () => {

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { registryFileFor } from '../../src/core';
 import { makePng } from '../helpers/images';
+import { UNDO_V5 } from '../helpers/schema';
+import { SCHEMA_VERSION } from '../../src/core/registry/schema';
 import { removeDir, tempDir } from '../helpers/tmp';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -121,7 +123,7 @@ describe('a registry of an older schema', () => {
     assert.equal(json(['register', root]).registered, 4);
     const file = registryFileFor(store);
     // Undo version 3: what version 2 wrote.
-    execFileSync('sqlite3', [file, 'DROP INDEX images_unreadable; PRAGMA user_version = 2;']);
+    execFileSync('sqlite3', [file, `${UNDO_V5} DROP INDEX images_unreadable; PRAGMA user_version = 2;`]);
     const before = fs.readFileSync(file);
     const status = json(['status', root]);
     assert.equal(status.new, 0);
@@ -132,7 +134,7 @@ describe('a registry of an older schema', () => {
 
     const reg = json(['register', root]);
     assert.equal(reg.toRegister, 0);
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '4');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), String(SCHEMA_VERSION));
     assert.equal(sqlite(file, "SELECT count(*) FROM sqlite_master WHERE name = 'images_unreadable'"), '1');
     assert.equal(sqlite(file, 'SELECT count(*) FROM images'), '4');
     assert.ok((reg.notices as string[]).some((n) => /current schema/.test(n)));
@@ -142,7 +144,7 @@ describe('a registry of an older schema', () => {
   it("version 3's format names become one name per format (4): bigtiff, jxl-stream, j2c, AVIF as heif; an SVG is no longer readable", () => {
     assert.equal(json(['register', root]).registered, 4);
     const file = registryFileFor(store);
-    execFileSync('sqlite3', [file, [
+    execFileSync('sqlite3', [file, UNDO_V5 + [
       "UPDATE images SET format = 'bigtiff' WHERE path = 'd0/img0.png'",
       "UPDATE images SET format = 'jxl-stream' WHERE path = 'd1/img1.png'",
       "UPDATE images SET format = 'heif', path = 'd0/photo.AVIF' WHERE path = 'd0/img2.png'",
@@ -158,7 +160,7 @@ describe('a registry of an older schema', () => {
     assert.equal(rows.get('d1/img3.png')?.status, 'unreadable');
     assert.equal(sqlite(file, 'PRAGMA user_version'), '3', 'a reader migrates in memory only');
     json(['register', root]);
-    assert.equal(sqlite(file, 'PRAGMA user_version'), '4');
+    assert.equal(sqlite(file, 'PRAGMA user_version'), String(SCHEMA_VERSION));
     assert.equal(sqlite(file, "SELECT count(*) FROM images WHERE format IN ('bigtiff', 'jxl-stream', 'svg')"), '0');
   });
 });

@@ -27,7 +27,7 @@ describe('external registry (--registered-from): names, path rule, unmatched row
   let store: string;
   let db: string;
   const status = (registeredFrom: DatasetRequest['registeredFrom']) =>
-    datasetStatus({ root, storeDir: store, now: afterRacyWindow, registeredFrom });
+    datasetStatus({ root, storeDir: store, registeredFrom, hooks: { now: afterRacyWindow } });
 
   beforeEach(() => {
     base = tempDir('ext');
@@ -97,13 +97,13 @@ describe('external registry (--registered-from): names, path rule, unmatched row
     // Given through a link, the root's real path is what the pipeline recorded: its rows still count.
     const link = path.join(base, 'link');
     fs.symlinkSync(root, link);
-    const viaLink = await datasetStatus({ root: link, storeDir: store, now: afterRacyWindow, registeredFrom: spec });
+    const viaLink = await datasetStatus({ root: link, storeDir: store, registeredFrom: spec, hooks: { now: afterRacyWindow } });
     assert.equal(viaLink.external, 5);
     // Registered here already, a row still counts as matched: only rows naming nothing are reported.
-    const reg = await registerDataset({ root, storeDir: store, now: afterRacyWindow, registeredFrom: spec });
+    const reg = await registerDataset({ root, storeDir: store, registeredFrom: spec, hooks: { now: afterRacyWindow } });
     assert.equal(reg.toRegister, 1);
     assert.equal(reg.externalRegistry?.matched, 5);
-    await registerDataset({ root, storeDir: store, now: afterRacyWindow });
+    await registerDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
     const again = await status(spec);
     assert.deepEqual([again.external, again.registered, again.externalRegistry?.matched, again.externalRegistry?.unmatched], [0, 6, 5, 3]);
   });

@@ -23,7 +23,7 @@ describe('file events applied to a snapshot', () => {
     writeImage(root, 'a/one.png');
     writeImage(root, 'a/two.png');
     writeImage(root, 'b/three.jpg');
-    const { cache } = await scanDataset({ root, storeDir: store, now: later });
+    const { cache } = await scanDataset({ root, storeDir: store, hooks: { now: later } });
     return { snapshot: cache.snapshot, options: resolveOptions(root, store) };
   }
 
@@ -47,14 +47,14 @@ describe('file events applied to a snapshot', () => {
     assert.equal(fileStatAt(rec.stats, rec.files.indexOf('one.png'))?.size, fs.statSync(path.join(root, 'a/one.png')).size);
     // The directory stamps were left alone: a quick scan re-reads the touched folders and agrees.
     const fresh = tempDir('ev-fresh');
-    const { cache } = await scanDataset({ root, storeDir: fresh, now: later });
+    const { cache } = await scanDataset({ root, storeDir: fresh, hooks: { now: later } });
     assert.deepEqual([...snapshotFiles(cache.snapshot)].sort(), files.sort());
     removeDir(fresh);
   });
 
   it('in a verified folder, keeps every file\'s stats beside its name through adds, changes and deletes', async () => {
     await indexed();
-    const { cache } = await scanDataset({ root, storeDir: store, now: later, verify: true });
+    const { cache } = await scanDataset({ root, storeDir: store, verify: true, hooks: { now: later } });
     const snapshot = cache.snapshot;
     const options = resolveOptions(root, store);
     assert.ok(snapshot.get('a')?.stats);

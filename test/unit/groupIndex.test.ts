@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { GroupIndex } from '../../src/extension/groupIndex';
+import { GroupIndex } from '../../src/core/engine/groupIndex';
 
 describe('tree group index', () => {
   const paths = ['root.png', 'a/x.png', 'a/b/y.png', 'a/b/z.png', 'a/b/c/w.png', 'd/img10.png', 'd/img2.png', 'd/img1.png'];
@@ -34,5 +34,98 @@ describe('tree group index', () => {
     assert.equal(big.childFolders('').length, 100);
     assert.equal(big.childFolders('t7').length, 100);
     assert.equal(big.filesIn('t7/d107').length, 100);
+  });
+
+  describe('updated from a batch, not rebuilt', () => {
+    /** Everything a view can ask, for comparing an updated index with one built from scratch. */
+    function shape(ix: GroupIndex): unknown {
+      const out: Record<string, unknown> = {};
+      const stack = [''];
+      while (stack.length) {
+        const d = stack.pop() as string;
+        out[d] = { total: ix.total(d), folders: [...ix.childFolders(d)], files: [...ix.filesIn(d)] };
+        stack.push(...ix.childFolders(d));
+      }
+      return { size: ix.size, out };
+    }
+
+    it('adds into known and new folders, removes down to empty folders, and says which rows changed', () => {
+      const ix = new GroupIndex(['a/x.png', 'a/b/y.png', 'd/img1.png']);
+      ix.filesIn('a'); // sorted: later additions are merged in order
+      const add = ix.update(['a/w.png', 'a/b/c/e/new.png', 'z/q.png'], []);
+      assert.deepEqual([...add.changed].sort(), ['', 'a', 'a/b', 'a/b/c', 'a/b/c/e', 'z']);
+      assert.deepEqual(add.gone, []);
+      assert.deepEqual(ix.filesIn('a'), ['w.png', 'x.png']);
+      assert.deepEqual(ix.childFolders(''), ['a', 'd', 'z']);
+      assert.deepEqual(ix.childFolders('a/b'), ['a/b/c']);
+      assert.equal(ix.total('a'), 4);
+      assert.equal(ix.size, 6);
+      const rm = ix.update([], ['a/b/c/e/new.png', 'd/img1.png', 'not/there.png']);
+      assert.deepEqual([...rm.changed].sort(), ['', 'a', 'a/b']);
+      assert.deepEqual([...rm.gone].sort(), ['a/b/c', 'a/b/c/e', 'd']);
+      assert.deepEqual(ix.childFolders(''), ['a', 'z']);
+      assert.deepEqual(ix.childFolders('a/b'), []);
+      assert.equal(ix.total('d'), 0);
+      assert.deepEqual(shape(ix), shape(new GroupIndex(['a/x.png', 'a/w.png', 'a/b/y.png', 'z/q.png'])));
+    });
+
+    it('is idempotent: a path already present (or already absent) changes nothing', () => {
+      const ix = new GroupIndex(['a/x.png']);
+      assert.deepEqual(ix.update(['a/x.png'], ['b/y.png']), { changed: [], gone: [] });
+      assert.equal(ix.size, 1);
+    });
+
+    it('a folder touched by one add and one remove changes its own row, not its ancestors', () => {
+      const ix = new GroupIndex(['a/b/x.png', 'a/b/y.png']);
+      const r = ix.update(['a/b/z.png'], ['a/b/x.png']);
+      assert.deepEqual(r.changed, ['a/b']);
+      assert.equal(ix.total('a'), 2);
+    });
+
+    it('after many random batches equals an index built from scratch', () => {
+      let seed = 7;
+      const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+      const universe: string[] = [];
+      for (let d = 0; d < 30; d++) for (let f = 0; f < 12; f++) universe.push(`${['', 't0/', 't1/', 't1/u/'][d % 4]}d${d}/img${f}.jpg`);
+      const members = new Set<string>();
+      const ix = new GroupIndex();
+      for (let round = 0; round < 200; round++) {
+        const present: string[] = [];
+        const absent: string[] = [];
+        for (let k = rand(20); k > 0; k--) {
+          const p = universe[rand(universe.length)];
+          if (rand(2)) {
+            present.push(p);
+            members.add(p);
+          } else {
+            absent.push(p);
+            members.delete(p);
+          }
+        }
+        // Each path ends as its last mention says; the index is given only the final answer per path.
+        const last = new Map<string, boolean>();
+        for (const p of present) last.set(p, members.has(p));
+        for (const p of absent) last.set(p, members.has(p));
+        if (round % 3 === 0) ix.filesIn(universe[rand(universe.length)].replace(/\/[^/]*$/, ''));
+        ix.update([...last].filter(([, m]) => m).map(([p]) => p), [...last].filter(([, m]) => !m).map(([p]) => p));
+        assert.deepEqual(shape(ix), shape(new GroupIndex(members)), `round ${round}`);
+      }
+    });
+
+    it('pages a folder: sub-folders first, then images, each page a slice', () => {
+      const paths = ['big/sub1/a.png', 'big/sub2/b.png'];
+      for (let i = 0; i < 3000; i++) paths.push(`big/p${i}.png`);
+      const ix = new GroupIndex(paths);
+      const first = ix.page('big', 0, 200);
+      assert.deepEqual(first.folders, [{ dir: 'big/sub1', count: 1 }, { dir: 'big/sub2', count: 1 }]);
+      assert.equal(first.files.length, 198);
+      assert.equal(first.files[0], 'p0.png');
+      assert.deepEqual([first.folderCount, first.fileCount, first.total], [2, 3000, 3002]);
+      const later = ix.page('big', 2800, 200);
+      assert.deepEqual(later.folders, []);
+      assert.equal(later.files.length, 200);
+      assert.equal(later.files[0], 'p2798.png');
+      assert.equal(ix.page('big', 3000, 200).files.length, 2);
+    });
   });
 });

@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { mountTypeIn, NETWORK_FS } from '../../src/core/fsutil/mountType';
-import { defaultScanThreads, NETWORK_SCAN_THREADS, scanThreads } from '../../src/core/scanner/dirWorkerPool';
+import { defaultScanThreads, MAX_SCAN_THREADS, measureRoundTrip, NETWORK_SCAN_THREADS, REMOTE_ROUND_TRIP_MS, scanThreads } from '../../src/core/scanner/scanThreads';
+import { tempDir, removeDir } from '../helpers/tmp';
 
 const MOUNTS = [
   'overlay / overlay rw,relatime 0 0',
@@ -26,14 +28,35 @@ describe('mount types and scan threads', () => {
     for (const t of ['ext4', 'xfs', 'btrfs', 'tmpfs', 'overlay', 'fuse.nfsish']) assert.ok(!NETWORK_FS.test(t), t);
   });
 
-  it('gives a network scan more threads, a local one one per core (2 to 4), never more than the calls allowed', () => {
+  it('gives a local disk one thread per core (2 to 4), remote storage threads by its round trip, bounded, never more than the calls allowed', () => {
     const cores = os.availableParallelism();
     assert.equal(defaultScanThreads(), Math.min(4, Math.max(2, cores)));
-    assert.equal(scanThreads(false, 16, NETWORK_SCAN_THREADS), defaultScanThreads());
-    assert.equal(scanThreads(true, 16, NETWORK_SCAN_THREADS), NETWORK_SCAN_THREADS);
+    // A short round trip on a local type: by cores.
+    assert.equal(scanThreads(0.03, false), defaultScanThreads());
+    // A known network type: at least NETWORK_SCAN_THREADS, even when its cache answered fast.
+    assert.equal(scanThreads(0.03, true), NETWORK_SCAN_THREADS);
     assert.ok(NETWORK_SCAN_THREADS > defaultScanThreads());
-    assert.equal(scanThreads(true, 3, NETWORK_SCAN_THREADS), 3);
-    assert.equal(scanThreads(false, 1, NETWORK_SCAN_THREADS), 1);
-    assert.equal(scanThreads(true, 16, 1), 1);
+    // An unknown type with a long round trip (a FUSE daemon, a filer): more with a longer trip,
+    // bounded (the probes' round trips through latencyfs at 0.5 and 5 ms per call were ~2 and ~12 ms).
+    const lan = scanThreads(2, false);
+    const cloud = scanThreads(12, false);
+    assert.ok(lan > defaultScanThreads(), `2 ms: ${lan}`);
+    assert.ok(cloud > lan, `12 ms: ${cloud}, 2 ms: ${lan}`);
+    assert.equal(scanThreads(500, true), MAX_SCAN_THREADS);
+    assert.ok(scanThreads(REMOTE_ROUND_TRIP_MS, false) >= defaultScanThreads());
+    // The user's cap wins.
+    assert.equal(scanThreads(5, true, 3), 3);
+    assert.equal(scanThreads(0.03, false, 1), 1);
+  });
+
+  it('measures a round trip with stats of names that do not exist (nothing is created)', async () => {
+    const dir = tempDir('rtt');
+    try {
+      const ms = await measureRoundTrip(dir);
+      assert.ok(ms > 0 && ms < 1000, `${ms} ms`);
+      assert.deepEqual(fs.readdirSync(dir), []);
+    } finally {
+      removeDir(dir);
+    }
   });
 });

@@ -54,7 +54,7 @@ function folderWithCopies(root: string, dir: string): string[] {
 describe('moves keep every row', () => {
   let root: string;
   let store: string;
-  const register = () => registerDataset({ root, storeDir: store, now: later });
+  const register = () => registerDataset({ root, storeDir: store, hooks: { now: later } });
 
   beforeEach(() => {
     root = tempDir('mv-root');
@@ -160,14 +160,14 @@ describe('moves keep every row', () => {
     put(root, 'c/other.png', makePng(9, 9, 2));
     await register();
     fs.rmSync(path.join(root, 'b/two.png'));
-    let s = await datasetStatus({ root, storeDir: store, now: later });
+    let s = await datasetStatus({ root, storeDir: store, hooks: { now: later } });
     assert.equal(s.missing, 1);
     assert.deepEqual([s.duplicateGroups, s.duplicateFiles], [1, 2]);
     assert.deepEqual(s.duplicates[0].paths, ['a/one.png', 'c/three.png']);
     const r = await register();
     assert.deepEqual([r.before.duplicateGroups, r.before.duplicateFiles], [1, 2]);
     fs.rmSync(path.join(root, 'a/one.png'));
-    s = await datasetStatus({ root, storeDir: store, now: later });
+    s = await datasetStatus({ root, storeDir: store, hooks: { now: later } });
     assert.deepEqual([s.duplicateGroups, s.duplicateFiles, s.duplicates.length], [0, 0, 0], 'one file left is no group');
     const cliStatus = json(run(['status', root, '--store', store, '--json', '-q']));
     assert.deepEqual([cliStatus.duplicateGroups, cliStatus.duplicateFiles, cliStatus.duplicates], [0, 0, []]);
@@ -250,11 +250,11 @@ describe('prune and export leave out files that are gone', () => {
       await held.release();
     }
     const controller = new AbortController();
-    const cut = await pruneDataset({ root, storeDir: store, now: later, forceRescan: true, signal: controller.signal, onProgress: () => controller.abort() });
+    const cut = await pruneDataset({ root, storeDir: store, forceRescan: true, signal: controller.signal, onProgress: () => controller.abort(), hooks: { now: later } });
     assert.equal(cut.cancelled, true);
     assert.deepEqual(cut.paths, []);
     assert.ok(bytes.equals(fs.readFileSync(file)), 'interrupted: the registry is as it was');
-    const done = await pruneDataset({ root, storeDir: store, now: later });
+    const done = await pruneDataset({ root, storeDir: store, hooks: { now: later } });
     assert.deepEqual(done.paths, gone);
   });
 

@@ -92,12 +92,12 @@ describe('network-like mounts (FUSE)', function () {
   });
 
   async function fullThenQuick(): Promise<void> {
-    const full = await scanDataset({ root: mnt, storeDir: store, now: afterRacyWindow });
+    const full = await scanDataset({ root: mnt, storeDir: store, hooks: { now: afterRacyWindow } });
     assert.equal(full.report.mode, 'full');
     assert.equal(full.report.errors.length, 0, JSON.stringify(full.report.errors));
     assert.deepEqual(files(full), expected);
     assert.equal(full.report.files, expected.length);
-    const quick = await scanDataset({ root: mnt, storeDir: store, now: afterRacyWindow });
+    const quick = await scanDataset({ root: mnt, storeDir: store, hooks: { now: afterRacyWindow } });
     assert.equal(quick.report.mode, 'quick');
     assert.equal(quick.report.files, expected.length);
     assert.deepEqual(files(quick), expected);
@@ -125,7 +125,7 @@ describe('network-like mounts (FUSE)', function () {
       writeImage(root, 'd3/album.png/inner.png'); // a folder whose name looks like an image
       const stats = path.join(store, 'untyped-stats.json');
       mount(['latency', root, mnt, '--delay-ms', '0.2', '--stats', stats]);
-      const full = await scanDataset({ root: mnt, storeDir: store, now: afterRacyWindow });
+      const full = await scanDataset({ root: mnt, storeDir: store, hooks: { now: afterRacyWindow } });
       unmount(mnt);
       assert.equal(full.report.files, 601);
       assert.ok(files(full).includes('d3/album.png/inner.png'), 'the image-named folder was walked');

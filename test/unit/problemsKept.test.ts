@@ -38,7 +38,7 @@ describe('a folder\'s problems are reported by every scan, status and register u
     fs.writeFileSync(bad, fs.readFileSync(path.join(root, 'a/good.png')));
     {
       // Stamps trusted at once (as a later scan would), so the next scans do not read the folder.
-      const first = await scanDataset({ root, storeDir: store, now: afterRacyWindow });
+      const first = await scanDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
       assert.deepEqual(first.report.errors.map((e) => `${e.code} ${e.path}`), [`EILSEQ a/b\uFFFDb\uFFFD.png`]);
 
       const quick = json(run(['scan', root, '--store', store, '--json']));
@@ -74,17 +74,19 @@ describe('a folder\'s problems are reported by every scan, status and register u
     const locked = path.join(root, 'locked');
     const denying: ScanFileSystem = {
       ...nodeFileSystem,
-      readdir: (p, cb) =>
-        p === locked ? cb(Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: 'EACCES' }), []) : nodeFileSystem.readdir(p, cb),
+      readdir: (p) => {
+        if (p === locked) throw Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: 'EACCES' });
+        return nodeFileSystem.readdir(p);
+      },
     };
-    const first = await scanDataset({ root, storeDir: store, fs: denying, now: afterRacyWindow });
+    const first = await scanDataset({ root, storeDir: store, hooks: { fs: denying, now: afterRacyWindow } });
     assert.deepEqual(first.report.errors.map((e) => `${e.code} ${e.path}`), ['EACCES locked']);
     const noScan = await datasetStatus({ root, storeDir: store, scan: false });
     assert.deepEqual(noScan.errors.map((e) => `${e.code} ${e.path}`), ['EACCES locked']);
-    const again = await scanDataset({ root, storeDir: store, fs: denying, now: afterRacyWindow });
+    const again = await scanDataset({ root, storeDir: store, hooks: { fs: denying, now: afterRacyWindow } });
     assert.deepEqual(again.report.errors.map((e) => `${e.code} ${e.path}`), ['EACCES locked']);
     // Readable again: the next scan reads it (its stamp was not trusted) and the problem is gone.
-    const clean = await scanDataset({ root, storeDir: store, now: afterRacyWindow });
+    const clean = await scanDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
     assert.deepEqual(clean.report.errors, []);
     assert.deepEqual(files(clean), ['locked/b.png', 'ok/a.png']);
     assert.deepEqual((await datasetStatus({ root, storeDir: store, scan: false })).errors, []);
@@ -96,15 +98,18 @@ describe('a folder\'s problems are reported by every scan, status and register u
     const target = path.join(root, 'v/b.png');
     const failing: ScanFileSystem = {
       ...nodeFileSystem,
-      stat: (p, cb) => (p === target ? cb(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }), {} as fs.Stats) : nodeFileSystem.stat(p, cb)),
+      statFile: (p) => {
+        if (p === target) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+        return nodeFileSystem.statFile(p);
+      },
     };
-    await scanDataset({ root, storeDir: store, now: afterRacyWindow });
-    const verify = await scanDataset({ root, storeDir: store, fs: failing, verify: true, now: afterRacyWindow });
+    await scanDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
+    const verify = await scanDataset({ root, storeDir: store, verify: true, hooks: { fs: failing, now: afterRacyWindow } });
     assert.deepEqual(verify.report.errors.map((e) => `${e.code} ${e.path}`), ['EIO v/b.png']);
-    const quick = await scanDataset({ root, storeDir: store, now: afterRacyWindow });
+    const quick = await scanDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
     assert.equal(quick.report.mode, 'quick');
     assert.deepEqual(quick.report.errors.map((e) => `${e.code} ${e.path}`), ['EIO v/b.png']);
-    const verified = await scanDataset({ root, storeDir: store, verify: true, now: afterRacyWindow });
+    const verified = await scanDataset({ root, storeDir: store, verify: true, hooks: { now: afterRacyWindow } });
     assert.deepEqual(verified.report.errors, []);
   });
 });
@@ -131,7 +136,7 @@ describe('symlinked image files', () => {
   });
 
   it('not followed (the default): counted per folder, kept in the cache, reported by every scan, status and register', async () => {
-    const first = await scanDataset({ root, storeDir: store, now: afterRacyWindow });
+    const first = await scanDataset({ root, storeDir: store, hooks: { now: afterRacyWindow } });
     assert.deepEqual(files(first), ['a/real.png']);
     assert.equal(first.report.skippedSymlinks, 3);
     assert.deepEqual(first.report.errors, []);

@@ -11,6 +11,7 @@ import { loadSqlJs } from '../../src/core/registry/sqlite';
 import { SCHEMA_VERSION } from '../../src/core/registry/schema';
 import { loadIndexSql, UNREADABLE_PATHS_SQL } from '../../src/core/registry/registry';
 import { makeJpeg, makePng } from '../helpers/images';
+import { UNDO_V5 } from '../helpers/schema';
 import { removeDir, tempDir, afterRacyWindow } from '../helpers/tmp';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -39,8 +40,8 @@ function sqlite(file: string, sql: string): string {
 describe('registry and registration', () => {
   let root: string;
   let store: string;
-  const register = (extra: Partial<RegisterRequest> = {}) => registerDataset({ root, storeDir: store, now: later, ...extra });
-  const status = (extra: Partial<RegisterRequest> & { scan?: boolean } = {}) => datasetStatus({ root, storeDir: store, now: later, ...extra });
+  const register = (extra: Partial<RegisterRequest> = {}) => registerDataset({ root, storeDir: store, ...extra, hooks: { now: later, ...extra.hooks } });
+  const status = (extra: Partial<RegisterRequest> & { scan?: boolean } = {}) => datasetStatus({ root, storeDir: store, ...extra, hooks: { now: later, ...extra.hooks } });
 
   beforeEach(() => {
     root = tempDir('reg-root');
@@ -203,7 +204,7 @@ describe('registry and registration', () => {
     await register();
     const file = registryFileFor(store);
     // Turn it back into what version 1 wrote.
-    execFileSync('sqlite3', [file, 'DROP INDEX images_unreadable; DROP INDEX images_root_hash; CREATE INDEX images_hash ON images(hash); PRAGMA user_version = 1;']);
+    execFileSync('sqlite3', [file, `${UNDO_V5} DROP INDEX images_unreadable; DROP INDEX images_root_hash; CREATE INDEX images_hash ON images(hash); PRAGMA user_version = 1;`]);
     put(root, 'png/set0/later.png', makePng(7, 7, 77));
     const r = await register();
     assert.equal(r.outcome.registered, 1);

@@ -11,7 +11,7 @@ import { buildTree, removeDir, tempDir, writeImage, writeText, afterRacyWindow }
 const later = afterRacyWindow;
 
 function scan(root: string, store: string, extra: Partial<ScanDatasetRequest> = {}): Promise<ScanDatasetResult> {
-  return scanDataset({ root, storeDir: store, now: later, ...extra });
+  return scanDataset({ root, storeDir: store, ...extra, hooks: { now: later, ...extra.hooks } });
 }
 
 function files(result: ScanDatasetResult): string[] {
@@ -153,24 +153,24 @@ describe('scanner', () => {
     const frozen = new Map<string, fs.BigIntStats>();
     const coarse: ScanFileSystem = {
       ...nodeFileSystem,
-      statDir: (p, cb) =>
-        nodeFileSystem.statDir(p, (err, st) => {
-          if (!err && !frozen.has(p)) frozen.set(p, st);
-          cb(err, err ? st : (frozen.get(p) as fs.BigIntStats));
-        }),
+      stat: (p) => {
+        const st = nodeFileSystem.stat(p);
+        if (!frozen.has(p)) frozen.set(p, st);
+        return frozen.get(p) as fs.BigIntStats;
+      },
     };
     // Default racy window: the directory was modified just now, so its stamp is not trusted.
-    await scanDataset({ root, storeDir: store, fs: coarse });
+    await scanDataset({ root, storeDir: store, hooks: { fs: coarse } });
     writeImage(root, 'd/b.png');
-    const r = await scanDataset({ root, storeDir: store, fs: coarse });
+    const r = await scanDataset({ root, storeDir: store, hooks: { fs: coarse } });
     assert.deepEqual(r.report.added.sample, ['d/b.png']);
 
     // The same sequence with the racy check off misses the change: the test above is meaningful.
     const store2 = tempDir('store2');
     frozen.clear();
-    await scanDataset({ root, storeDir: store2, fs: coarse, now: later });
+    await scanDataset({ root, storeDir: store2, hooks: { fs: coarse, now: later } });
     writeImage(root, 'd/c.png');
-    const blind = await scanDataset({ root, storeDir: store2, fs: coarse, now: later });
+    const blind = await scanDataset({ root, storeDir: store2, hooks: { fs: coarse, now: later } });
     assert.equal(blind.report.added.count, 0);
     removeDir(store2);
   });
@@ -178,10 +178,10 @@ describe('scanner', () => {
   it('trusts a directory again once its stamp is older than the racy window', async () => {
     writeImage(root, 'd/a.png');
     const t0 = BigInt(Date.now()) * 1_000_000n;
-    await scanDataset({ root, storeDir: store, now: () => t0 });
-    const later = await scanDataset({ root, storeDir: store, now: () => t0 + 10_000_000_000n });
+    await scanDataset({ root, storeDir: store, hooks: { now: () => t0 } });
+    const later = await scanDataset({ root, storeDir: store, hooks: { now: () => t0 + 10_000_000_000n } });
     assert.equal(later.report.fsOps.readdir, 2, 'racy dirs are re-read once');
-    const after = await scanDataset({ root, storeDir: store, now: () => t0 + 20_000_000_000n });
+    const after = await scanDataset({ root, storeDir: store, hooks: { now: () => t0 + 20_000_000_000n } });
     assert.equal(after.report.fsOps.readdir, 0);
   });
 
@@ -253,14 +253,14 @@ describe('scanner', () => {
     const victim = path.join(root, 'top1/mid1/leaf1');
     const vanishing: ScanFileSystem = {
       ...nodeFileSystem,
-      readdir: (p, cb) =>
-        nodeFileSystem.readdir(p, (err, entries) => {
-          // Right after the parent is listed, its child disappears before we get to it.
-          if (p === path.join(root, 'top1/mid1')) fs.rmSync(victim, { recursive: true, force: true });
-          cb(err, entries);
-        }),
+      readdir: (p) => {
+        const entries = nodeFileSystem.readdir(p);
+        // Right after the parent is listed, its child disappears before we get to it.
+        if (p === path.join(root, 'top1/mid1')) fs.rmSync(victim, { recursive: true, force: true });
+        return entries;
+      },
     };
-    const r = await scan(root, store, { fs: vanishing });
+    const r = await scan(root, store, { hooks: { fs: vanishing } });
     assert.deepEqual(r.report.errors.map((e) => [e.code, e.path]), [['ENOENT', 'top1/mid1/leaf1']]);
     assert.ok(!files(r).some((f) => f.startsWith('top1/mid1/leaf1/')));
     assert.equal(r.report.files, 14);
@@ -274,12 +274,12 @@ describe('scanner', () => {
     const denied = path.join(root, 'top2/mid2/leaf2');
     const eacces: ScanFileSystem = {
       ...nodeFileSystem,
-      readdir: (p, cb) =>
-        p === denied
-          ? cb(Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: 'EACCES' }), [])
-          : nodeFileSystem.readdir(p, cb),
+      readdir: (p) => {
+        if (p === denied) throw Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: 'EACCES' });
+        return nodeFileSystem.readdir(p);
+      },
     };
-    const r = await scan(root, store, { fs: eacces });
+    const r = await scan(root, store, { hooks: { fs: eacces } });
     assert.deepEqual(r.report.errors.map((e) => [e.code, e.path]), [['EACCES', 'top2/mid2/leaf2']]);
     assert.deepEqual(files(r), files(first), 'nothing is lost');
     assert.equal(r.report.removed.count, 0);
@@ -287,14 +287,14 @@ describe('scanner', () => {
     assert.deepEqual(healed.report.added.sample, ['top2/mid2/leaf2/later.png']);
   });
 
-  it('worker threads and pooled calls build the same snapshot, file stats included', async () => {
+  it('worker threads and the main thread (an injected file system) build the same snapshot, file stats included', async () => {
     buildTree(root, 9, 4);
     writeImage(root, 'top0/été/ünï cödé.png');
     writeImage(root, 'top1/with space/two\nlines.jpg');
     writeImage(root, 'top2/skip-mask.png');
     fs.symlinkSync(path.join(root, 'top0'), path.join(root, 'top3/link-not-followed'));
     const options = { exclude: ['**/*-mask.png'] };
-    // A copy of the real file system is not `nodeFileSystem` itself: the walker then goes through pooled calls.
+    // An injected file system is listed on the main thread, by the same listFolders the threads run.
     const pooled: ScanFileSystem = { ...nodeFileSystem };
     const flatten = (r: ScanDatasetResult): unknown[] =>
       [...r.cache.snapshot].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rel, rec]) => [
@@ -307,7 +307,7 @@ describe('scanner', () => {
     for (const verify of [false, true]) {
       const viaWorkers = await scan(root, workerStore, { options, verify });
       knownBefore = [...viaWorkers.cache.snapshot.keys()];
-      const viaPool = await scan(root, poolStore, { options, verify, fs: pooled });
+      const viaPool = await scan(root, poolStore, { options, verify, hooks: { fs: pooled } });
       assert.equal(viaWorkers.report.mode, verify ? 'verify' : 'full');
       assert.equal(viaPool.report.mode, viaWorkers.report.mode);
       assert.deepEqual(flatten(viaWorkers), flatten(viaPool));
@@ -323,7 +323,7 @@ describe('scanner', () => {
     writeImage(root, 'top0/mid0/leaf0/added.jpg');
     fs.rmSync(path.join(root, 'top3/mid0/leaf3/img0.jpg'));
     const quickWorkers = await scan(root, workerStore, { options });
-    const quickPool = await scan(root, poolStore, { options, fs: pooled });
+    const quickPool = await scan(root, poolStore, { options, hooks: { fs: pooled } });
     assert.equal(quickWorkers.report.mode, 'quick');
     assert.deepEqual(flatten(quickWorkers), flatten(quickPool));
     // Every known folder is stat'd, the 8 that vanished included; only the changed ones are listed.
@@ -374,7 +374,7 @@ describe('scanner', () => {
       if (++reads === 1) controller.abort();
       return later();
     };
-    const cut = await scan(root, store, { verify: true, signal: controller.signal, now: cancelOnFirstRead });
+    const cut = await scan(root, store, { verify: true, signal: controller.signal, hooks: { now: cancelOnFirstRead } });
     assert.equal(cut.report.mode, 'verify');
     assert.equal(cut.report.cancelled, true);
     assert.ok([...cut.cache.snapshot.values()].every((rec) => rec.stats === undefined));
@@ -393,7 +393,7 @@ describe('scanner', () => {
     const crashing = path.join(tempDir('crash'), 'crash.js');
     fs.writeFileSync(crashing, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
     const pool = new DirWorkerPool(1, crashing);
-    await assert.rejects(scan(root, store, { workers: pool }), /scan worker exited \(3\)/);
+    await assert.rejects(scan(root, store, { hooks: { workers: pool } }), /scan worker exited \(3\)/);
     const header = await readCacheHeader(cacheFileFor(store, root));
     assert.equal(header?.complete, false);
     const next = await scan(root, store);
@@ -429,19 +429,17 @@ describe('scanner', () => {
   it('stops on cancel, saves a checkpoint and resumes from it instead of starting over', async () => {
     buildTree(root, 60, 1);
     const r = await scan(root, store);
-    const slow: ScanFileSystem = { ...nodeFileSystem, readdir: (p, cb) => setTimeout(() => nodeFileSystem.readdir(p, cb), 2) };
     const store2 = tempDir('store-cancel');
     const controller2 = new AbortController();
     let dirsDone = 0;
     const counting: ScanFileSystem = {
-      ...slow,
-      readdir: (p, cb) =>
-        slow.readdir(p, (err, entries) => {
-          if (++dirsDone === 30) controller2.abort();
-          cb(err, entries);
-        }),
+      ...nodeFileSystem,
+      readdir: (p) => {
+        if (++dirsDone === 30) controller2.abort();
+        return nodeFileSystem.readdir(p);
+      },
     };
-    const cut = await scan(root, store2, { fs: counting, concurrency: 2, signal: controller2.signal });
+    const cut = await scan(root, store2, { concurrency: 2, signal: controller2.signal, hooks: { fs: counting } });
     assert.equal(cut.report.cancelled, true);
     assert.ok(cut.report.files < 60, `only part was scanned (${cut.report.files})`);
     const resumed = await scan(root, store2);

@@ -6,7 +6,7 @@ import { scanDataset, snapshotFiles, type ScanDatasetResult, type ScanOptions } 
 import { afterRacyWindow, removeDir, tempDir, writeImage } from '../helpers/tmp';
 
 function scan(root: string, store: string, options: Partial<ScanOptions> = {}, forceRescan = false): Promise<ScanDatasetResult> {
-  return scanDataset({ root, storeDir: store, now: afterRacyWindow, forceRescan, options: { followSymlinks: true, ...options } });
+  return scanDataset({ root, storeDir: store, forceRescan, options: { followSymlinks: true, ...options }, hooks: { now: afterRacyWindow } });
 }
 
 const files = (r: ScanDatasetResult): string[] => [...snapshotFiles(r.cache.snapshot)].sort();

@@ -209,14 +209,19 @@ describe('thumbnails', function () {
     assert.equal(ok(await t.thumbnail(file, 64)).cached, false);
   });
 
-  it('temp files of a killed writer are removed when the cache opens', async () => {
+  it('temp files of a killed writer (older than 10 min) are removed when the cache opens, fresh ones kept', async () => {
     const t = fresh();
     const sub = path.join(t.cache.dir, 'ab');
     fs.mkdirSync(sub, { recursive: true });
     const leftover = path.join(sub, `.${'ab'.padEnd(32, '0')}-64.webp.${'0'.repeat(24)}.tmp`);
     fs.writeFileSync(leftover, 'half');
+    const fresher = leftover.replace('0'.repeat(24), '1'.repeat(24));
+    fs.writeFileSync(fresher, 'being written');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(leftover, hourAgo, hourAgo);
     await t.cache.open();
-    assert.equal(fs.existsSync(leftover), false);
+    assert.equal(fs.existsSync(leftover), false, 'an hour-old temp file is a dead writer\'s');
+    assert.equal(fs.existsSync(fresher), true, 'a fresh one may be a live writer\'s (another window)');
   });
 
   it('corrupt images are errors with a reason, never a crash; the wasm thread survives a bad HEIC', async function () {

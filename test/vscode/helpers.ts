@@ -12,7 +12,10 @@ export type FileEventsApplied = Parameters<Parameters<DatasetIndexApi['onDidAppl
 export async function api(): Promise<DatasetIndexApi> {
   const ext = vscode.extensions.getExtension<DatasetIndexApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
-  return ext.activate();
+  const exported = await ext.activate();
+  // The test API is exported only in ExtensionMode.Test: its presence says the suite runs in that mode.
+  if (!exported) throw new Error(`extension ${EXTENSION_ID} exported no test API: not running in ExtensionMode.Test?`);
+  return exported;
 }
 
 export function workspaceRoot(): string {
@@ -94,7 +97,7 @@ export async function children(a: DatasetIndexApi, parent?: Node): Promise<Shown
   const nodes = ((await a.tree.getChildren(parent)) ?? []);
   return Promise.all(
     nodes.map(async (node) => {
-      const item = await a.tree.getTreeItem(node);
+      const item = a.tree.getTreeItem(node);
       return { node, item, label: labelOf(item) };
     }),
   );

@@ -37,7 +37,7 @@ async function walkGroup(a: DatasetIndexApi, parent: Node, group: string, root: 
 
 async function tooltipOf(a: DatasetIndexApi, shown: Shown): Promise<string> {
   const source = new vscode.CancellationTokenSource();
-  const resolved = await a.tree.resolveTreeItem!(shown.item, shown.node, source.token);
+  const resolved = await a.tree.resolveTreeItem(shown.item, shown.node, source.token);
   const tip = resolved?.tooltip;
   assert.ok(tip instanceof vscode.MarkdownString, 'the tooltip is Markdown');
   return tip.value;

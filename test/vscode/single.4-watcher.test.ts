@@ -225,7 +225,7 @@ describe('file watcher on registered images: in-place edits → Changed, deletio
   it('the tooltip of a Missing image says it is gone from disk', async () => {
     const img = await findChild(a, (await groups(a)).get('Missing')!.node, 'camera0', 'day0', 'img2.png');
     const source = new vscode.CancellationTokenSource();
-    const tip = (await a.tree.resolveTreeItem!(img.item, img.node, source.token))?.tooltip;
+    const tip = (await a.tree.resolveTreeItem(img.item, img.node, source.token))?.tooltip;
     assert.ok(tip instanceof vscode.MarkdownString);
     assert.match(tip.value, /gone from disk/);
   });

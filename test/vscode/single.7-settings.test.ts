@@ -68,13 +68,9 @@ describe('settings changes', function () {
     assert.equal((await readCacheHeader(cacheFileFor(ds.storeDir, ds.root)))?.lastMode, 'full');
   });
 
-  // SKIPPED, src bug (reported): DatasetTreeProvider.groupIndex (src/extension/datasetTree.ts) caches
-  // each group's folder index under `${ds.root}\0${group}` with ds.version, but a scan-shaping
-  // settings change replaces the Dataset objects (DatasetModel.reloadSettings) and the new one counts
-  // its versions from 0 again. After two changes in a row the new dataset reaches version 1 — the
-  // version of the PNG-only index cached after the first change — and the tree serves that stale
-  // index: the label says "New (30)" while camera0 below it says 9 and day0 lists PNGs only.
-  // Seen failing with: camera0 counts PNGs and JPEGs, '9' !== '15'. Unskip once fixed.
+  // Was a bug: the tree cached group indexes by root and a version counter that a replaced dataset
+  // restarted from 0, and served a stale index. Group indexes now live in the engine, keyed by the
+  // dataset instance (a new key after each settings change).
   it('… and the folders below New count every image too', async () => {
     const newGroup = (await groups(a)).get('New')!;
     const camera0 = await findChild(a, newGroup.node, 'camera0');

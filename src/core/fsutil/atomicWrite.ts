@@ -91,7 +91,8 @@ export interface AtomicFile {
  * target is written through to the file it points to. While open it holds an OS lock, by which a
  * later run tells a live writer's temp file from one a killed writer left behind.
  */
-export async function openAtomic(target: string, randomPart: () => string = randomTempPart): Promise<AtomicFile> {
+export async function openAtomic(target: string, randomPart: () => string = randomTempPart, options: CheapWrite = {}): Promise<AtomicFile> {
+  const durable = options.durable ?? true;
   let real: string;
   let existing: fs.Stats | null;
   try {
@@ -121,7 +122,7 @@ export async function openAtomic(target: string, randomPart: () => string = rand
       await fh.chmod(mode); // the umask must not change the mode of the file replaced
       if (process.getuid?.() === 0 && (existing.uid !== 0 || existing.gid !== 0)) await fh.chown(existing.uid, existing.gid).catch(() => undefined);
     }
-    tryOsLock(fh.fd);
+    if (options.osLock ?? true) tryOsLock(fh.fd);
   } catch (err) {
     await fh.close().catch(() => undefined);
     await fs.promises.rm(tmp, { force: true });
@@ -133,11 +134,11 @@ export async function openAtomic(target: string, randomPart: () => string = rand
     handle: fh,
     async commit(): Promise<void> {
       try {
-        await fh.sync();
+        if (durable) await fh.sync();
         // Renamed while still open, so the OS lock covers the temp file until it is the target.
         await fs.promises.rename(tmp, real);
         done = true;
-        await syncDirectory(dir);
+        if (durable) await syncDirectory(dir);
       } catch (err) {
         await file.abort();
         throw writeError(target, err);
@@ -155,12 +156,24 @@ export async function openAtomic(target: string, randomPart: () => string = rand
 }
 
 /**
+ * For files that can be made again and are checked when read (thumbnails): `durable: false` skips
+ * both fsyncs (~80 ms on a busy disk; after a power loss the file may be empty or short), `osLock:
+ * false` skips the OS lock on the temp file (a `flock(1)` child, started synchronously: tens of ms
+ * of a loaded machine's main thread). Readers still never see a partial file. Such temp files are
+ * not told from a killed writer's by a lock: whoever cleans them up goes by their age.
+ */
+export interface CheapWrite {
+  durable?: boolean;
+  osLock?: boolean;
+}
+
+/**
  * Replaces `target` with `data` so that a crash at any moment leaves either the old file or the new
  * one, never a mix: write a temp file beside it, fsync it, rename it over, fsync the directory.
  * Errors are FileWriteError, naming `target` and the cause; the temp file is removed.
  */
-export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
-  const file = await openAtomic(target);
+export async function writeFileAtomic(target: string, data: Uint8Array, options: CheapWrite = {}): Promise<void> {
+  const file = await openAtomic(target, randomTempPart, options);
   try {
     await file.handle.writeFile(data);
   } catch (err) {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { ImageRow, Registry } from '../registry/registry';
 import { CANCELLED_PROBE, newScratch, probeImage } from './probeImage';
 import type { MoveCandidates } from './moveCandidates';
+import type { RegistrationSimilarity, SimilarityOutcome } from '../similar/registrationCheck';
 
 export interface RegisterProgress {
   done: number;
@@ -29,6 +30,8 @@ export interface RegisterFilesRequest {
   log?: (line: string) => void;
   /** Called before every save; throws to refuse it (the lock fence: is the lock still ours?). */
   beforeSave?: () => void;
+  /** Perceptual hashes and the near-duplicate check; absent: none computed. */
+  similarity?: RegistrationSimilarity;
 }
 
 export interface RegisterFilesOutcome {
@@ -39,6 +42,8 @@ export interface RegisterFilesOutcome {
   saves: number;
   cancelled: boolean;
   unreadableSamples: { path: string; reason: string }[];
+  /** Perceptual hashes computed and near-duplicates met (see RegistrationSimilarity). */
+  similarity?: SimilarityOutcome;
 }
 
 /**
@@ -121,6 +126,7 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
 
   const addRow = (row: ImageRow): void => {
     pendingRows.push(row);
+    req.similarity?.check(row);
     if (row.status === 'ok') out.registered++;
     else {
       out.unreadable++;
@@ -155,6 +161,11 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
         return;
       }
       const { bytesRead, ...clean } = row;
+      if (req.similarity && clean.status === 'ok') {
+        // The probe's one read left a file that fits its buffer whole in it: decode from memory.
+        const whole = clean.size !== null && bytesRead === clean.size && clean.size <= scratch.buffer.length;
+        await req.similarity.hash(path.join(req.root, rel), clean, whole ? scratch.buffer.subarray(0, clean.size as number) : null);
+      }
       out.bytes += bytesRead;
       done++;
       const from = clean.hash ? req.moveCandidates.takeSameName(clean.hash, rel, clean.size) : undefined;
@@ -190,6 +201,7 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   }
   if (failure !== null) throw new RegisterSaveError(failure, savedRows, unsavedRows + pendingRows.length + pendingMoves.length);
   if (req.signal?.aborted && done < req.files.length) out.cancelled = true;
+  if (req.similarity) out.similarity = req.similarity.outcome;
   req.log?.(`registered ${out.registered}, unreadable ${out.unreadable}, moved ${out.moved}; ${out.saves} saves`);
   return out;
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { Registry, type ImageRow } from './registry';
+import type { RegistryReader } from './backend';
 import { openAtomic, writeError } from '../fsutil/atomicWrite';
 import { canonicalRoot } from '../roots';
 
@@ -55,12 +56,13 @@ export async function assertRegistered(registryFile: string, storeDir: string, r
 
 /**
  * Writes a root's registry as a training manifest, streaming rows with back-pressure (a million
- * rows are never held at once), without the rows whose path is in `leaveOut`.
+ * rows are never held at once), without the rows whose path is in `leaveOut`. `source`: the
+ * SQLite registry file, or an open backend (a team registry's dataset; the caller closes it).
  */
 export async function exportRegistry(
-  registryFile: string, root: string, format: ExportFormat, out: Writable, leaveOut?: ReadonlySet<string>,
+  source: string | RegistryReader, root: string, format: ExportFormat, out: Writable, leaveOut?: ReadonlySet<string>,
 ): Promise<ExportCounts> {
-  const { registry } = await Registry.open(registryFile, { readOnly: true });
+  const registry = typeof source === 'string' ? (await Registry.open(source, { readOnly: true })).registry : null;
   let n = 0;
   let leftOut = 0;
   // A write error may come while no one waits for 'drain': keep it, and stop at the next row.
@@ -80,7 +82,8 @@ export async function exportRegistry(
     };
     if (format === 'csv') await write(COLUMNS.join(',') + '\n');
     const real = await canonicalRoot(root); // rows are keyed by the real folder (see canonicalRoot)
-    for (const row of registry.rows(registry.findRootId(real))) {
+    const rows = registry ? registry.rows(registry.findRootId(real)) : (source as RegistryReader).rows();
+    for await (const row of rows) {
       if (leaveOut?.has(row.path)) {
         leftOut++;
         continue;
@@ -92,7 +95,7 @@ export async function exportRegistry(
     throwIfFailed();
   } finally {
     out.off('error', onError);
-    registry.close();
+    registry?.close();
   }
   return { written: n, leftOut };
 }
@@ -117,7 +120,7 @@ async function realPathOf(p: string): Promise<string> {
  * refused: an export there would destroy what it reads.
  */
 export async function exportRegistryToFile(
-  registryFile: string, storeDir: string, root: string, format: ExportFormat, target: string, leaveOut?: ReadonlySet<string>,
+  registryFile: string | RegistryReader, storeDir: string, root: string, format: ExportFormat, target: string, leaveOut?: ReadonlySet<string>,
 ): Promise<ExportCounts> {
   const [real, store] = await Promise.all([realPathOf(target), realPathOf(storeDir)]);
   const rel = path.relative(store, real);

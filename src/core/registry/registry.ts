@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../fsutil/atomicWrite';
 import { TOOL_VERSION } from '../version';
 import { migrate, SCHEMA_VERSION } from './schema';
 import { loadSqlJs } from './sqlite';
+import { halvesOfHexRun, toSqlInteger } from '../similar/hash64';
 import {
   checkDatabase, checkOwnership, isCorruption, RegistryChangedError, RegistryCorruptError, RegistryForeignError, RegistrySchemaError,
   sumMatches, writeSum,
@@ -24,6 +25,8 @@ export interface ImageRow {
   status: ImageStatus;
   reason: string | null;
   registeredAt: number;
+  /** Perceptual hash, 16 hex digits (similar/); null or absent: none computed. */
+  phash?: string | null;
 }
 
 /**
@@ -153,7 +156,7 @@ interface FileStamp {
   ino: number;
 }
 
-const ROW_COLUMNS = 'path, size, mtime_ms, hash, width, height, format, status, reason, registered_at';
+const ROW_COLUMNS = "path, size, mtime_ms, hash, width, height, format, status, reason, registered_at, CASE WHEN phash IS NULL THEN NULL ELSE printf('%016x', phash) END";
 
 /** One result row of ROW_COLUMNS as an ImageRow. */
 function rowOf(v: SqlValue[]): ImageRow {
@@ -168,7 +171,23 @@ function rowOf(v: SqlValue[]): ImageRow {
     status: v[7] as ImageStatus,
     reason: v[8] as string | null,
     registeredAt: Number(v[9]),
+    phash: v[10] as string | null,
   };
+}
+
+/** The row's perceptual hash as SQLite's signed INTEGER (decimal text, CAST in the statement). */
+function sqlPhash(r: ImageRow): string | null {
+  return r.phash ? toSqlInteger(r.phash) : null;
+}
+
+/** A root's perceptual hashes: paths and the hashes' halves, aligned (similar/hash64.ts). */
+export interface PerceptualHashes {
+  count: number;
+  paths: string[];
+  hi: Uint32Array;
+  lo: Uint32Array;
+  /** Rows of the root that have no perceptual hash (status ok, phash NULL). */
+  unhashed: number;
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -496,12 +515,12 @@ export class Registry {
   private upsertRows(rootId: number, rows: readonly ImageRow[]): void {
     this.db.exec('BEGIN');
     const stmt = this.db.prepare(
-      `INSERT OR REPLACE INTO images(root_id, path, size, mtime_ms, hash, width, height, format, status, reason, registered_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO images(root_id, path, size, mtime_ms, hash, width, height, format, status, reason, registered_at, phash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER))`,
     );
     try {
       for (const r of rows) {
-        stmt.run([rootId, r.path, r.size, r.mtimeMs, r.hash, r.width, r.height, r.format, r.status, r.reason, r.registeredAt]);
+        stmt.run([rootId, r.path, r.size, r.mtimeMs, r.hash, r.width, r.height, r.format, r.status, r.reason, r.registeredAt, sqlPhash(r)]);
       }
       stmt.free();
       this.db.exec('COMMIT');
@@ -526,9 +545,9 @@ export class Registry {
       for (const { from, row } of moves) {
         this.db.run('DELETE FROM images WHERE root_id = ? AND path = ?', [rootId, row.path]);
         this.db.run(
-          `UPDATE images SET path = ?, size = ?, mtime_ms = ?, width = ?, height = ?, format = ?, status = ?, reason = ?
+          `UPDATE images SET path = ?, size = ?, mtime_ms = ?, width = ?, height = ?, format = ?, status = ?, reason = ?, phash = CAST(? AS INTEGER)
            WHERE root_id = ? AND path = ?`,
-          [row.path, row.size, row.mtimeMs, row.width, row.height, row.format, row.status, row.reason, rootId, from],
+          [row.path, row.size, row.mtimeMs, row.width, row.height, row.format, row.status, row.reason, sqlPhash(row), rootId, from],
         );
       }
       this.db.exec('COMMIT');
@@ -559,6 +578,27 @@ export class Registry {
       hash: String(hash),
       paths: Buffer.from(blob as Uint8Array).toString('utf8').split('\0').sort(),
     }));
+  }
+
+  /**
+   * Every perceptual hash of a root with its path, in one aggregated query (as loadIndex: no
+   * per-row crossing of the WASM boundary): paths NUL-joined, hashes as one run of 16-digit hex.
+   * Both aggregates see the rows in the same order, so the i-th path goes with the i-th hash.
+   */
+  perceptualHashes(rootId: number | null): PerceptualHashes {
+    const none: PerceptualHashes = { count: 0, paths: [], hi: new Uint32Array(0), lo: new Uint32Array(0), unhashed: 0 };
+    if (rootId === null) return none;
+    const res = this.guard(() => this.db.exec(
+      `SELECT count(*), CAST(group_concat(path, char(0)) AS BLOB), group_concat(printf('%016x', phash), ''),
+              (SELECT count(*) FROM images WHERE root_id = ?1 AND status = 'ok' AND phash IS NULL)
+       FROM images WHERE root_id = ?1 AND phash IS NOT NULL`,
+      [rootId],
+    ));
+    const [count, blob, run, unhashed] = res[0].values[0] as [number, Uint8Array | null, string | null, number];
+    if (!count || !blob || !run) return { ...none, unhashed: Number(unhashed) };
+    const paths = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8').split('\0');
+    if (paths.length !== count) throw new Error(`perceptual hashes: ${count} rows but ${paths.length} paths`);
+    return { count, paths, ...halvesOfHexRun(run, count), unhashed: Number(unhashed) };
   }
 
   /** Rows of a root in path order, one at a time (for export: never a million objects at once). */

@@ -57,6 +57,19 @@ const MIGRATIONS: readonly string[] = [
   UPDATE images SET status = 'unreadable', reason = 'not a raster image (SVG)', format = NULL, width = NULL, height = NULL
     WHERE format = 'svg';
   `,
+  // 4 → 5: a 64-bit perceptual hash per image (similar/perceptualHash.ts), as a signed INTEGER
+  // (SQLite has no unsigned 64-bit type; the bits are what count). NULL for rows registered before,
+  // with --no-phash, or whose pixels could not be decoded. The view shows it as 16 hex digits.
+  `
+  ALTER TABLE images ADD COLUMN phash INTEGER;
+  DROP VIEW images_readable;
+  CREATE VIEW images_readable AS
+    SELECT r.path AS root, i.path, r.path || '/' || i.path AS abs_path, i.size, i.mtime_ms, i.hash,
+           i.width, i.height, i.format, i.status, i.reason,
+           strftime('%Y-%m-%dT%H:%M:%fZ', i.registered_at / 1000.0, 'unixepoch') AS registered_at,
+           CASE WHEN i.phash IS NULL THEN NULL ELSE printf('%016x', i.phash) END AS phash
+    FROM images i JOIN roots r ON r.id = i.root_id;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,34 +1,14 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ListRequest, ListResponse } from './listFolders';
+import { MAX_SCAN_THREADS } from './scanThreads';
+import type { ListingThreads } from './folderLister';
 
 /**
  * The compiled worker sits beside this module: out/src/core/scanner/ under tsc, dist/ in the
  * bundles (esbuild.mjs builds it as an entry point of its own).
  */
 const WORKER_FILE = path.join(__dirname, 'dirWorker.js');
-
-/**
- * Threads that list folders on a local disk. Two keep both cores of a small machine busy beside
- * the main thread; more only contend for the cores (measured on the 1M-file tree with 2 cores:
- * 2, 3 and 4 threads within noise, 4 slightly slower and 75 MB larger).
- */
-export function defaultScanThreads(): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.min(4, Math.max(2, cores));
-}
-
-/**
- * On a network file system a call waits on a round trip, not on a core: more threads keep more
- * calls in flight (libuv's pool, which the async calls used before, allowed 4).
- */
-export const NETWORK_SCAN_THREADS = 8;
-
-/** Threads for one scan: by the kind of file system, never more than the calls it may have in flight. */
-export function scanThreads(network: boolean, concurrency: number, poolSize: number): number {
-  return Math.max(1, Math.min(network ? NETWORK_SCAN_THREADS : defaultScanThreads(), concurrency, poolSize));
-}
 
 /** Idle threads are ended after this, so an idle extension host holds no extra isolates. */
 const IDLE_MS = 30_000;
@@ -38,13 +18,13 @@ interface Slot {
   pending: Map<number, { resolve: (r: ListResponse) => void; reject: (e: Error) => void }>;
 }
 
-export class DirWorkerPool {
+export class DirWorkerPool implements ListingThreads {
   private readonly slots: (Slot | null)[];
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    readonly size: number = NETWORK_SCAN_THREADS,
+    readonly size: number = MAX_SCAN_THREADS,
     /** The worker's script (tests give one that fails). */
     private readonly workerFile: string = WORKER_FILE,
   ) {
@@ -121,7 +101,7 @@ export class DirWorkerPool {
 }
 
 /** One pool per process; its threads start on first use (as many as a scan asks for) and end when idle. */
-export const sharedDirWorkers = new DirWorkerPool(NETWORK_SCAN_THREADS);
+export const sharedDirWorkers = new DirWorkerPool(MAX_SCAN_THREADS);
 
 /** Ends the shared pool's idle threads now (an extension's deactivate; they also end after 30 s idle). */
 export function closeScanThreads(): Promise<void> {

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import type { ScanOptions } from '../types';
+import { imageNameTest } from './imageNames';
 
 export interface EntryFilter {
   /** Is this file name an image by its extension (case-insensitive)? */
@@ -21,19 +22,13 @@ function namesDirectoryOnly(pattern: string): boolean {
 }
 
 export function buildFilter(options: ScanOptions): EntryFilter {
-  const extensions = new Set(options.extensions.map((e) => e.toLowerCase()));
   const matchOpts: picomatch.PicomatchOptions = { dot: true };
   const dirMatch = options.exclude.length ? picomatch([...options.exclude], matchOpts) : null;
   const filePatterns = options.exclude.filter((p) => !namesDirectoryOnly(p));
   const fileMatch = filePatterns.length ? picomatch(filePatterns, matchOpts) : null;
 
   return {
-    isImageName(name: string): boolean {
-      const dot = name.lastIndexOf('.');
-      if (dot <= 0 || dot === name.length - 1) return false;
-      const ext = name.slice(dot + 1);
-      return extensions.has(ext) || extensions.has(ext.toLowerCase());
-    },
+    isImageName: imageNameTest(options.extensions),
     isExcludedDir: dirMatch ? (rel) => rel !== '' && dirMatch(rel) : () => false,
     isExcludedFile: fileMatch ? (rel) => fileMatch(rel) : () => false,
     excludesFiles: fileMatch !== null,

@@ -1,5 +1,4 @@
 import type { DirRecord, DirStamp, FileStats, FsOpCounts, ScanOptions, Snapshot } from '../types';
-import type { EntryFilter } from './filters';
 
 /** A folder to visit. */
 export interface Visit {
@@ -22,7 +21,7 @@ export interface Listing {
 
 export type FileFailure = [file: number, code: string, message: string];
 
-/** What the disk said of one folder, from a worker thread or from pooled calls. */
+/** What the disk said of one folder (see listFolders). */
 export interface FolderResult {
   stamp: DirStamp | NodeJS.ErrnoException;
   /** Absent when the stamp was the expected one (the folder was not listed). */
@@ -48,10 +47,8 @@ export const CANCELLED: FolderResult = Object.freeze({ stamp: Object.freeze(errn
 export interface ListContext {
   readonly snapshot: Snapshot;
   readonly options: ScanOptions;
-  readonly filter: EntryFilter;
   /** Verify mode: stat the files too. */
   readonly verify: boolean;
-  readonly concurrency: number;
   readonly signal?: AbortSignal;
   /** Every call is counted here. */
   readonly counts: FsOpCounts;
@@ -60,15 +57,6 @@ export interface ListContext {
   /** The stamp a folder must still have to be trusted without a listing (null: list it). */
   expectedStamp(rec: DirRecord): DirStamp | null;
   abs(rel: string): string;
-}
-
-/** Lists folders for the walk: on worker threads (the real disk) or by pooled calls (an injected one). */
-export interface FolderLister {
-  /**
-   * Calls `onResult` once per folder, as answers come in, with the moment taken before its read.
-   * Resolves false when cancelled before every folder was asked.
-   */
-  listAll(visits: Visit[], onResult: (visit: Visit, result: FolderResult, readStart: bigint) => void): Promise<boolean>;
 }
 
 export function errorCode(err: unknown): string {

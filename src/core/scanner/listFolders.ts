@@ -1,7 +1,8 @@
 /**
- * What the scan's worker threads do (dirWorker.ts runs it there): for a batch of folders, stat
- * each one, list those whose stamp is not the expected one, keep image files by extension, and in
- * verify mode stat the files. Also the message protocol between the walk and the threads.
+ * What the scan's threads do (dirWorker.ts runs it there): for a batch of folders, stat each one,
+ * list those whose stamp is not the expected one, keep image files by extension, and in verify
+ * mode stat the files. Also the message protocol between the walk and the threads. The one
+ * implementation: a test's injected file system runs it on the main thread (inProcessListing.ts).
  *
  * Why threads with sync calls: an async fs call costs a thread-pool round trip, a promise and a
  * Stats or Dirent object on the main thread (measured here: 15–50 µs of CPU each, and a million
@@ -9,9 +10,11 @@
  * and only the image names cross back, as one string per batch. The extension host's event loop
  * never waits on the disk.
  */
-import * as fs from 'node:fs';
+import type * as fs from 'node:fs';
 import { sep } from 'node:path';
 import { errorCode, errorMessage } from './folderResult';
+import { nodeFileSystem, type ScanFileSystem } from './fileSystem';
+import { imageNameTest } from './imageNames';
 
 export interface ListRequest {
   id: number;
@@ -29,6 +32,14 @@ export interface ListRequest {
    * (a listed folder's image files are stat'd instead). Null: no file stats.
    */
   verifyNames: string[] | null;
+  /**
+   * Devices whose directory entries come without types (DT_UNKNOWN: FUSE file systems, sshfs,
+   * some NFS and SMB servers), as far as this process has seen: there `readdirSync(dir, {
+   * withFileTypes: true })` silently lstat's every entry itself — a round trip per file on a
+   * network mount — so their folders are listed by name and only names that are not images are
+   * stat'ed. Learnt from the answers (ListResponse.untypedDevices), shared by every thread.
+   */
+  untypedDevices: bigint[];
   /**
    * Shared with the scan: set to 1 when it is cancelled. Checked before each folder and every 1,024
    * file stats, so a verify of one folder of a million files stops within milliseconds.
@@ -74,15 +85,9 @@ export interface ListResponse {
   links: FolderLink[];
   readdirCalls: number;
   statCalls: number;
+  /** Devices found to give no entry types in this batch (see ListRequest.untypedDevices). */
+  untypedDevices: bigint[];
 }
-
-/**
- * Devices whose directory entries come without types (DT_UNKNOWN: FUSE file systems, some NFS and
- * SMB servers), learnt per thread. There, `readdirSync(dir, { withFileTypes: true })` silently
- * lstat's every entry itself — a round trip per file on a network mount, which no one counted —
- * so such folders are listed by name and only the names that are not images are stat'ed.
- */
-const untypedDevices = new Set<bigint>();
 
 /** Node types an untyped entry by an lstat of its own, and says so by the class it returns. */
 function typedByNode(entries: readonly fs.Dirent[]): number {
@@ -92,7 +97,7 @@ function typedByNode(entries: readonly fs.Dirent[]): number {
 }
 
 /** A directory entry readdir could not type (some network file systems), to be stat'ed. */
-export function isUnknownType(entry: fs.Dirent): boolean {
+function isUnknownType(entry: fs.Dirent): boolean {
   return !(entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice());
 }
 
@@ -102,11 +107,12 @@ export function isUnknownType(entry: fs.Dirent): boolean {
  * next listing add it back. Such names are found (a second, raw listing, only when a U+FFFD shows
  * up) and left out with a reason instead.
  */
-function undecodableNames(dir: string, entries: readonly { name: string }[]): Set<string> | null {
+function undecodableNames(fsys: ScanFileSystem, dir: string, entries: readonly { name: string }[], res: ListResponse): Set<string> | null {
   if (!entries.some((e) => e.name.includes('\uFFFD'))) return null;
   const bad = new Set<string>();
   try {
-    for (const raw of fs.readdirSync(dir, { encoding: 'buffer' })) {
+    res.readdirCalls++; // a second listing: counted like the first
+    for (const raw of fsys.readdirRaw(dir)) {
       const name = raw.toString('utf8');
       if (!Buffer.from(name, 'utf8').equals(raw)) bad.add(name);
     }
@@ -122,8 +128,8 @@ function undecodableNames(dir: string, entries: readonly { name: string }[]): Se
  * the folder's link count (see listFolders). What this cannot tell without a stat per file: an
  * image-named symbolic link counts as a file.
  */
-function namesOnly(dir: string, isImage: (name: string) => boolean): Entry[] {
-  return fs.readdirSync(dir).map((name) => ({ name, kind: isImage(name) ? 'file' : 'unknown' }));
+function namesOnly(fsys: ScanFileSystem, dir: string, isImage: (name: string) => boolean): Entry[] {
+  return fsys.readdirNames(dir).map((name) => ({ name, kind: isImage(name) ? 'file' : 'unknown' }));
 }
 
 /** What a listing says of an entry; `unknown` is to be stat'ed. */
@@ -137,15 +143,9 @@ function entryOf(d: fs.Dirent): Entry {
   return { name: d.name, kind };
 }
 
-export function listFolders(req: ListRequest): ListResponse {
+export function listFolders(req: ListRequest, fsys: ScanFileSystem = nodeFileSystem): ListResponse {
   const n = req.paths.length;
-  const extensions = new Set(req.extensions);
-  const isImage = (name: string): boolean => {
-    const dot = name.lastIndexOf('.');
-    if (dot <= 0 || dot === name.length - 1) return false;
-    const ext = name.slice(dot + 1);
-    return extensions.has(ext) || extensions.has(ext.toLowerCase());
-  };
+  const isImage = imageNameTest(req.extensions);
   const stamps = new BigInt64Array(n * 4);
   const state = new Uint8Array(n);
   const counts = new Uint32Array(n * 2);
@@ -155,8 +155,9 @@ export function listFolders(req: ListRequest): ListResponse {
   const stats: number[] = [];
   const res: ListResponse = {
     id: req.id, stamps, state, counts, names: '', statCounts, symlinks, stats: new Float64Array(0),
-    errors: [], entryIssues: [], fileErrors: [], links: [], readdirCalls: 0, statCalls: 0,
+    errors: [], entryIssues: [], fileErrors: [], links: [], readdirCalls: 0, statCalls: 0, untypedDevices: [],
   };
+  const untypedDevices = new Set(req.untypedDevices);
 
   const cancel = req.cancel;
   const cancelled = (): boolean => cancel !== undefined && Atomics.load(cancel, 0) !== 0;
@@ -169,7 +170,7 @@ export function listFolders(req: ListRequest): ListResponse {
     let st: fs.BigIntStats;
     try {
       res.statCalls++;
-      st = fs.statSync(dir, { bigint: true });
+      st = fsys.stat(dir);
     } catch (err) {
       state[i] = FOLDER_STAT_FAILED;
       res.errors.push([i, errorCode(err), errorMessage(err)]);
@@ -200,14 +201,17 @@ export function listFolders(req: ListRequest): ListResponse {
       const byName = untypedDevices.has(st.dev);
       try {
         res.readdirCalls++;
-        if (byName) entries = namesOnly(dir, isImage);
+        if (byName) entries = namesOnly(fsys, dir, isImage);
         else {
-          const dirents = fs.readdirSync(dir, { withFileTypes: true });
+          const dirents = fsys.readdir(dir);
           // Node stat'ed the entries it could not type: those calls were made, so they count; when
           // none came typed, this device's folders are listed by name from now on.
           const hidden = typedByNode(dirents);
           res.statCalls += hidden;
-          if (hidden > 0 && hidden === dirents.length) untypedDevices.add(st.dev);
+          if (hidden > 0 && hidden === dirents.length && !untypedDevices.has(st.dev)) {
+            untypedDevices.add(st.dev);
+            res.untypedDevices.push(st.dev);
+          }
           entries = dirents.map(entryOf);
         }
       } catch (err) {
@@ -219,7 +223,11 @@ export function listFolders(req: ListRequest): ListResponse {
       files = [];
       const subdirs: string[] = [];
       let realDirs = 0n;
-      const undecodable = undecodableNames(dir, entries);
+      // Listed by name, links not followed: the link count (2 + subfolders, where the file system
+      // keeps one; btrfs says 1) tells how many names are folders; once that many are found, the
+      // names left are files (as find's leaf optimisation). A leaf folder stats no name at all.
+      const folders = byName && !req.followSymlinks && st.nlink >= 2n ? st.nlink - 2n : -1n;
+      const undecodable = undecodableNames(fsys, dir, entries, res);
       for (const entry of entries) {
         const name = entry.name;
         if (undecodable?.has(name)) {
@@ -233,13 +241,15 @@ export function listFolders(req: ListRequest): ListResponse {
           if (isImage(name)) files.push(name);
         } else if (entry.kind === 'link' && !req.followSymlinks) {
           if (isImage(name)) symlinks[i]++;
+        } else if (entry.kind === 'unknown' && realDirs === folders) {
+          continue; // every folder is found: a file, and its name is not an image's
         } else if (entry.kind === 'link' || entry.kind === 'unknown') {
           // A type readdir could not give (some network file systems), or a link to follow.
           const link = entry.kind === 'link';
           let target: fs.BigIntStats;
           try {
             res.statCalls++;
-            target = link ? fs.statSync(dir + sep + name, { bigint: true }) : fs.lstatSync(dir + sep + name, { bigint: true });
+            target = link ? fsys.stat(dir + sep + name) : fsys.lstat(dir + sep + name);
           } catch (err) {
             const code = errorCode(err);
             if (link && code === 'ENOENT') res.entryIssues.push([i, name, code, 'broken symbolic link']);
@@ -267,10 +277,10 @@ export function listFolders(req: ListRequest): ListResponse {
           let target: fs.BigIntStats;
           try {
             res.statCalls++;
-            target = fs.lstatSync(dir + sep + name, { bigint: true });
+            target = fsys.lstat(dir + sep + name);
             if (target.isSymbolicLink() && req.followSymlinks) {
               res.statCalls++;
-              const to = fs.statSync(dir + sep + name, { bigint: true });
+              const to = fsys.stat(dir + sep + name);
               if (to.isDirectory()) {
                 subdirs.push(name);
                 res.links.push([i, name, `${to.dev}:${to.ino}`]);
@@ -298,7 +308,7 @@ export function listFolders(req: ListRequest): ListResponse {
       if ((f & 1023) === 1023 && cancelled()) break;
       try {
         res.statCalls++;
-        const fst = fs.statSync(dir + sep + files[f]);
+        const fst = fsys.statFile(dir + sep + files[f]);
         stats.push(fst.size, fst.mtimeMs, fst.ino);
       } catch (err) {
         stats.push(NaN, NaN, NaN);

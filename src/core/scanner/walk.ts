@@ -6,18 +6,17 @@ import type {
 import { DEFAULT_FS_CONCURRENCY } from '../defaults';
 import { ChangeRecorder } from './changes';
 import { buildFilter, type EntryFilter } from './filters';
-import { nodeFileSystem, type ScanFileSystem } from './fileSystem';
-import { ABORTED, FsPool } from './fsPool';
+import type { ScanFileSystem } from './fileSystem';
 import { sharedDirWorkers, type DirWorkerPool } from './dirWorkerPool';
 import {
-  errorCode, errorMessage, joinRel, UNCHANGED, type FileFailure, type FolderLister, type FolderResult, type ListContext,
-  type Listing, type Visit,
+  errorCode, errorMessage, joinRel, UNCHANGED, type FileFailure, type FolderResult, type ListContext, type Listing, type Visit,
 } from './folderResult';
-import { PoolLister } from './poolLister';
-import { WorkerLister } from './workerLister';
+import { FolderLister } from './folderLister';
+import { InProcessListing } from './inProcessListing';
 import { copyFileStat, hasFileStat, keepFileStats, sameFileStat, unknownFileStats } from './fileStats';
 import { DEFAULT_RACY_WINDOW_NS, isRacy, wallClockNs } from './stamp';
 import { isNetworkFs } from '../fsutil/mountType';
+import { measureRoundTrip, scanThreads } from './scanThreads';
 import { snapshotProblems } from './snapshot';
 
 export interface WalkRequest {
@@ -31,7 +30,7 @@ export interface WalkRequest {
   readonly mode: ScanMode;
   /** Updated in place, so it is a consistent tree at every moment (checkpoints encode it as is). */
   readonly snapshot: Snapshot;
-  readonly fs?: ScanFileSystem;
+  /** The calls in flight the user allows (--fs-concurrency); by default the round trip decides. */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ScanProgress) => void;
@@ -40,8 +39,10 @@ export interface WalkRequest {
   readonly racyWindowNs?: bigint;
   /** The moment of a directory read, for the racy check. */
   readonly now?: () => bigint;
-  /** List folders on worker threads (default: yes for the real file system). */
-  readonly workers?: DirWorkerPool | false;
+  /** Tests: a file system to list folders through, on the main thread (instead of the threads). */
+  readonly fs?: ScanFileSystem;
+  /** Tests: the worker threads (default: one shared pool per process). */
+  readonly workers?: DirWorkerPool;
 }
 
 export interface WalkOutcome {
@@ -60,6 +61,10 @@ export interface WalkOutcome {
   /** Directories whose listing was read in this walk. */
   readonly dirsRead: number;
   readonly cancelled: boolean;
+  /** Threads that listed folders (worker threads), or calls in flight (an injected file system). */
+  readonly threads: number;
+  /** The round trip measured at the start, ms (null with an injected file system). */
+  readonly roundTripMs: number | null;
 }
 
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
@@ -72,7 +77,8 @@ export function pendingRecord(): DirRecord {
 /** One scan over a snapshot. Per-directory problems become issues; the walk goes on. */
 class Walker {
   private readonly filter: EntryFilter;
-  private readonly pool: FsPool;
+  /** Every call the walk causes, counted where it is made (see ListResponse). */
+  private readonly counts: FsOpCounts = { readdir: 0, stat: 0 };
   private readonly changes: ChangeRecorder;
   /** Problems that belong to no folder kept in the snapshot (it vanished). */
   private readonly transient: ScanIssue[] = [];
@@ -84,11 +90,10 @@ class Walker {
   private filesSeen = 0;
   private cancelled = false;
   private lastProgress = 0;
-  private readonly concurrency: number;
   private readonly verify: boolean;
-  /** Worker threads for the real file system; an injected one is called per path through the pool. */
-  private readonly workers: DirWorkerPool | null;
-  private readonly lister: FolderLister;
+  private readonly ctx: ListContext;
+  private threads = 0;
+  private roundTripMs: number | null = null;
   /** Folders first seen in this walk (their records were created by it). */
   private readonly created = new Set<string>();
   /** Following symlinks: dev:ino of every folder walked → its path, so each folder is walked once. */
@@ -98,10 +103,6 @@ class Walker {
 
   constructor(private readonly req: WalkRequest) {
     this.filter = buildFilter(req.options);
-    this.concurrency = req.concurrency ?? DEFAULT_FS_CONCURRENCY;
-    const fileSystem = req.fs ?? nodeFileSystem;
-    this.pool = new FsPool(fileSystem, this.concurrency, req.signal);
-    this.workers = fileSystem === nodeFileSystem && req.workers !== false ? (req.workers ?? sharedDirWorkers) : null;
     this.changes = new ChangeRecorder(req.changeSampleLimit ?? 1000);
     this.racyWindow = req.racyWindowNs ?? DEFAULT_RACY_WINDOW_NS;
     this.now = req.now ?? wallClockNs;
@@ -109,51 +110,61 @@ class Walker {
     const ctx: ListContext = {
       snapshot: req.snapshot,
       options: req.options,
-      filter: this.filter,
       verify: this.verify,
-      concurrency: this.concurrency,
       signal: req.signal,
-      counts: this.pool.counts,
+      counts: this.counts,
       now: this.now,
       expectedStamp: (rec) => this.expectedStamp(rec),
       abs: (rel) => this.abs(rel),
     };
-    this.lister = this.workers ? new WorkerLister(this.workers, ctx, isNetworkFs(req.root)) : new PoolLister(this.pool, ctx);
+    this.ctx = ctx;
+  }
+
+  /**
+   * Worker threads, as many as the file system's round trip asks for (measured now: the same
+   * share may sit behind a fast LAN or a slow VPN). A test's injected file system is listed by
+   * the same code on this thread.
+   */
+  private async lister(): Promise<FolderLister> {
+    if (this.req.fs) {
+      this.threads = this.req.concurrency ?? DEFAULT_FS_CONCURRENCY;
+      return new FolderLister(new InProcessListing(this.req.fs), this.ctx, this.threads);
+    }
+    const workers = this.req.workers ?? sharedDirWorkers;
+    this.roundTripMs = await measureRoundTrip(this.req.root);
+    this.threads = Math.min(workers.size, scanThreads(this.roundTripMs, isNetworkFs(this.req.root), this.req.concurrency));
+    return new FolderLister(workers, this.ctx, this.threads);
   }
 
   async run(): Promise<WalkOutcome> {
     const snap = this.req.snapshot;
     if (!snap.has('')) snap.set('', pendingRecord());
-    try {
-      // Level by level; live state is one level of folders, never the whole tree.
-      const follow = this.req.options.followSymlinks;
-      let level: Visit[] = [{ rel: '', chain: follow ? await rootAncestors(this.req.root) : NO_CHAIN }];
-      if (this.req.mode !== 'full' && !follow && snap.size > 1) {
-        level = await this.knownFolders(this.lister);
+    const lister = await this.lister();
+    // Level by level; live state is one level of folders, never the whole tree.
+    const follow = this.req.options.followSymlinks;
+    let level: Visit[] = [{ rel: '', chain: follow ? await rootAncestors(this.req.root) : NO_CHAIN }];
+    if (this.req.mode !== 'full' && !follow && snap.size > 1) {
+      level = await this.knownFolders(lister);
+    }
+    while (level.length > 0 && !this.cancelled) {
+      if (this.req.signal?.aborted) {
+        this.cancelled = true;
+        break;
       }
-      while (level.length > 0 && !this.cancelled) {
-        if (this.req.signal?.aborted) {
-          this.cancelled = true;
-          break;
-        }
-        const next: Visit[] = [];
-        let complete: boolean;
-        if (follow) {
-          // Settled in name order, so which of two paths to one folder is walked does not depend
-          // on which answer came first: the shallowest, then the first by name, every scan.
-          const answers: [Visit, FolderResult, bigint][] = [];
-          complete = await this.lister.listAll(level, (v, result, readStart) => void answers.push([v, result, readStart]));
-          answers.sort((a, b) => (a[0].rel < b[0].rel ? -1 : a[0].rel > b[0].rel ? 1 : 0));
-          for (const [v, result, readStart] of answers) this.settle(v, result, readStart, next);
-        } else {
-          complete = await this.lister.listAll(level, (v, result, readStart) => this.settle(v, result, readStart, next));
-        }
-        if (!complete) this.cancelled = true;
-        level = next;
+      const next: Visit[] = [];
+      let complete: boolean;
+      if (follow) {
+        // Settled in name order, so which of two paths to one folder is walked does not depend
+        // on which answer came first: the shallowest, then the first by name, every scan.
+        const answers: [Visit, FolderResult, bigint][] = [];
+        complete = await lister.listAll(level, (v, result, readStart) => void answers.push([v, result, readStart]));
+        answers.sort((a, b) => (a[0].rel < b[0].rel ? -1 : a[0].rel > b[0].rel ? 1 : 0));
+        for (const [v, result, readStart] of answers) this.settle(v, result, readStart, next);
+      } else {
+        complete = await lister.listAll(level, (v, result, readStart) => this.settle(v, result, readStart, next));
       }
-    } catch (err) {
-      if (err !== ABORTED) throw err;
-      this.cancelled = true;
+      if (!complete) this.cancelled = true;
+      level = next;
     }
     // A cancel that came during the last folders' file stats left some of them unknown: not complete.
     if (this.req.signal?.aborted) this.cancelled = true;
@@ -165,9 +176,11 @@ class Walker {
       issues: this.transient.length ? [...this.transient, ...kept] : kept,
       freshIssues: this.freshIssues,
       symlinks,
-      fsOps: this.pool.counts,
+      fsOps: this.counts,
       dirsRead: this.dirsRead,
       cancelled: this.cancelled,
+      threads: this.threads,
+      roundTripMs: this.roundTripMs,
     };
   }
 

@@ -13,8 +13,11 @@ export type DecodeResponse =
 
 /** Beside this file: out/src/core/thumbnails/ (tsc) or dist/ (the bundle, built from it by esbuild). */
 const WORKER_FILE = path.join(__dirname, 'decodeWorker.js');
-/** A decoder that runs this long on one file is stuck (or the file is a decompression bomb). */
-const DECODE_TIMEOUT_MS = 60_000;
+/**
+ * A decoder that runs this long on one file is stuck (or the file is a decompression bomb). libjxl
+ * in wasm takes ~15 s for a 9-MP JPEG XL on a busy 2-core machine here, > 60 s at a load of 30.
+ */
+const DECODE_TIMEOUT_MS = 180_000;
 /** The thread (and the ~10 MB of wasm it holds) ends after this long without work. */
 const IDLE_MS = 30_000;
 
@@ -66,9 +69,14 @@ export class DecodeThread {
       else p.reject(new Error(res.message));
       if (this.pending.size === 0) this.scheduleIdle();
     });
-    worker.on('error', (err) => this.fail(err));
+    // Only the current thread's end fails the waiting decodes: a thread ended by `fail` (stuck)
+    // reports its exit later, when its successor may already have work.
+    worker.on('error', (err) => {
+      if (this.worker === worker) this.fail(err);
+    });
     worker.on('exit', (code) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker !== worker) return;
+      this.worker = undefined;
       if (this.pending.size) this.fail(new Error(`the decode thread exited (code ${code})`));
     });
     this.worker = worker;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { errnoCode, removeStaleTempFiles, writeFileAtomic } from '../fsutil/atomicWrite';
+import { errnoCode, writeFileAtomic } from '../fsutil/atomicWrite';
 import type { ContentStamp } from './types';
 import { WEBP_HEADER_BYTES, webpDimensions } from './webpHeader';
 
@@ -11,6 +11,22 @@ const FORMAT_VERSION = 1;
 const TOUCH_EVERY_MS = 10 * 60_000;
 const ENTRY_BODY = /[0-9a-f]{32}-\d{1,3}\.webp/;
 const ENTRY_NAME = new RegExp(`^${ENTRY_BODY.source}$`);
+/** Temp files of our atomic writes (`.<name>.<24 hex>.tmp`). */
+const TEMP_NAME = new RegExp(`^\\.${ENTRY_BODY.source}\\.[0-9a-f]{24}\\.tmp$`);
+/** A writer renames its temp file within milliseconds; one this old was left by a killed process. */
+const TEMP_MAX_AGE_MS = 10 * 60_000;
+
+/** Temp files that killed writers left (written without an OS lock, so judged by age). */
+async function removeOldTempFiles(subdir: string, names: string[]): Promise<void> {
+  const now = Date.now();
+  await Promise.all(
+    names.filter((n) => TEMP_NAME.test(n)).map(async (n) => {
+      const p = path.join(subdir, n);
+      const st = await fs.promises.lstat(p).catch(() => null);
+      if (st?.isFile() && now - st.mtimeMs > TEMP_MAX_AGE_MS) await fs.promises.rm(p, { force: true }).catch(() => undefined);
+    }),
+  );
+}
 const SUBDIR = /^[0-9a-f]{2}$/;
 
 interface Entry {
@@ -38,7 +54,8 @@ export function entryName(stamp: ContentStamp, size: number): string {
  * total with least-recently-used eviction. The recency of each entry is its file's mtime (rewritten on
  * use, at most every 10 minutes), so no index file can go stale or be torn; what is kept in memory is
  * one small record per entry, and the cap bounds how many entries there are. Entries are written
- * atomically; one that reads wrong (a disk fault) is removed and made again.
+ * atomically (never seen half-written); one that reads wrong (cut short by a power failure, a disk
+ * fault) is removed and made again.
  */
 export class ThumbnailCache {
   private readonly entries = new Map<string, Entry>();
@@ -68,8 +85,8 @@ export class ThumbnailCache {
       for (const sub of await fs.promises.readdir(this.dir)) {
         if (!SUBDIR.test(sub)) continue;
         const subdir = path.join(this.dir, sub);
-        await removeStaleTempFiles(subdir, ENTRY_BODY);
         const names = await fs.promises.readdir(subdir).catch(() => [] as string[]);
+        await removeOldTempFiles(subdir, names);
         const stats = await Promise.all(
           names.filter((n) => ENTRY_NAME.test(n)).map(async (n) => [n, await fs.promises.stat(path.join(subdir, n)).catch(() => null)] as const),
         );
@@ -125,7 +142,10 @@ export class ThumbnailCache {
     await this.open();
     const file = path.join(this.dir, name);
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, data);
+    // Atomic, not durable: a thumbnail lost or cut short by a power failure is caught by the length
+    // check in `get` and made again; two fsyncs and a flock(1) child per thumbnail would cost more
+    // than making it (and the child is started synchronously, on the caller's thread).
+    await writeFileAtomic(file, data, { durable: false, osLock: false });
     const now = Date.now();
     this.drop(name);
     this.add(name, { bytes: data.byteLength, used: now, touched: now });

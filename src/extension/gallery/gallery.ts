@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_QUERY } from '../../core/gallery/order';
 import type { DatasetTreeProvider, GroupId, Node } from '../datasetTree';
 import type { Dataset, DatasetModel } from '../model';
 import { DatasetGallerySource, type DatasetScope } from './datasetSource';
@@ -121,7 +122,16 @@ export class GalleryController implements vscode.Disposable {
       for (const node of nodes) {
         if (node.ds !== ds) continue;
         if (node.kind === 'duplicate') rels.push(...node.paths);
-        else rels.push(...(this.tree.target(node)?.paths() ?? []));
+        else {
+          const selection = this.tree.target(node)?.selection;
+          rels.push(...(selection?.paths ?? []));
+          // A folder or group of the selection: its paths from the engine (names only, no facts).
+          for (const f of selection?.folders ?? []) {
+            if (f.group === 'duplicates') continue;
+            const page = await ds.galleryPage({ group: f.group, dir: f.dir }, DEFAULT_QUERY, 0, Number.MAX_SAFE_INTEGER, false);
+            rels.push(...page.rels);
+          }
+        }
       }
       if (rels.length) return { ds, scope: { kind: 'paths', paths: [...new Set(rels)], label: 'Selection' } };
     }
@@ -129,7 +139,7 @@ export class GalleryController implements vscode.Disposable {
   }
 
   private async pick(): Promise<{ ds: Dataset; scope: DatasetScope } | undefined> {
-    const groups: { id: GroupId | 'all'; label: string; count: (s: NonNullable<Dataset['status']>) => number }[] = [
+    const groups: { id: GroupId | 'all'; label: string; count: (s: NonNullable<Dataset['summary']>) => number }[] = [
       { id: 'new', label: 'New', count: (s) => s.new },
       { id: 'changed', label: 'Changed', count: (s) => s.changed },
       { id: 'registered', label: 'Registered', count: (s) => s.registered },
@@ -138,7 +148,7 @@ export class GalleryController implements vscode.Disposable {
     ];
     const items: (vscode.QuickPickItem & { ds: Dataset; group: GroupId | 'all' })[] = [];
     for (const ds of this.model.all) {
-      const s = ds.status;
+      const s = ds.summary;
       if (!s) continue;
       for (const g of groups) {
         const count = g.count(s);

@@ -1,34 +1,55 @@
 import type { DirStamp } from '../types';
-import { scanThreads, type DirWorkerPool } from './dirWorkerPool';
-import { FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListResponse } from './listFolders';
 import {
-  CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderLister, type FolderResult, type ListContext, type Visit,
-} from './folderResult';
+  FOLDER_CANCELLED, FOLDER_LIST_FAILED, FOLDER_STAT_FAILED, FOLDER_UNCHANGED, type ListRequest, type ListResponse,
+} from './listFolders';
+import { CANCELLED, errnoError, forEachLimited, UNCHANGED, type FolderResult, type ListContext, type Visit } from './folderResult';
 import { STAT_FIELDS } from './fileStats';
+
+/**
+ * Devices that gave a listing without entry types, in this process (see
+ * ListRequest.untypedDevices). A device number reused by another mount later costs nothing
+ * wrong: a listing by name is right on any file system, only slower on one that gives types.
+ */
+const untypedDevices = new Set<bigint>();
 
 /** Folders per worker message, and files to stat per message in verify mode. */
 const BATCH_FOLDERS = 256;
 const BATCH_FILES = 4096;
 
 /**
- * Lists folders on the worker threads, a batch per message. With each batch go the stamps the
- * folders should still have; back come their stamps, the listings of the changed ones and, in
- * verify mode, the file stats.
+ * Who answers the batches: the worker threads (DirWorkerPool), or for a test's injected file
+ * system the same listFolders on this thread (InProcessListing).
  */
-export class WorkerLister implements FolderLister {
-  private readonly threads: number;
+export interface ListingThreads {
+  /** The most threads it has. */
+  readonly size: number;
+  /** Folders per batch at most (default BATCH_FOLDERS). */
+  readonly batchFolders?: number;
+  /** Lists a batch on the least busy of the first `threads` threads. */
+  list(req: Omit<ListRequest, 'id'>, transfer: ArrayBuffer[], threads: number): Promise<ListResponse>;
+}
+
+/**
+ * Lists folders for the walk, a batch per message. With each batch go the stamps the folders
+ * should still have; back come their stamps, the listings of the changed ones and, in verify
+ * mode, the file stats.
+ */
+export class FolderLister {
   private readonly extensions: string[];
 
   constructor(
-    private readonly workers: DirWorkerPool,
+    private readonly workers: ListingThreads,
     private readonly ctx: ListContext,
-    /** On a network file system: more threads, to keep more round trips in flight. */
-    network: boolean,
+    /** Threads to use, each one call in flight (see scanThreads.ts). */
+    private readonly threads: number,
   ) {
-    this.threads = scanThreads(network, ctx.concurrency, workers.size);
     this.extensions = [...ctx.options.extensions];
   }
 
+  /**
+   * Calls `onResult` once per folder, as answers come in, with the moment taken before its read.
+   * Resolves false when cancelled before every folder was answered.
+   */
   async listAll(visits: Visit[], onResult: (visit: Visit, result: FolderResult, readStart: bigint) => void): Promise<boolean> {
     // The threads see a cancel through shared memory, even in the middle of a batch.
     const cancel = new Int32Array(new SharedArrayBuffer(4));
@@ -56,7 +77,7 @@ export class WorkerLister implements FolderLister {
 
   /** Batches small enough to share among the threads, bounded in files to stat. */
   private batchesOf(visits: Visit[]): Visit[][] {
-    const size = Math.max(1, Math.min(BATCH_FOLDERS, Math.ceil(visits.length / (this.threads * 4))));
+    const size = Math.max(1, Math.min(this.workers.batchFolders ?? BATCH_FOLDERS, Math.ceil(visits.length / (this.threads * 4))));
     const batches: Visit[][] = [];
     let batch: Visit[] = [];
     let files = 0;
@@ -99,6 +120,7 @@ export class WorkerLister implements FolderLister {
         extensions: this.extensions,
         followSymlinks: ctx.options.followSymlinks,
         verifyNames,
+        untypedDevices: [...untypedDevices],
         cancel,
       },
       [expect.buffer, expectMask.buffer],
@@ -106,6 +128,7 @@ export class WorkerLister implements FolderLister {
     );
     ctx.counts.readdir += res.readdirCalls;
     ctx.counts.stat += res.statCalls;
+    for (const dev of res.untypedDevices) untypedDevices.add(dev);
     return { results: this.unpack(batch, res), readStart };
   }
 

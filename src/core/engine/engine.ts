@@ -1,0 +1,369 @@
+/**
+ * The engine's state and operations, one object per dataset: the scan cache, the last status with
+ * its diff and registered index, duplicate groups and the per-group folder indexes. It runs inside
+ * the engine worker (engineWorker.ts) and only through the core's entry points (scanDataset via
+ * datasetStatus, registerDataset, applyFileEvents, …); unit tests drive it in-process too.
+ */
+import * as fs from 'node:fs';
+import { clearCache, cacheFileFor, readCacheHeader, type CachedScan } from '../cache/store';
+import { countsOf, datasetStatus, registerDataset, registryFileFor, type DatasetRequest, type DatasetStatusResult } from '../registerDataset';
+import { diffSnapshot } from '../registry/diff';
+import { presentDuplicates } from '../registry/presentDuplicates';
+import { Registry, type ImageRow } from '../registry/registry';
+import { canonicalRoot } from '../roots';
+import { resolveOptions } from '../scanDataset';
+import { applyFileEvents, type FileEvent } from '../scanner/fileEvents';
+import { countSnapshot } from '../scanner/snapshot';
+import { hasFileStat, STAT_FIELDS } from '../scanner/fileStats';
+import { GalleryView, type GalleryChoices, type GalleryItemStatus, type GalleryPage, type GalleryScope, type GallerySourceState } from './galleryView';
+import type { GalleryQuery } from '../gallery/order';
+import { GroupIndex, type FolderPage } from './groupIndex';
+import {
+  ERRORS_KEPT, FOLDER_GROUPS, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type GroupId, type ProgressData,
+  type RegisterSelection, type RegisterSummary, type RowChanges,
+} from './protocol';
+
+type FolderGroup = Exclude<GroupId, 'duplicates'>;
+
+export interface CallContext {
+  signal?: AbortSignal;
+  onProgress?: (data: ProgressData) => void;
+  log?: (line: string) => void;
+}
+
+class DatasetState {
+  cache: CachedScan | null = null;
+  status: DatasetStatusResult | null = null;
+  readonly groups = new Map<FolderGroup, GroupIndex>();
+  lookupRegistry: Promise<Registry | null> | null = null;
+  /** The gallery's lists and orderings: dropped whenever the status or the snapshot changes. */
+  readonly gallery = new GalleryView();
+  private statusSets: Map<GalleryItemStatus, Set<string>> | null = null;
+
+  constructor(public config: DatasetConfig) {}
+
+  request(ctx: CallContext): DatasetRequest {
+    const c = this.config;
+    return { root: c.root, storeDir: c.storeDir, options: c.options, maxAgeMs: c.maxAgeMs, registeredFrom: c.registeredFrom, team: c.team, signal: ctx.signal, log: ctx.log };
+  }
+
+  setStatus(status: DatasetStatusResult): void {
+    this.status = status;
+    this.cache = status.cache;
+    this.groups.clear();
+    this.changed();
+  }
+
+  summary(): DatasetSummary | null {
+    const s = this.status;
+    if (!s) return null;
+    return {
+      new: s.new, changed: s.changed, missing: s.missing, registered: s.registered, unreadable: s.unreadable, unreadableToRetry: s.unreadableToRetry,
+      duplicateGroups: s.duplicateGroups, duplicateFiles: s.duplicateFiles, external: s.external, changedSource: s.changedSource,
+      header: this.cache?.header ?? null, scan: s.scan, errors: s.errors.slice(0, ERRORS_KEPT), errorCount: s.errors.length, skippedSymlinks: s.skippedSymlinks,
+      notices: s.notices,
+    };
+  }
+
+  /** A group's folder index, built from the status on first use and kept current by file events. */
+  group(group: FolderGroup): GroupIndex {
+    let index = this.groups.get(group);
+    if (!index) this.groups.set(group, (index = new GroupIndex(this.paths(group))));
+    return index;
+  }
+
+  /** The dataset changed (status, events, cache cleared): the gallery's orderings are stale. */
+  changed(): void {
+    this.gallery.clear();
+    this.statusSets = null;
+  }
+
+  /** The gallery's view of this dataset (its lists come from the same places as the tree's). */
+  galleryState(): GallerySourceState {
+    return {
+      root: this.config.root,
+      list: (scope) => this.galleryList(scope),
+      statusOf: (rel) => this.statusOf(rel),
+    };
+  }
+
+  private galleryList(scope: GalleryScope): string[] {
+    if ('paths' in scope) return scope.paths;
+    let source: Iterable<string>;
+    if (scope.group === 'duplicates') source = (this.status?.duplicates ?? []).flatMap((d) => d.paths);
+    else if (scope.group === 'all') source = [...this.paths('registered'), ...this.paths('new')];
+    else source = this.paths(scope.group);
+    const dir = scope.dir ?? '';
+    if (!dir) return [...source];
+    const prefix = `${dir}/`;
+    const out: string[] = [];
+    for (const p of source) if (p.startsWith(prefix)) out.push(p);
+    return out;
+  }
+
+  private statusOf(rel: string): GalleryItemStatus {
+    const s = this.status;
+    if (!s) return 'unknown';
+    // Built once per state, and only for the scopes that mix statuses.
+    this.statusSets ??= new Map<GalleryItemStatus, Set<string>>([
+      ['new', new Set(s.diff.newFiles)],
+      ['changed', new Set(s.diff.changed)],
+      ['missing', new Set(s.diff.missing)],
+      ['unreadable', new Set(s.diff.unreadablePaths)],
+    ]);
+    for (const [status, set] of this.statusSets) if (set.has(rel)) return status;
+    return s.index.byDir.size > 0 ? 'registered' : 'unknown';
+  }
+
+  private *paths(group: FolderGroup): Generator<string> {
+    const s = this.status;
+    if (!s) return;
+    switch (group) {
+      case 'new':
+        yield* s.diff.newFiles;
+        return;
+      case 'changed':
+        yield* s.diff.changed;
+        return;
+      case 'missing':
+        yield* s.diff.missing;
+        return;
+      case 'unreadable':
+        yield* s.diff.unreadablePaths;
+        return;
+      case 'registered': {
+        // On disk and registered: the snapshot's files with a registry row (as the diff counts them).
+        if (!this.cache) return;
+        for (const [dir, rec] of this.cache.snapshot) {
+          const rows = s.index.byDir.get(dir);
+          if (!rows) continue;
+          const prefix = dir ? `${dir}/` : '';
+          for (const name of rec.files) if (rows.has(name)) yield prefix + name;
+        }
+      }
+    }
+  }
+}
+
+export class Engine {
+  private readonly datasets = new Map<string, DatasetState>();
+
+  private state(config: DatasetConfig): DatasetState {
+    let st = this.datasets.get(config.key);
+    if (!st) this.datasets.set(config.key, (st = new DatasetState(config)));
+    else st.config = config;
+    return st;
+  }
+
+  /** The cache file's header only (a few hundred bytes): the status bar's age before any scan. */
+  async peek(config: DatasetConfig): Promise<DatasetSummary['header']> {
+    const st = this.state(config);
+    if (st.cache) return st.cache.header;
+    const header = await readCacheHeader(cacheFileFor(config.storeDir, config.root));
+    // The core keys caches by the real folder: a root set through a symlink is found by it.
+    return header && header.root === (await canonicalRoot(config.root)) ? header : null;
+  }
+
+  async index(config: DatasetConfig, opts: { forceRescan?: boolean; verify?: boolean }, ctx: CallContext): Promise<DatasetSummary> {
+    const st = this.state(config);
+    const status = await datasetStatus({
+      ...st.request(ctx),
+      cached: st.cache ?? undefined,
+      forceRescan: opts.forceRescan,
+      verify: opts.verify,
+      onProgress: ctx.onProgress && ((p) => ctx.onProgress?.({ kind: 'scan', progress: { mode: p.mode, dirs: p.dirs, files: p.files } })),
+    });
+    st.setStatus(status);
+    return st.summary() as DatasetSummary;
+  }
+
+  async register(config: DatasetConfig, only: RegisterSelection | undefined, ctx: CallContext): Promise<{ report: RegisterSummary; summary: DatasetSummary }> {
+    const st = this.state(config);
+    const paths = only ? this.resolveSelection(st, only) : undefined;
+    const report = await registerDataset({
+      ...st.request(ctx),
+      cached: st.cache ?? undefined,
+      registerConcurrency: config.registerConcurrency,
+      perceptualHash: config.perceptualHash,
+      only: paths,
+      lockWaitMs: 60_000,
+      onProgress: ctx.onProgress && ((p) => ctx.onProgress?.({ kind: 'scan', progress: { mode: p.mode, dirs: p.dirs, files: p.files } })),
+      onRegisterProgress: ctx.onProgress && ((p) => ctx.onProgress?.({ kind: 'register', progress: p })),
+    });
+    st.cache = report.cache;
+    st.setStatus(await datasetStatus({ ...st.request({ log: ctx.log }), cached: report.cache, scan: false }));
+    const o = report.outcome;
+    return {
+      report: { registered: o.registered, unreadable: o.unreadable, moved: o.moved, similar: o.similarity?.similarImages ?? 0, cancelled: o.cancelled, toRegister: report.toRegister, notices: report.notices },
+      summary: st.summary() as DatasetSummary,
+    };
+  }
+
+  private resolveSelection(st: DatasetState, only: RegisterSelection): string[] {
+    const out = [...(only.paths ?? [])];
+    for (const f of only.folders ?? []) {
+      if (f.group === 'duplicates') continue;
+      if (st.status) out.push(...st.group(f.group).pathsUnder(f.dir));
+    }
+    return out;
+  }
+
+  /**
+   * Watcher events: applied to the snapshot in memory and diffed against the registered rows kept
+   * from the last status — no rescan, no query. The group indexes that exist are updated from the
+   * batch's paths (each classified as the diff would), and the rows they changed are returned.
+   */
+  async applyEvents(config: DatasetConfig, events: FileEvent[], ctx: CallContext): Promise<AppliedEvents> {
+    const st = this.state(config);
+    const status = st.status;
+    const none: AppliedEvents = { rescan: null, added: 0, removed: 0, changed: 0, summary: st.summary(), rows: [] };
+    if (!st.cache || !status) return none;
+    const snapshot = st.cache.snapshot;
+    const out = await applyFileEvents(snapshot, config.root, resolveOptions(config.root, config.storeDir, config.options), events);
+    if (out.rescanReason) return { ...none, rescan: out.rescanReason };
+    const counts = { added: out.added.length, removed: out.removed.length, changed: out.changed.length };
+    st.changed();
+    if (counts.added + counts.removed + counts.changed === 0) return none;
+    const { files } = countSnapshot(snapshot);
+    st.cache.header = { ...st.cache.header, files };
+    if (out.changed.length && !status.index.size) {
+      // An in-place edit: comparing it needs the registered sizes and mtimes, which a diff
+      // without file stats did not load. Re-read the registry once (no rescan).
+      st.setStatus(await datasetStatus({ ...st.request(ctx), cached: st.cache, scan: false }));
+      return { rescan: null, ...counts, summary: st.summary(), rows: 'all' };
+    }
+    const before = st.summary() as DatasetSummary;
+    const diff = diffSnapshot(snapshot, status.index, status.externalPaths);
+    // Cut from the registry's groups again: a deleted copy leaves its group, a restored one rejoins it.
+    const duplicates = presentDuplicates(status.registeredDuplicates, diff.missing).groups;
+    st.status = { ...status, ...countsOf(diff, status.registeredDuplicates, 'watcher', files), diff, duplicates, cache: st.cache };
+    const rows = this.updateGroups(st, [...out.added, ...out.removed, ...out.changed]);
+    const after = st.summary() as DatasetSummary;
+    // Groups without an index (never expanded) still have a row whose count may have changed.
+    for (const g of FOLDER_GROUPS) if (before[countKey(g)] !== after[countKey(g)] && !rows.some((r) => r.group === g)) rows.push({ group: g, dirs: [''] });
+    if (before.duplicateGroups !== after.duplicateGroups || before.duplicateFiles !== after.duplicateFiles || duplicatesTouched(status.registeredDuplicates, out.removed, out.added)) {
+      rows.push({ group: 'duplicates', dirs: [''] });
+    }
+    return { rescan: null, ...counts, summary: after, rows };
+  }
+
+  /** Each built group index brought in line with the new state of the touched paths: per folder touched. */
+  private updateGroups(st: DatasetState, touched: string[]): RowChanges[] {
+    const status = st.status as DatasetStatusResult;
+    const snapshot = (st.cache as CachedScan).snapshot;
+    if (st.groups.size === 0 || touched.length === 0) return [];
+    const index = status.index;
+    const positions = new Map<string, Map<string, number>>();
+    const positionIn = (dir: string): Map<string, number> => {
+      let m = positions.get(dir);
+      if (!m) positions.set(dir, (m = new Map((snapshot.get(dir)?.files ?? []).map((n, i) => [n, i]))));
+      return m;
+    };
+    const present = new Map<FolderGroup, string[]>(FOLDER_GROUPS.map((g) => [g, []]));
+    const absent = new Map<FolderGroup, string[]>(FOLDER_GROUPS.map((g) => [g, []]));
+    for (const p of new Set(touched)) {
+      const slash = p.lastIndexOf('/');
+      const dir = slash < 0 ? '' : p.slice(0, slash);
+      const name = p.slice(slash + 1);
+      const k = positionIn(dir).get(name);
+      const row = index.byDir.get(dir)?.get(name);
+      const member = new Set<FolderGroup>();
+      if (k !== undefined) {
+        if (row === undefined) {
+          if (!status.externalPaths?.has(p)) member.add('new');
+        } else {
+          member.add('registered');
+          if (index.unreadable[row]) member.add('unreadable');
+          const stats = snapshot.get(dir)?.stats;
+          if (index.size && index.mtimeMs && stats && hasFileStat(stats, k)) {
+            const at = k * STAT_FIELDS;
+            if (stats[at] !== index.size[row] || stats[at + 1] !== index.mtimeMs[row]) member.add('changed');
+          }
+        }
+      } else if (row !== undefined) member.add('missing');
+      for (const g of FOLDER_GROUPS) (member.has(g) ? present : absent).get(g)!.push(p);
+    }
+    const rows: RowChanges[] = [];
+    for (const [g, ix] of st.groups) {
+      const change = ix.update(present.get(g)!, absent.get(g)!);
+      if (change.changed.length) rows.push({ group: g, dirs: change.changed });
+    }
+    return rows;
+  }
+
+  children(config: DatasetConfig, group: FolderGroup, dir: string, offset: number, limit: number): FolderPage {
+    const st = this.state(config);
+    return st.group(group).page(dir, offset, limit);
+  }
+
+  /**
+   * A page of the gallery: the scope's ordering for the query (built on first use, kept until the
+   * dataset changes), `[offset, offset + limit)` of it with the facts of each image (`facts`), or
+   * only their paths.
+   */
+  galleryPage(config: DatasetConfig, scope: GalleryScope, query: GalleryQuery, offset: number, limit: number, facts: boolean, ctx: CallContext = {}): Promise<GalleryPage> {
+    const st = this.state(config);
+    return st.gallery.page(st.galleryState(), scope, query, offset, limit, facts, ctx.signal);
+  }
+
+  galleryChoices(config: DatasetConfig, scope: GalleryScope): GalleryChoices {
+    const st = this.state(config);
+    return st.gallery.choices(st.galleryState(), scope);
+  }
+
+  duplicates(config: DatasetConfig, offset: number, limit: number): DuplicatePage {
+    const all = this.state(config).status?.duplicates ?? [];
+    return { groups: all.slice(offset, offset + limit), total: all.length };
+  }
+
+  async clearCache(config: DatasetConfig, alsoRegistry: boolean): Promise<void> {
+    const st = this.state(config);
+    await clearCache(config.storeDir, config.root);
+    if (alsoRegistry) {
+      await this.closeLookup(st);
+      await fs.promises.rm(registryFileFor(config.storeDir), { force: true });
+    }
+    st.cache = null;
+    st.status = null;
+    st.groups.clear();
+    st.changed();
+  }
+
+  /** The registry row of an image, for tooltips (the registry opened read-only on first use). */
+  async lookup(config: DatasetConfig, rel: string): Promise<ImageRow | null> {
+    const st = this.state(config);
+    const file = registryFileFor(config.storeDir);
+    if (!fs.existsSync(file)) return null;
+    st.lookupRegistry ??= Registry.open(file, { readOnly: true }).then(
+      (r) => r.registry,
+      () => null,
+    );
+    const registry = await st.lookupRegistry;
+    if (!registry) return null;
+    await registry.reloadIfChanged();
+    return registry.find(registry.findRootId(await canonicalRoot(config.root)), rel);
+  }
+
+  private async closeLookup(st: DatasetState): Promise<void> {
+    const registry = await st.lookupRegistry;
+    st.lookupRegistry = null;
+    registry?.close();
+  }
+
+  async close(key: string): Promise<void> {
+    const st = this.datasets.get(key);
+    this.datasets.delete(key);
+    if (st) await this.closeLookup(st);
+  }
+}
+
+function countKey(g: FolderGroup): 'new' | 'changed' | 'missing' | 'registered' | 'unreadable' {
+  return g;
+}
+
+/** Whether a batch added or removed a path that some registered duplicate group holds. */
+function duplicatesTouched(groups: readonly { paths: string[] }[], removed: readonly string[], added: readonly string[]): boolean {
+  if (groups.length === 0 || removed.length + added.length === 0) return false;
+  const touched = new Set([...removed, ...added]);
+  return groups.some((g) => g.paths.some((p) => touched.has(p)));
+}
