@@ -112,7 +112,7 @@ class DatasetState {
       ['unreadable', new Set(s.diff.unreadablePaths)],
     ]);
     for (const [status, set] of this.statusSets) if (set.has(rel)) return status;
-    return s.index.byDir.size > 0 ? 'registered' : 'unknown';
+    return 'registered';
   }
 
   private *paths(group: FolderGroup): Generator<string> {

@@ -156,10 +156,10 @@ export class GalleryController implements vscode.Disposable {
       }
     }
     if (items.length === 0) {
-      void vscode.window.showInformationMessage('Dataset Index: index the images first (Dataset Index: Index Images).');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: index the images first (Dataset Index: Index Images).'));
       return undefined;
     }
-    const choice = await vscode.window.showQuickPick(items, { title: 'Open Gallery', placeHolder: 'Which images?' });
+    const choice = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Open Gallery'), placeHolder: vscode.l10n.t('Which images?') });
     return choice ? { ds: choice.ds, scope: { kind: 'group', group: choice.group } } : undefined;
   }
 

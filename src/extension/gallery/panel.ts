@@ -199,7 +199,7 @@ export class GalleryPanel implements vscode.Disposable {
         return 1;
       case 'open': {
         for (const p of paths.slice(0, MAX_OPEN)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(p), { preview: paths.length === 1 });
-        if (paths.length > MAX_OPEN) void vscode.window.showInformationMessage(`Dataset Index: opened the first ${MAX_OPEN} of ${paths.length.toLocaleString()} selected images.`);
+        if (paths.length > MAX_OPEN) void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: opened the first {0} of {1} selected images.', MAX_OPEN, paths.length.toLocaleString()));
         return Math.min(paths.length, MAX_OPEN);
       }
     }
