@@ -95,7 +95,8 @@ export class CommandCenter implements vscode.Disposable {
     });
   }
 
-  private register(id: string, handler: (...args: never[]) => unknown): void {
+  /** Also used for the commands of other parts (the gallery): one wrapper for all. */
+  register(id: string, handler: (...args: never[]) => unknown): void {
     this.disposables.push(
       vscode.commands.registerCommand(id, async (...args: never[]) => {
         try {

@@ -11,6 +11,8 @@ import { StatusBar } from './statusBar';
 import { activateTeamRegistry } from './teamRegistry';
 import { ThumbnailService } from './thumbnails';
 import { DatasetWatcher } from './watcher';
+import { GALLERY_COMMANDS, GalleryController, type GalleryTestApi } from './gallery/gallery';
+import { galleryThumbnails } from './gallery/thumbnails';
 
 export const VIEW_ID = 'datasetIndex.images';
 
@@ -37,6 +39,8 @@ export interface DatasetIndexApi {
   statusBarText(): string;
   /** Fires after watcher events were applied (or turned into a rescan). */
   readonly onDidApplyFileEvents: vscode.Event<{ root: string; rescan: string | null; added: number; removed: number; changed: number }>;
+  /** The gallery panels, as their webviews see them: only in ExtensionMode.Test. */
+  readonly gallery?: GalleryTestApi;
   /** Fires with the elements each tree refresh named (`undefined` = the whole tree). */
   readonly onDidFireTreeChange: vscode.Event<readonly (Node | undefined)[]>;
   /** Whether an operation runs (the datasetIndex.busy context key). */
@@ -78,6 +82,9 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
     lastBusy = busy;
     void vscode.commands.executeCommand('setContext', 'datasetIndex.busy', busy);
   };
+  const gallery = new GalleryController(context.extensionUri, model, tree, view, log, (ds) => galleryThumbnails(thumbs, ds));
+  commands.register(GALLERY_COMMANDS.open, (arg?: unknown, selected?: unknown) => gallery.open(arg, selected));
+  commands.register(GALLERY_COMMANDS.openPaths, (paths: unknown, label?: unknown) => gallery.openPaths(paths, label));
   const updateContext = (): void => {
     void vscode.commands.executeCommand('setContext', 'datasetIndex.indexed', model.all.some((d) => d.summary !== null));
     const total = model.all.reduce((s, d) => s + (d.summary ? d.summary.new + d.summary.changed : 0), 0);
@@ -91,6 +98,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
     tree,
     view,
     commands,
+    gallery,
     statusBar,
     watcher,
     model.onDidChange(updateContext),
@@ -130,6 +138,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
     view,
     statusBarText: () => statusBar.text,
     onDidApplyFileEvents: applied.event,
+    gallery: context.extensionMode === vscode.ExtensionMode.Test ? gallery.testApi() : undefined,
     onDidFireTreeChange: tree.onDidFire,
     busy: () => model.busy,
     waiting: () => model.all.reduce((n, d) => n + d.operations.pending, 0),

@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import type { GalleryChoices, GalleryPage, GalleryScope } from '../core/engine/galleryView';
+import type { GalleryQuery } from '../core/gallery/order';
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { FileEvent, ImageRow } from '../core';
@@ -263,6 +265,15 @@ export class Dataset {
 
   duplicates(offset: number, limit: number): Promise<DuplicatePage> {
     return this.engine.duplicates(this.config, offset, limit);
+  }
+
+  /** A page of the gallery, ordered and filtered in the engine worker (see Engine.galleryPage). */
+  galleryPage(scope: GalleryScope, query: GalleryQuery, offset: number, limit: number, facts: boolean, signal?: AbortSignal): Promise<GalleryPage> {
+    return this.engine.galleryPage(this.config, scope, query, offset, limit, facts, signal);
+  }
+
+  galleryChoices(scope: GalleryScope): Promise<GalleryChoices> {
+    return this.engine.galleryChoices(this.config, scope);
   }
 
   /** The registry row of an image, for tooltips. */

@@ -3,7 +3,7 @@
 // shot(name, { clip, docs }) saves a screenshot (a `docs` name also saves it for docs/images/),
 // check(ok, message) fails the run with exit code 1.
 // What is expected is read from the files on disk, not written down here.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repo } from '../harness/workspace.mjs';
@@ -52,6 +52,20 @@ const hasRow = (rows, label, description) => rows.some((r) => r.label === label 
 
 const TOTAL = { count: 0 };
 const WATCHED = { folder: '', names: [] };
+/** Images the gallery scenario registered (scenario 3 registers the rest). */
+const GALLERY = { registered: 0 };
+
+/** The path parts of the first file named `name` under `dir`. */
+function findFile(dir, name, parts = []) {
+  for (const e of readdirSync(join(dir, ...parts), { withFileTypes: true })) {
+    if (e.isFile() && e.name === name) return [...parts, name];
+    if (e.isDirectory()) {
+      const found = findFile(dir, name, [...parts, e.name]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
 
 export const scenarios = [
   {
@@ -150,6 +164,69 @@ export const scenarios = [
     },
   },
   {
+    name: '2b. Open Gallery on the New group: a grid of thumbnails, keyboard selection, hidden and shown, Register',
+    async run({ page, workspace, shot, check, log }) {
+      const n = TOTAL.count;
+      await clearNotifications(page);
+      // The tree's context menu on the group, as a person would open it.
+      await treeRow(page, `New (${n})`).click({ button: 'right' });
+      await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
+      await eventually(check, `the gallery says "${n} images"`, () => frame.locator('#count').innerText(), (t) => clean(t) === `${n} images`, { timeout: 60_000 });
+      const cells = frame.locator('.cell:not(.loading)');
+      const shown = await eventually(check, 'the gallery draws cells with names and dimensions', async () => {
+        const all = await cells.evaluateAll((els) => els.filter((e) => e.style.display !== 'none').map((e) => ({
+          name: e.querySelector('.name')?.textContent ?? '',
+          caption: e.querySelector('.caption')?.textContent ?? '',
+          thumb: e.querySelector('img')?.naturalWidth ?? 0,
+          placeholder: e.querySelector('.ph')?.textContent ?? '',
+        })));
+        return all;
+      }, (all) => all.length > 0 && all.every((c) => c.name && / × /.test(c.caption)));
+      log(`cells: ${shown.slice(0, 4).map((c) => `${c.name} [${c.caption}]${c.thumb ? ` thumb ${c.thumb}px` : ` ${c.placeholder}`}`).join(', ')} …`);
+      check(shown.length <= n, `at most ${n} cells exist, found ${shown.length}`);
+      // Each cell shows its thumbnail from the store (256-px WebP), made on demand — never the original.
+      const thumbs = await eventually(check, 'every cell in view shows its thumbnail', () => frame.locator('.cell:not(.loading)').evaluateAll((els) =>
+        els.filter((e) => e.style.display !== 'none').map((e) => {
+          const img = e.querySelector('img');
+          return { name: e.querySelector('.name')?.textContent ?? '', src: img?.getAttribute('src') ?? '', width: img?.complete ? img.naturalWidth : 0 };
+        })), (all) => all.length > 0 && all.every((c) => c.width > 0));
+      const notThumbs = thumbs.filter((c) => !/-256\.webp/.test(c.src) || c.src.includes(encodeURIComponent(c.name)));
+      check(notThumbs.length === 0, `cells that do not show a thumbnail from the store: ${JSON.stringify(notThumbs.slice(0, 3))}`);
+      const png = shown.find((c) => c.name.endsWith('.png'));
+      const disk = pngSize(join(workspace, ...findFile(workspace, png.name)));
+      check(png.caption.startsWith(`${disk.width} × ${disk.height}`), `caption of ${png.name} is "${png.caption}", the file is ${disk.width} × ${disk.height}`);
+      const editor = page.locator('.part.editor');
+      await page.mouse.move(5, 700);
+      await shot('gallery-new', { docs: 'gallery.png', clip: (await editor.boundingBox()) ?? undefined });
+
+      // Keyboard: click the first cell, then → Space → Space: three selected.
+      await frame.locator('.cell:not(.loading)').first().click();
+      for (let i = 0; i < 2; i++) {
+        await page.keyboard.press('ArrowRight');
+        await page.keyboard.press('Space');
+      }
+      await eventually(check, 'the gallery says "3 selected"', () => frame.locator('#selected').innerText(), (t) => clean(t) === '3 selected');
+      const selected = await frame.locator('.cell.selected .name').allInnerTexts();
+      check(selected.length === 3, `three cells look selected: ${selected.join(', ')}`);
+      await shot('gallery-selected', { docs: 'gallery-selected.png', clip: (await editor.boundingBox()) ?? undefined });
+      // Hidden and shown again: the webview's document is thrown away and rebuilt from its state.
+      await runCommand(page, 'File: New Untitled Text File');
+      await eventually(check, 'the gallery tab is hidden (its webview gone)', () => page.locator('iframe.webview.ready').count(), (c) => c === 0, { timeout: 15_000 });
+      await runCommand(page, 'View: Open Previous Editor');
+      await eventually(check, 'shown again, the gallery still says "3 selected"', () => frame.locator('#selected').innerText(), (t) => clean(t) === '3 selected');
+      await eventually(check, 'and the same three cells are selected', () => frame.locator('.cell.selected .name').allInnerTexts(), (names) => names.join() === selected.join());
+      await frame.locator('#register').click();
+      const note = clean(await (await notification(page, 'images registered')).innerText());
+      check(note.includes('3 images registered'), `registration summary says "${note}", expected 3 images registered`);
+      await eventually(check, `the tree shows "New (${n - 3})" and "Registered (3)"`, () => treeRows(page), (r) => hasRow(r, `New (${n - 3})`) && hasRow(r, 'Registered (3)'));
+      await eventually(check, `the gallery follows: "${n - 3} images"`, () => frame.locator('#count').innerText(), (t) => clean(t) === `${n - 3} images`);
+      GALLERY.registered = 3;
+      await clearNotifications(page);
+      await runCommand(page, 'View: Close All Editors');
+    },
+  },
+  {
     name: '3. Register New Images from the view title: summary notification, "0 new", Registered group',
     async run({ page, workspace, shot, check }) {
       const n = TOTAL.count;
@@ -159,7 +236,8 @@ export const scenarios = [
       await button.waitFor({ timeout: 15_000 });
       await button.click();
       const note = clean(await (await notification(page, 'images registered')).innerText());
-      check(note.includes(`${n} images registered`), `registration summary says "${note}", expected ${n} images registered`);
+      const rest = n - GALLERY.registered;
+      check(note.includes(`${rest} images registered`), `registration summary says "${note}", expected ${rest} images registered`);
       await eventually(check, `the tree shows "New (0)" and "Registered (${n})"`, () => treeRows(page), (r) => hasRow(r, 'New (0)') && hasRow(r, `Registered (${n})`));
       await eventually(check, 'the status bar shows "0 new · scanned …"', () => statusText(page), (t) => /^0 new · scanned /.test(t ?? ''));
       await eventually(check, 'the activity bar badge is gone', () => activityBadge(page), (b) => b === '');
@@ -210,11 +288,39 @@ export const scenarios = [
       await eventually(check, `"${top}" holds the ${added} new images`, () => treeRows(page), (r) => hasRow(r, top, String(added)));
       await expand(page, check, top);
       await expand(page, check, day);
-      const shown = await eventually(check, `"${WATCHED.folder}" lists the new files`, () => treeRows(page), (r) => WATCHED.names.every((f) => hasRow(r, f)));
-      const unthumbed = shown.filter((r) => WATCHED.names.includes(r.label) && !(r.icon ?? '').includes('url('));
-      check(unthumbed.length === 0, `new rows without a thumbnail: ${labels(unthumbed).join(', ')}`);
+      await eventually(check, `"${WATCHED.folder}" lists the new files`, () => treeRows(page), (r) => WATCHED.names.every((f) => hasRow(r, f)));
+      // Thumbnails are made on demand: each row gets its icon when its thumbnail is ready.
+      await eventually(check, 'every new row shows a thumbnail', () => treeRows(page), (r) =>
+        r.filter((x) => WATCHED.names.includes(x.label)).every((x) => (x.icon ?? '').includes('url(')),
+      );
       await page.mouse.move(700, 650);
       await shot('watcher-new-files', { docs: 'watcher.png', clip: await leftColumn(page) });
+    },
+  },
+  {
+    name: '4b. A duplicate group side by side: a copy of a registered image, registered, opened from the Duplicates group',
+    async run({ page, workspace, shot, check }) {
+      const dir = join(workspace, ...WATCHED.folder.split('/'));
+      copyFileSync(join(dir, 'img0.png'), join(dir, 'img0-copy.png'));
+      const fresh = WATCHED.names.length + 1;
+      await eventually(check, `the tree shows "New (${fresh})"`, () => treeRows(page), (r) => hasRow(r, `New (${fresh})`), { timeout: 20_000 });
+      await clearNotifications(page);
+      await runCommand(page, 'Dataset Index: Register New Images');
+      await notification(page, `${fresh} images registered`);
+      await clearNotifications(page);
+      await eventually(check, 'the tree shows "Duplicates (1)"', () => treeRows(page), (r) => hasRow(r, 'Duplicates (1)'));
+      await expand(page, check, 'Duplicates (1)');
+      const group = page.locator(`${SIDEBAR} .monaco-list-row`).filter({ has: page.locator('.label-description', { hasText: '2 copies' }) }).first();
+      await group.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
+      await eventually(check, 'the gallery shows the 2 copies', () => frame.locator('#count').innerText(), (t) => clean(t) === '2 images');
+      await eventually(check, 'side by side: both names, large cells', () => frame.locator('.cell:not(.loading) .name').allInnerTexts(), (n) => n.length === 2 && n.includes('img0.png') && n.includes('img0-copy.png'));
+      check(await frame.locator('body.side-by-side').count(), 'the gallery is in side-by-side mode');
+      await page.mouse.move(5, 700);
+      await shot('gallery-side-by-side', { docs: 'gallery-side-by-side.png', clip: (await page.locator('.part.editor').boundingBox()) ?? undefined });
+      await runCommand(page, 'View: Close All Editors');
+      await page.locator(`${SIDEBAR} .composite.title .action-label[aria-label^="Collapse All"]`).click();
     },
   },
   {

@@ -83,7 +83,8 @@ async function main() {
     writeFileSync(join(server.userDataDir, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
     // A laptop-sized window at 2x, so that the crops kept in docs/images/ are sharp.
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 2 });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    // A shared machine under load can take more than the default 30 s to serve the workbench.
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`, { timeout: 180_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.locator('#workbench\\.parts\\.statusbar').waitFor({ timeout: 60_000 });
     let step = 0;

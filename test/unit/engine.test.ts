@@ -218,3 +218,58 @@ describe('engine: group indexes follow file events (real files, real registry)',
     assert.deepEqual(engine.duplicates(config, 0, 10).groups[0].paths, ['a/one.png', 'c/three.png'], 'a restored copy rejoins');
   });
 });
+
+describe('engine: gallery pages (orderings built and cached in the worker)', function () {
+  this.timeout(120_000);
+  let root: string;
+  let store: string;
+  beforeEach(() => {
+    root = tempDir('engine-gal-root');
+    store = tempDir('engine-gal-store');
+  });
+  afterEach(() => {
+    removeDir(root);
+    removeDir(store);
+  });
+
+  it('sorts by dimensions and filters by folder and width as the files say, through the worker; a file event drops the cached ordering', async () => {
+    // Real PNGs of distinct sizes, in two folders.
+    const dims: Record<string, [number, number]> = { 'a/w5.png': [5, 5], 'a/w9.png': [9, 2], 'a/w3.png': [3, 7], 'b/w7.png': [7, 7], 'b/w1.png': [1, 1] };
+    for (const [rel, [w, h]] of Object.entries(dims)) {
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), makePng(w, h, w));
+    }
+    const config = configOf(root, store);
+    const client = new EngineClient();
+    try {
+      await client.index(config);
+      const byPixels = { sort: 'dimensions' as const, descending: true, filter: {} };
+      const page = await client.galleryPage(config, { group: 'new' }, byPixels, 0, 10, true);
+      assert.equal(page.total, 5);
+      // Pixels: 49, 25, 21, 18, 1.
+      assert.deepEqual(page.items.map((i) => i.rel), ['b/w7.png', 'a/w5.png', 'a/w3.png', 'a/w9.png', 'b/w1.png']);
+      for (const item of page.items) {
+        assert.deepEqual([item.width, item.height], dims[item.rel]);
+        assert.equal(item.size, fs.statSync(path.join(root, item.rel)).size);
+        assert.equal(item.status, 'new');
+      }
+      const second = await client.galleryPage(config, { group: 'new' }, byPixels, 1, 2, false);
+      assert.deepEqual(second.rels, ['a/w5.png', 'a/w3.png']);
+      assert.deepEqual(second.items, []);
+      const filtered = await client.galleryPage(config, { group: 'new', dir: 'a' }, { sort: 'name', descending: false, filter: { minWidth: 4 } }, 0, 10, false);
+      assert.deepEqual(filtered.rels, ['a/w5.png', 'a/w9.png']);
+      const choices = await client.galleryChoices(config, { group: 'new' });
+      assert.deepEqual(choices.formats, [{ format: 'png', count: 5 }]);
+      assert.deepEqual(choices.folders, ['a', 'b']);
+
+      fs.writeFileSync(path.join(root, 'a/w8.png'), makePng(8, 8, 8));
+      await client.applyEvents(config, [{ kind: 'created', path: path.join(root, 'a/w8.png') }]);
+      const after = await client.galleryPage(config, { group: 'new' }, byPixels, 0, 1, true);
+      assert.equal(after.total, 6);
+      assert.deepEqual(after.items.map((i) => [i.rel, i.width]), [['a/w8.png', 8]]);
+      await client.close(config.key);
+    } finally {
+      await client.dispose();
+    }
+  });
+});

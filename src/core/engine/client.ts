@@ -6,7 +6,9 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { GalleryQuery } from '../gallery/order';
 import type { ImageRow } from '../registry/registry';
+import type { GalleryChoices, GalleryPage, GalleryScope } from './galleryView';
 import type { FileEvent } from '../scanner/fileEvents';
 import {
   EngineError, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type FolderPage, type FromEngine, type GroupId, type Method,
@@ -137,6 +139,20 @@ export class EngineClient {
    */
   page(config: DatasetConfig, group: Exclude<GroupId, 'duplicates'>, offset: number, limit: number, dir = ''): Promise<FolderPage> {
     return this.children(config, group, dir, offset, limit);
+  }
+
+  /**
+   * A page of the gallery, ordered and filtered in the worker: the scope's ordering for the query is
+   * built there on first use and cached until the dataset changes; `facts` adds size, mtime and
+   * dimensions per item (else only `rels`).
+   */
+  galleryPage(config: DatasetConfig, scope: GalleryScope, query: GalleryQuery, offset: number, limit: number, facts: boolean, signal?: AbortSignal): Promise<GalleryPage> {
+    return this.call('galleryPage', { config, scope, query, offset, limit, facts }, { signal });
+  }
+
+  /** The formats and folders a scope's filters can offer. */
+  galleryChoices(config: DatasetConfig, scope: GalleryScope): Promise<GalleryChoices> {
+    return this.call('galleryChoices', { config, scope });
   }
 
   duplicates(config: DatasetConfig, offset: number, limit: number): Promise<DuplicatePage> {

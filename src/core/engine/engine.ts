@@ -15,6 +15,8 @@ import { resolveOptions } from '../scanDataset';
 import { applyFileEvents, type FileEvent } from '../scanner/fileEvents';
 import { countSnapshot } from '../scanner/snapshot';
 import { hasFileStat, STAT_FIELDS } from '../scanner/fileStats';
+import { GalleryView, type GalleryChoices, type GalleryItemStatus, type GalleryPage, type GalleryScope, type GallerySourceState } from './galleryView';
+import type { GalleryQuery } from '../gallery/order';
 import { GroupIndex, type FolderPage } from './groupIndex';
 import {
   ERRORS_KEPT, FOLDER_GROUPS, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type GroupId, type ProgressData,
@@ -34,6 +36,9 @@ class DatasetState {
   status: DatasetStatusResult | null = null;
   readonly groups = new Map<FolderGroup, GroupIndex>();
   lookupRegistry: Promise<Registry | null> | null = null;
+  /** The gallery's lists and orderings: dropped whenever the status or the snapshot changes. */
+  readonly gallery = new GalleryView();
+  private statusSets: Map<GalleryItemStatus, Set<string>> | null = null;
 
   constructor(public config: DatasetConfig) {}
 
@@ -46,6 +51,7 @@ class DatasetState {
     this.status = status;
     this.cache = status.cache;
     this.groups.clear();
+    this.changed();
   }
 
   summary(): DatasetSummary | null {
@@ -64,6 +70,49 @@ class DatasetState {
     let index = this.groups.get(group);
     if (!index) this.groups.set(group, (index = new GroupIndex(this.paths(group))));
     return index;
+  }
+
+  /** The dataset changed (status, events, cache cleared): the gallery's orderings are stale. */
+  changed(): void {
+    this.gallery.clear();
+    this.statusSets = null;
+  }
+
+  /** The gallery's view of this dataset (its lists come from the same places as the tree's). */
+  galleryState(): GallerySourceState {
+    return {
+      root: this.config.root,
+      list: (scope) => this.galleryList(scope),
+      statusOf: (rel) => this.statusOf(rel),
+    };
+  }
+
+  private galleryList(scope: GalleryScope): string[] {
+    if ('paths' in scope) return scope.paths;
+    let source: Iterable<string>;
+    if (scope.group === 'duplicates') source = (this.status?.duplicates ?? []).flatMap((d) => d.paths);
+    else if (scope.group === 'all') source = [...this.paths('registered'), ...this.paths('new')];
+    else source = this.paths(scope.group);
+    const dir = scope.dir ?? '';
+    if (!dir) return [...source];
+    const prefix = `${dir}/`;
+    const out: string[] = [];
+    for (const p of source) if (p.startsWith(prefix)) out.push(p);
+    return out;
+  }
+
+  private statusOf(rel: string): GalleryItemStatus {
+    const s = this.status;
+    if (!s) return 'unknown';
+    // Built once per state, and only for the scopes that mix statuses.
+    this.statusSets ??= new Map<GalleryItemStatus, Set<string>>([
+      ['new', new Set(s.diff.newFiles)],
+      ['changed', new Set(s.diff.changed)],
+      ['missing', new Set(s.diff.missing)],
+      ['unreadable', new Set(s.diff.unreadablePaths)],
+    ]);
+    for (const [status, set] of this.statusSets) if (set.has(rel)) return status;
+    return 'registered';
   }
 
   private *paths(group: FolderGroup): Generator<string> {
@@ -173,6 +222,7 @@ export class Engine {
     const out = await applyFileEvents(snapshot, config.root, resolveOptions(config.root, config.storeDir, config.options), events);
     if (out.rescanReason) return { ...none, rescan: out.rescanReason };
     const counts = { added: out.added.length, removed: out.removed.length, changed: out.changed.length };
+    st.changed();
     if (counts.added + counts.removed + counts.changed === 0) return none;
     const { files } = countSnapshot(snapshot);
     st.cache.header = { ...st.cache.header, files };
@@ -246,6 +296,21 @@ export class Engine {
     return st.group(group).page(dir, offset, limit);
   }
 
+  /**
+   * A page of the gallery: the scope's ordering for the query (built on first use, kept until the
+   * dataset changes), `[offset, offset + limit)` of it with the facts of each image (`facts`), or
+   * only their paths.
+   */
+  galleryPage(config: DatasetConfig, scope: GalleryScope, query: GalleryQuery, offset: number, limit: number, facts: boolean, ctx: CallContext = {}): Promise<GalleryPage> {
+    const st = this.state(config);
+    return st.gallery.page(st.galleryState(), scope, query, offset, limit, facts, ctx.signal);
+  }
+
+  galleryChoices(config: DatasetConfig, scope: GalleryScope): GalleryChoices {
+    const st = this.state(config);
+    return st.gallery.choices(st.galleryState(), scope);
+  }
+
   duplicates(config: DatasetConfig, offset: number, limit: number): DuplicatePage {
     const all = this.state(config).status?.duplicates ?? [];
     return { groups: all.slice(offset, offset + limit), total: all.length };
@@ -261,6 +326,7 @@ export class Engine {
     st.cache = null;
     st.status = null;
     st.groups.clear();
+    st.changed();
   }
 
   /** The registry row of an image, for tooltips (the registry opened read-only on first use). */

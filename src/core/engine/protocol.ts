@@ -12,6 +12,8 @@ import type { FileEvent } from '../scanner/fileEvents';
 import type { ScanReport } from '../scanDataset';
 import type { ScanIssue, ScanMode, ScanOptions } from '../types';
 import type { FolderPage } from './groupIndex';
+import type { GalleryChoices, GalleryPage, GalleryScope } from './galleryView';
+import type { GalleryQuery } from '../gallery/order';
 
 export type { FolderPage } from './groupIndex';
 
@@ -100,6 +102,8 @@ export interface EngineMethods {
   applyEvents: [{ config: DatasetConfig; events: FileEvent[] }, AppliedEvents];
   children: [{ config: DatasetConfig; group: Exclude<GroupId, 'duplicates'>; dir: string; offset: number; limit: number }, FolderPage];
   duplicates: [{ config: DatasetConfig; offset: number; limit: number }, DuplicatePage];
+  galleryPage: [{ config: DatasetConfig; scope: GalleryScope; query: GalleryQuery; offset: number; limit: number; facts: boolean }, GalleryPage];
+  galleryChoices: [{ config: DatasetConfig; scope: GalleryScope }, GalleryChoices];
   clearCache: [{ config: DatasetConfig; alsoRegistry: boolean }, void];
   lookup: [{ config: DatasetConfig; rel: string }, ImageRow | null];
   /** Forgets a dataset's state (its key is not used again). */

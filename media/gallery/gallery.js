@@ -1,0 +1,470 @@
+// @ts-check
+// The gallery's webview: a virtualised grid. Only the cells in view (and one row either side) exist
+// in the DOM; items arrive from the extension host in blocks, thumbnails one by one. The message
+// protocol is src/extension/gallery/protocol.ts.
+(function () {
+  // @ts-ignore acquireVsCodeApi is injected by VS Code
+  const vscode = acquireVsCodeApi();
+
+  const BLOCK = 60; // items per page request: a screenful or two, so the first cells come quickly
+  const MAX_BLOCKS = 120; // blocks kept (LRU): ~7k items, whatever the group's size
+  const MAX_THUMBS = 4000;
+  const MAX_SPACER = 8_000_000; // px: browsers cap element heights (~33M px in Chromium)
+  const CAPTION_H = 36;
+  const GAP = 8;
+
+  /** @type {any} */
+  const saved = vscode.getState() || {};
+  const state = {
+    title: '',
+    sideBySide: false,
+    generation: -1,
+    count: 0,
+    /** @type {any} */ query: { sort: 'name', descending: false, filter: {} },
+    zoom: saved.zoom || 160,
+    /** index of the first visible item, restored after a hide/show */
+    firstIndex: saved.firstIndex || 0,
+    focus: saved.focus || 0,
+    anchor: saved.focus || 0,
+    selection: { all: !!(saved.selection && saved.selection.all), paths: new Set((saved.selection && saved.selection.paths) || []) },
+    /** @type {Map<number, any[] | 'pending'>} */ blocks: new Map(),
+    /** @type {Map<string, string>} */ thumbs: new Map(),
+    formats: /** @type {{format: string, count: number}[]} */ ([]),
+    folders: /** @type {string[]} */ ([]),
+    busy: /** @type {string|null} */ (null),
+    restored: false,
+  };
+  let pathsRequest = 0;
+  /** @type {Map<number, (paths: string[]) => void>} */
+  const pathsWaiting = new Map();
+
+  const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+  const viewport = $('viewport');
+  const spacer = $('spacer');
+  const cellsEl = $('cells');
+  const toolbar = $('toolbar');
+  const statusEl = $('status');
+
+  // ---- toolbar -------------------------------------------------------------------------------
+  toolbar.innerHTML = `
+    <span id="title" class="title"></span>
+    <span id="count" class="count"></span>
+    <label>Sort <select id="sort" aria-label="Sort by">
+      <option value="name">Name</option><option value="path">Folder</option><option value="size">Size</option>
+      <option value="mtime">Modified</option><option value="dimensions">Dimensions</option></select></label>
+    <button id="direction" class="icon" title="Reverse order" aria-label="Reverse order">↑</button>
+    <label>Format <select id="format" aria-label="Format"><option value="">All</option></select></label>
+    <label>Folder <input id="folder" list="folders" size="14" placeholder="all" aria-label="Folder"><datalist id="folders"></datalist></label>
+    <label title="Size in KB">KB <input id="minKb" type="number" min="0" class="num" placeholder="min" aria-label="Minimum size in KB">–<input id="maxKb" type="number" min="0" class="num" placeholder="max" aria-label="Maximum size in KB"></label>
+    <label title="Width in pixels">W <input id="minW" type="number" min="0" class="num" placeholder="min" aria-label="Minimum width">–<input id="maxW" type="number" min="0" class="num" placeholder="max" aria-label="Maximum width"></label>
+    <label title="Height in pixels">H <input id="minH" type="number" min="0" class="num" placeholder="min" aria-label="Minimum height">–<input id="maxH" type="number" min="0" class="num" placeholder="max" aria-label="Maximum height"></label>
+    <label>Zoom <input id="zoom" type="range" min="64" max="400" step="8" aria-label="Zoom"></label>
+    <span class="spacer"></span>
+    <span id="selected" class="count"></span>
+    <button id="register" title="Register the selected images">Register</button>
+    <button id="reveal" class="secondary" title="Reveal the first selected image in the Explorer">Reveal</button>
+    <button id="copy" class="secondary" title="Copy the selected paths">Copy Paths</button>
+    <button id="open" class="secondary" title="Open the selected images">Open</button>`;
+  const el = {
+    title: $('title'), count: $('count'), sort: /** @type {HTMLSelectElement} */ ($('sort')), direction: $('direction'),
+    format: /** @type {HTMLSelectElement} */ ($('format')), folder: /** @type {HTMLInputElement} */ ($('folder')), folders: $('folders'),
+    zoom: /** @type {HTMLInputElement} */ ($('zoom')), selected: $('selected'),
+    minKb: /** @type {HTMLInputElement} */ ($('minKb')), maxKb: /** @type {HTMLInputElement} */ ($('maxKb')),
+    minW: /** @type {HTMLInputElement} */ ($('minW')), maxW: /** @type {HTMLInputElement} */ ($('maxW')),
+    minH: /** @type {HTMLInputElement} */ ($('minH')), maxH: /** @type {HTMLInputElement} */ ($('maxH')),
+  };
+  el.zoom.value = String(state.zoom);
+
+  const num = (/** @type {HTMLInputElement} */ input, scale = 1) => (input.value === '' ? undefined : Number(input.value) * scale);
+  function readQuery() {
+    const filter = {
+      formats: el.format.value ? [el.format.value] : undefined,
+      folder: el.folder.value.replace(/\/+$/, '') || undefined,
+      minBytes: num(el.minKb, 1024), maxBytes: num(el.maxKb, 1024),
+      minWidth: num(el.minW), maxWidth: num(el.maxW), minHeight: num(el.minH), maxHeight: num(el.maxH),
+    };
+    return { sort: el.sort.value, descending: state.query.descending, filter };
+  }
+  function showQuery() {
+    const q = state.query;
+    const f = q.filter || {};
+    el.sort.value = q.sort;
+    el.direction.textContent = q.descending ? '↓' : '↑';
+    el.format.value = (f.formats && f.formats[0]) || '';
+    el.folder.value = f.folder || '';
+    const put = (/** @type {HTMLInputElement} */ i, /** @type {number|undefined} */ v, scale = 1) => (i.value = v === undefined ? '' : String(Math.round(v / scale)));
+    put(el.minKb, f.minBytes, 1024); put(el.maxKb, f.maxBytes, 1024);
+    put(el.minW, f.minWidth); put(el.maxW, f.maxWidth); put(el.minH, f.minHeight); put(el.maxH, f.maxHeight);
+  }
+  function sendQuery() {
+    state.query = readQuery();
+    state.selection = { all: false, paths: new Set() };
+    state.firstIndex = 0;
+    state.focus = 0;
+    viewport.scrollTop = 0;
+    vscode.postMessage({ type: 'query', query: state.query });
+    save();
+  }
+  for (const input of [el.sort, el.format]) input.addEventListener('change', sendQuery);
+  for (const input of [el.folder, el.minKb, el.maxKb, el.minW, el.maxW, el.minH, el.maxH]) input.addEventListener('change', sendQuery);
+  el.direction.addEventListener('click', () => {
+    state.query.descending = !state.query.descending;
+    el.direction.textContent = state.query.descending ? '↓' : '↑';
+    sendQuery();
+  });
+  el.zoom.addEventListener('input', () => {
+    const keep = firstVisibleIndex();
+    state.zoom = Number(el.zoom.value);
+    layout();
+    scrollToIndex(keep, 'top');
+    save();
+  });
+  for (const action of ['register', 'reveal', 'copy', 'open']) {
+    $(action).addEventListener('click', () => act(action));
+  }
+
+  // ---- geometry ------------------------------------------------------------------------------
+  let cols = 1;
+  let cellW = state.zoom;
+  let rowH = state.zoom + CAPTION_H + GAP;
+  let scale = 1;
+  function layout() {
+    const width = viewport.clientWidth - GAP;
+    cols = Math.max(1, Math.floor(width / (state.zoom + GAP)));
+    cellW = Math.floor(width / cols) - GAP;
+    rowH = cellW + CAPTION_H + GAP;
+    const rows = Math.ceil(state.count / cols);
+    const total = rows * rowH + GAP;
+    const height = Math.min(total, MAX_SPACER);
+    // Past the browser's height cap, one pixel of scrollbar stands for `scale` pixels of rows.
+    scale = total > height ? (total - viewport.clientHeight) / Math.max(1, height - viewport.clientHeight) : 1;
+    spacer.style.height = `${height}px`;
+    render();
+  }
+  const virtualTop = () => viewport.scrollTop * scale;
+  function firstVisibleIndex() {
+    return Math.min(state.count - 1, Math.max(0, Math.floor(virtualTop() / rowH) * cols));
+  }
+  function scrollToIndex(/** @type {number} */ index, /** @type {'top'|'nearest'} */ how) {
+    const row = Math.floor(index / cols);
+    const top = row * rowH;
+    const vt = virtualTop();
+    let target = vt;
+    if (how === 'top' || top < vt) target = top;
+    else if (top + rowH > vt + viewport.clientHeight) target = top + rowH - viewport.clientHeight + GAP;
+    if (target !== vt) viewport.scrollTop = target / scale;
+    render();
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------
+  /** @type {HTMLElement[]} */
+  const pool = [];
+  function cellElement(/** @type {number} */ k) {
+    let c = pool[k];
+    if (!c) {
+      c = document.createElement('div');
+      c.className = 'cell';
+      c.setAttribute('role', 'gridcell');
+      c.innerHTML = '<div class="frame"><img alt="" draggable="false"><span class="ph"></span><span class="dot"></span></div><div class="name"></div><div class="caption"></div>';
+      cellsEl.appendChild(c);
+      pool[k] = c;
+    }
+    return c;
+  }
+  function itemAt(/** @type {number} */ i) {
+    const b = state.blocks.get(Math.floor(i / BLOCK));
+    return Array.isArray(b) ? b[i % BLOCK] : undefined;
+  }
+  function isSelected(/** @type {string} */ p) {
+    return state.selection.all ? !state.selection.paths.has(p) : state.selection.paths.has(p);
+  }
+  function selectedCount() {
+    return state.selection.all ? state.count - state.selection.paths.size : state.selection.paths.size;
+  }
+
+  let frame = 0;
+  function render() {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      draw();
+    });
+  }
+  function draw() {
+    const vt = virtualTop();
+    const firstRow = Math.max(0, Math.floor(vt / rowH) - 1);
+    const lastRow = Math.min(Math.ceil(state.count / cols) - 1, Math.floor((vt + viewport.clientHeight) / rowH) + 1);
+    const first = firstRow * cols;
+    const last = Math.min(state.count - 1, (lastRow + 1) * cols - 1);
+    let k = 0;
+    for (let i = first; i <= last; i++, k++) {
+      const c = cellElement(k);
+      const row = Math.floor(i / cols);
+      const col = i % cols;
+      const y = viewport.scrollTop + (row * rowH - vt) + GAP;
+      c.style.transform = `translate(${GAP + col * (cellW + GAP)}px, ${y}px)`;
+      c.style.width = `${cellW}px`;
+      c.style.height = `${cellW + CAPTION_H}px`;
+      c.style.display = '';
+      const frameEl = /** @type {HTMLElement} */ (c.firstChild);
+      frameEl.style.height = `${cellW}px`;
+      const item = itemAt(i);
+      c.dataset.index = String(i);
+      c.classList.toggle('focused', i === state.focus);
+      const img = /** @type {HTMLImageElement} */ (frameEl.querySelector('img'));
+      const ph = /** @type {HTMLElement} */ (frameEl.querySelector('.ph'));
+      const dot = /** @type {HTMLElement} */ (frameEl.querySelector('.dot'));
+      const name = /** @type {HTMLElement} */ (c.children[1]);
+      const caption = /** @type {HTMLElement} */ (c.children[2]);
+      if (!item) {
+        c.dataset.path = '';
+        c.classList.remove('selected');
+        c.classList.add('loading');
+        img.removeAttribute('src');
+        img.style.display = 'none';
+        ph.textContent = '';
+        name.textContent = '';
+        caption.textContent = '';
+        dot.className = 'dot';
+        continue;
+      }
+      c.classList.remove('loading');
+      c.dataset.path = item.path;
+      c.classList.toggle('selected', isSelected(item.path));
+      c.setAttribute('aria-selected', String(isSelected(item.path)));
+      c.title = item.path;
+      name.textContent = item.name;
+      caption.textContent = item.caption;
+      dot.className = `dot ${item.status}`;
+      const thumb = state.thumbs.get(item.path);
+      if (thumb) {
+        if (img.getAttribute('src') !== thumb) img.src = thumb;
+        img.style.display = '';
+        ph.textContent = '';
+      } else {
+        img.removeAttribute('src');
+        img.style.display = 'none';
+        ph.textContent = (item.name.split('.').pop() || '').toUpperCase();
+      }
+    }
+    for (; k < pool.length; k++) pool[k].style.display = 'none';
+    requestBlocks(first, last);
+    el.count.textContent = `${state.count.toLocaleString()} images`;
+    const n = selectedCount();
+    el.selected.textContent = n ? `${n.toLocaleString()} selected` : '';
+    for (const id of ['register', 'reveal', 'copy', 'open']) /** @type {HTMLButtonElement} */ ($(id)).disabled = n === 0;
+    statusEl.textContent = state.busy || '';
+    statusEl.style.display = state.busy ? '' : 'none';
+    state.firstIndex = firstVisibleIndex();
+    saveSoon();
+  }
+
+  function requestBlocks(/** @type {number} */ first, /** @type {number} */ last) {
+    if (state.count === 0 || state.generation < 0) return;
+    const from = Math.floor(first / BLOCK);
+    const to = Math.floor(last / BLOCK);
+    const thumbSize = cellW <= 96 ? 64 : 256;
+    for (let b = from; b <= to + 1 && b * BLOCK < state.count; b++) {
+      const have = state.blocks.get(b);
+      if (have) {
+        // Touch: most recently used last.
+        state.blocks.delete(b);
+        state.blocks.set(b, have);
+        continue;
+      }
+      state.blocks.set(b, 'pending');
+      vscode.postMessage({ type: 'page', generation: state.generation, offset: b * BLOCK, limit: BLOCK, thumbSize });
+    }
+    while (state.blocks.size > MAX_BLOCKS) state.blocks.delete(/** @type {number} */ (state.blocks.keys().next().value));
+  }
+
+  // ---- selection and keys --------------------------------------------------------------------
+  function setFocus(/** @type {number} */ i) {
+    state.focus = Math.max(0, Math.min(state.count - 1, i));
+    scrollToIndex(state.focus, 'nearest');
+  }
+  function toggle(/** @type {string} */ p) {
+    if (state.selection.paths.has(p)) state.selection.paths.delete(p);
+    else state.selection.paths.add(p);
+  }
+  /** Paths of [from, to] in the grid's order, from the host (the range may span blocks never loaded). */
+  function pathsOf(/** @type {number} */ from, /** @type {number} */ to) {
+    const id = ++pathsRequest;
+    return new Promise((resolve) => {
+      pathsWaiting.set(id, resolve);
+      vscode.postMessage({ type: 'paths', id, generation: state.generation, offset: from, limit: to - from + 1 });
+    });
+  }
+  async function selectRange(/** @type {number} */ a, /** @type {number} */ b, /** @type {boolean} */ add) {
+    const from = Math.min(a, b);
+    const to = Math.max(a, b);
+    const paths = /** @type {string[]} */ (await pathsOf(from, to));
+    if (!add) state.selection = { all: false, paths: new Set() };
+    for (const p of paths) {
+      if (state.selection.all) state.selection.paths.delete(p);
+      else state.selection.paths.add(p);
+    }
+    render();
+    save();
+  }
+
+  viewport.addEventListener('scroll', render, { passive: true });
+  new ResizeObserver(() => {
+    const keep = firstVisibleIndex();
+    layout();
+    if (state.count) scrollToIndex(keep, 'top');
+  }).observe(viewport);
+
+  cellsEl.addEventListener('mousedown', (e) => {
+    const cell = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.cell'));
+    if (!cell || !cell.dataset.index) return;
+    viewport.focus();
+    const i = Number(cell.dataset.index);
+    const p = cell.dataset.path || '';
+    if (e.shiftKey) {
+      void selectRange(state.anchor, i, e.ctrlKey || e.metaKey);
+    } else if (e.ctrlKey || e.metaKey) {
+      if (p) toggle(p);
+      state.anchor = i;
+    } else {
+      state.selection = { all: false, paths: new Set(p ? [p] : []) };
+      state.anchor = i;
+    }
+    state.focus = i;
+    render();
+    save();
+  });
+  cellsEl.addEventListener('dblclick', (e) => {
+    const cell = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.cell'));
+    if (cell && cell.dataset.path) vscode.postMessage({ type: 'open', path: cell.dataset.path });
+  });
+
+  viewport.addEventListener('keydown', (e) => {
+    if (!state.count) return;
+    const perPage = Math.max(1, Math.floor(viewport.clientHeight / rowH)) * cols;
+    const moves = /** @type {Record<string, number>} */ ({
+      ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols, PageUp: -perPage, PageDown: perPage,
+    });
+    let target = -1;
+    if (e.key in moves) target = state.focus + moves[e.key];
+    else if (e.key === 'Home') target = 0;
+    else if (e.key === 'End') target = state.count - 1;
+    if (target >= 0 || e.key in moves) {
+      e.preventDefault();
+      setFocus(Math.max(0, Math.min(state.count - 1, target)));
+      if (e.shiftKey) void selectRange(state.anchor, state.focus, false);
+      else state.anchor = state.focus;
+      save();
+      return;
+    }
+    const item = itemAt(state.focus);
+    if (e.key === ' ') {
+      e.preventDefault();
+      if (item) toggle(item.path);
+      state.anchor = state.focus;
+      render();
+      save();
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      if (item) vscode.postMessage({ type: 'open', path: item.path });
+    } else if (e.key.toLowerCase() === 'a' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      state.selection = { all: true, paths: new Set() };
+      render();
+      save();
+    } else if (e.key === 'Escape') {
+      state.selection = { all: false, paths: new Set() };
+      render();
+      save();
+    }
+  });
+
+  function act(/** @type {string} */ action) {
+    if (!selectedCount()) return;
+    vscode.postMessage({
+      type: 'action',
+      action,
+      generation: state.generation,
+      selection: { all: state.selection.all, paths: [...state.selection.paths] },
+    });
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+  let saveTimer = 0;
+  function saveSoon() {
+    if (!saveTimer) saveTimer = setTimeout(() => ((saveTimer = 0), save()), 200);
+  }
+  function save() {
+    // A selection of a few thousand paths is kept; a bigger one is kept as "all" or dropped.
+    const paths = state.selection.paths.size <= 10_000 ? [...state.selection.paths] : [];
+    vscode.setState({ zoom: state.zoom, firstIndex: state.firstIndex, focus: state.focus, selection: { all: state.selection.all, paths } });
+  }
+
+  // ---- messages from the host ----------------------------------------------------------------
+  window.addEventListener('message', (event) => {
+    const m = event.data;
+    switch (m.type) {
+      case 'init': {
+        state.title = m.title;
+        state.sideBySide = m.sideBySide;
+        state.query = m.query;
+        state.formats = m.formats;
+        state.folders = m.folders;
+        document.body.classList.toggle('side-by-side', m.sideBySide);
+        el.title.textContent = m.title;
+        el.format.innerHTML = '<option value="">All</option>' + m.formats.map((/** @type {any} */ f) => `<option value="${f.format}">${f.format || '(none)'} (${f.count.toLocaleString()})</option>`).join('');
+        el.folders.innerHTML = m.folders.slice(0, 2000).map((/** @type {string} */ f) => `<option value="${f.replace(/"/g, '&quot;')}">`).join('');
+        el.zoom.value = String(state.zoom);
+        showQuery();
+        break;
+      }
+      case 'count': {
+        const first = state.generation < 0;
+        state.generation = m.generation;
+        state.count = m.count;
+        state.blocks.clear();
+        state.focus = Math.min(state.focus, Math.max(0, m.count - 1));
+        // The selection is kept by path: after a watcher update, what is still there stays selected.
+        if (first && state.sideBySide && !saved.zoom && m.count > 0) {
+          // Side by side: the few images as large as the width allows, on one row.
+          state.zoom = Math.max(160, Math.min(400, Math.floor((viewport.clientWidth - GAP) / m.count) - GAP));
+          el.zoom.value = String(state.zoom);
+        }
+        layout();
+        if (first && !state.restored) {
+          state.restored = true;
+          scrollToIndex(Math.min(state.firstIndex, Math.max(0, m.count - 1)), 'top');
+        }
+        render();
+        break;
+      }
+      case 'busy':
+        state.busy = m.message;
+        render();
+        break;
+      case 'page':
+        if (m.generation !== state.generation) return;
+        state.blocks.set(Math.floor(m.offset / BLOCK), m.items);
+        document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
+        render();
+        break;
+      case 'thumb':
+        state.thumbs.set(m.path, m.uri);
+        if (state.thumbs.size > MAX_THUMBS) state.thumbs.delete(/** @type {string} */ (state.thumbs.keys().next().value));
+        render();
+        break;
+      case 'paths': {
+        const resolve = pathsWaiting.get(m.id);
+        pathsWaiting.delete(m.id);
+        if (resolve && m.generation === state.generation) resolve(m.paths);
+        break;
+      }
+      case 'error':
+        state.busy = m.message;
+        render();
+        break;
+    }
+  });
+
+  vscode.postMessage({ type: 'ready' });
+})();

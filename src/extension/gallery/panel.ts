@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { DEFAULT_QUERY, type GalleryQuery } from '../../core/gallery/order';
+import { formatBytes } from '../datasetTree';
+import type { CellData, GalleryAction, HostMessage, SelectionData, WebviewMessage } from './protocol';
+import type { GalleryItem, GallerySource, ThumbnailSource } from './source';
+
+export const GALLERY_VIEW_TYPE = 'datasetIndex.gallery';
+
+/** Opening many editors at once is never what a click meant. */
+const MAX_OPEN = 20;
+
+/** What a test (and only a test) reads of a panel: the same calls the webview makes. */
+export interface GalleryTestHandle {
+  readonly title: string;
+  count(): Promise<number>;
+  page(offset: number, limit: number): Promise<GalleryItem[]>;
+  setQuery(query: GalleryQuery): Promise<number>;
+  /** Runs an action as the webview's buttons do. */
+  act(action: GalleryAction, selection: SelectionData): Promise<unknown>;
+  /** Resolves when the webview has said it is ready (its script ran under the CSP). */
+  readonly ready: Promise<void>;
+  readonly visible: boolean;
+}
+
+/**
+ * One gallery: a webview panel over a GallerySource. The panel keeps the query; the webview keeps
+ * what the user sees (scroll, zoom, selection) in its own state, so a hidden panel — whose
+ * document is thrown away (`retainContextWhenHidden: false`) — comes back as it was.
+ */
+export class GalleryPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private query: GalleryQuery;
+  private generation = 0;
+  private preparing: AbortController | null = null;
+  private changeTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+  private readyResolve!: () => void;
+  readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
+  private readonly _onDidDispose = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this._onDidDispose.event;
+
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly source: GallerySource,
+    private readonly thumbs: ThumbnailSource,
+    private readonly mediaRoot: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly sideBySide: boolean,
+  ) {
+    // Folder order by default: it is the list's own order, no sort at all (a name sort of 1M paths costs seconds).
+    this.query = { ...DEFAULT_QUERY };
+    panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [mediaRoot, ...source.roots.map((r) => vscode.Uri.file(r)), ...(thumbs.roots ?? []).map((r) => vscode.Uri.file(r))],
+    };
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: WebviewMessage) => this.onMessage(m)),
+      // The dataset changed (watcher, registration, rescan): a new count, the visible page again.
+      // Debounced: a burst of watcher batches is one refresh.
+      source.onDidChange(() => {
+        clearTimeout(this.changeTimer);
+        this.changeTimer = setTimeout(() => void this.refresh(), 300);
+      }),
+      panel.onDidDispose(() => this.dispose()),
+      source,
+      this._onDidDispose,
+    );
+  }
+
+  get title(): string {
+    return this.source.title;
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  testHandle(): GalleryTestHandle {
+    const panel = this.panel;
+    return {
+      title: this.source.title,
+      count: () => this.source.prepare(this.query),
+      page: (offset, limit) => this.source.page(this.query, offset, limit),
+      setQuery: async (query) => {
+        this.query = query;
+        await this.refresh();
+        return this.source.prepare(query);
+      },
+      act: (action, selection) => this.act(action, selection),
+      ready: this.ready,
+      get visible() {
+        return panel.visible;
+      },
+    };
+  }
+
+  private post(message: HostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async onMessage(m: WebviewMessage): Promise<void> {
+    try {
+      switch (m.type) {
+        case 'ready': {
+          const choices = await this.source.choices();
+          this.post({
+            type: 'init',
+            title: this.source.title,
+            sideBySide: this.sideBySide,
+            query: this.query,
+            formats: choices.formats,
+            folders: choices.folders,
+            canRegister: true,
+          });
+          this.readyResolve();
+          await this.refresh();
+          return;
+        }
+        case 'query':
+          this.query = m.query;
+          await this.refresh();
+          return;
+        case 'page':
+          if (m.generation === this.generation) await this.sendPage(m.generation, m.offset, m.limit, m.thumbSize);
+          return;
+        case 'paths':
+          if (m.generation !== this.generation) return;
+          this.post({ type: 'paths', id: m.id, generation: m.generation, paths: await this.source.paths(this.query, m.offset, m.limit) });
+          return;
+        case 'open':
+          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.path), { preview: true });
+          return;
+        case 'action':
+          if (m.generation !== this.generation && m.selection.all) {
+            this.post({ type: 'error', message: 'The images changed meanwhile; select again.' });
+            return;
+          }
+          await this.act(m.action, m.selection);
+          return;
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof Error && err.name === 'AbortError') return;
+      this.log.error(`gallery: ${message}`);
+      this.post({ type: 'error', message });
+    }
+  }
+
+  /** A new ordering (query or data changed): the count, then the webview asks for its visible pages. */
+  private async refresh(): Promise<void> {
+    const generation = ++this.generation;
+    this.preparing?.abort();
+    const controller = (this.preparing = new AbortController());
+    const count = await this.source.prepare(this.query, {
+      signal: controller.signal,
+      onProgress: (done, total) => this.post({ type: 'busy', message: `Reading ${done.toLocaleString()} / ${total.toLocaleString()} files…` }),
+    });
+    if (generation !== this.generation) return;
+    this.post({ type: 'busy', message: null });
+    this.post({ type: 'count', generation, count });
+  }
+
+  private async sendPage(generation: number, offset: number, limit: number, thumbSize: 64 | 256): Promise<void> {
+    const items = await this.source.page(this.query, offset, limit);
+    if (generation !== this.generation) return;
+    this.post({ type: 'page', generation, offset, items: items.map(cellOf) });
+    // Thumbnails as they come: each one a message, so the first ones show before the slowest is made.
+    await Promise.all(
+      items.map(async (item) => {
+        if (item.status === 'missing') return;
+        const uri = await this.thumbs.uriFor(item.path, thumbSize).catch(() => undefined);
+        if (uri) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
+      }),
+    );
+  }
+
+  /** The selection's absolute paths, in the grid's order. */
+  private async resolve(selection: SelectionData): Promise<string[]> {
+    if (!selection.all) return selection.paths;
+    const count = await this.source.prepare(this.query);
+    const except = new Set(selection.paths);
+    return (await this.source.paths(this.query, 0, count)).filter((p) => !except.has(p));
+  }
+
+  private async act(action: GalleryAction, selection: SelectionData): Promise<unknown> {
+    const paths = await this.resolve(selection);
+    if (paths.length === 0) return undefined;
+    switch (action) {
+      case 'register':
+        return this.source.register(paths);
+      case 'copy':
+        await vscode.env.clipboard.writeText(paths.join('\n'));
+        return paths.length;
+      case 'reveal':
+        // The Explorer shows one file at a time: the first of the selection.
+        await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(paths[0]));
+        return 1;
+      case 'open': {
+        for (const p of paths.slice(0, MAX_OPEN)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(p), { preview: paths.length === 1 });
+        if (paths.length > MAX_OPEN) void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: opened the first {0} of {1} selected images.', MAX_OPEN, paths.length.toLocaleString()));
+        return Math.min(paths.length, MAX_OPEN);
+      }
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'gallery.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'gallery.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Gallery</title>
+</head>
+<body>
+<div id="toolbar" role="toolbar"></div>
+<div id="status" role="status" aria-live="polite"></div>
+<div id="viewport" tabindex="0" role="grid" aria-multiselectable="true"><div id="spacer"></div><div id="cells"></div></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.changeTimer);
+    this.preparing?.abort();
+    this._onDidDispose.fire();
+    vscode.Disposable.from(...this.disposables).dispose();
+    this.panel.dispose();
+  }
+}
+
+function cellOf(item: GalleryItem): CellData {
+  const facts: string[] = [];
+  if (item.width !== null && item.height !== null) facts.push(`${item.width} × ${item.height}`);
+  if (item.size !== null) facts.push(formatBytes(item.size));
+  if (item.status === 'missing') facts.push('missing');
+  return { path: item.path, name: item.name, caption: facts.join(' · '), status: item.status };
+}

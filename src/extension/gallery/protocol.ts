@@ -1,0 +1,51 @@
+/**
+ * Messages between the gallery panel (extension host) and its webview (media/gallery/gallery.js).
+ * Every answer about the ordering carries the `generation` it was computed for: the webview drops
+ * answers of an older one (a sort or filter changed, or the dataset did, while it was on its way).
+ */
+import type { GalleryQuery } from '../../core/gallery/order';
+import type { GalleryItemStatus } from './source';
+
+/** A cell as the webview draws it. */
+export interface CellData {
+  path: string;
+  name: string;
+  /** "1920 × 1080 · 2.3 MB" */
+  caption: string;
+  status: GalleryItemStatus;
+  thumb?: string;
+}
+
+/** The selection: explicit paths, or everything but some paths (after Ctrl/Cmd+A). */
+export interface SelectionData {
+  all: boolean;
+  /** Selected paths, or with `all` the paths deselected since. */
+  paths: string[];
+}
+
+export type GalleryAction = 'register' | 'reveal' | 'copy' | 'open';
+
+export type HostMessage =
+  | {
+      type: 'init';
+      title: string;
+      sideBySide: boolean;
+      query: GalleryQuery;
+      formats: { format: string; count: number }[];
+      folders: string[];
+      canRegister: boolean;
+    }
+  | { type: 'count'; generation: number; count: number }
+  | { type: 'busy'; message: string | null }
+  | { type: 'page'; generation: number; offset: number; items: CellData[] }
+  | { type: 'thumb'; path: string; uri: string }
+  | { type: 'paths'; id: number; generation: number; paths: string[] }
+  | { type: 'error'; message: string };
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'query'; query: GalleryQuery }
+  | { type: 'page'; generation: number; offset: number; limit: number; thumbSize: 64 | 256 }
+  | { type: 'paths'; id: number; generation: number; offset: number; limit: number }
+  | { type: 'open'; path: string }
+  | { type: 'action'; action: GalleryAction; generation: number; selection: SelectionData };
