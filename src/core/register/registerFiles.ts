@@ -161,11 +161,7 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
         return;
       }
       const { bytesRead, ...clean } = row;
-      if (req.similarity && clean.status === 'ok') {
-        // The probe's one read left a file that fits its buffer whole in it: decode from memory.
-        const whole = clean.size !== null && bytesRead === clean.size && clean.size <= scratch.buffer.length;
-        await req.similarity.hash(path.join(req.root, rel), clean, whole ? scratch.buffer.subarray(0, clean.size as number) : null);
-      }
+      await req.similarity?.hashProbed(path.join(req.root, rel), clean, bytesRead, scratch.buffer);
       out.bytes += bytesRead;
       done++;
       const from = clean.hash ? req.moveCandidates.takeSameName(clean.hash, rel, clean.size) : undefined;

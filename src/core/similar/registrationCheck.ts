@@ -74,6 +74,16 @@ export class RegistrationSimilarity {
     }
   }
 
+  /**
+   * Hashes a row just probed: from the probe's buffer when its one read held the whole file (no
+   * second read), else from the path.
+   */
+  hashProbed(absPath: string, row: ImageRow, bytesRead: number, buffer: Buffer): Promise<void> {
+    if (row.status !== 'ok') return Promise.resolve();
+    const whole = row.size !== null && bytesRead === row.size && row.size <= buffer.length;
+    return this.hash(absPath, row, whole ? buffer.subarray(0, row.size as number) : null);
+  }
+
   /** A new row (not a move): its registered near-duplicates are counted, then it joins the index. */
   check(row: ImageRow): void {
     if (!row.phash) return;

@@ -224,11 +224,7 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
         return;
       }
       const { bytesRead, ...row } = probe;
-      if (req.similarity && row.status === 'ok') {
-        // The probe's one read left a file that fits its buffer whole in it: decode from memory.
-        const whole = row.size !== null && bytesRead === row.size && row.size <= scratch.buffer.length;
-        await req.similarity.hash(path.join(req.root, rel), row, whole ? scratch.buffer.subarray(0, row.size as number) : null);
-      }
+      await req.similarity?.hashProbed(path.join(req.root, rel), row, bytesRead, scratch.buffer);
       out.bytes += bytesRead;
       out.probed++;
       const from = row.hash ? (req.moveCandidates.takeSameName(row.hash, rel, row.size) ?? req.moveCandidates.takeAny(row.hash)) : undefined;
