@@ -21,6 +21,7 @@ import { isPostgresUrl, redactUrl, type TeamRegistrySpec } from '../core/registr
 import { addRegistryCommand } from './registryCommand';
 import { DEFAULT_SIMILAR_DISTANCE, MAX_SIMILAR_DISTANCE, similarGroups, similarToFile } from '../core';
 import { similarReportJson, similarReportText, writeSimilarTo } from './similarOutput';
+import type { RegistryReader } from '../core/registry/backend';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -357,33 +358,7 @@ async function runExport(folder: string, flags: ExportFlags): Promise<number> {
   if (team) return runTeamExport(root, store, team, flags);
   const file = registryFileFor(store);
   await assertRegistered(file, store, root);
-  return withInterrupts(async (signal) => {
-    let leaveOut: ReadonlySet<string> | undefined;
-    if (!flags.includeMissing) {
-      const progress = new ProgressLine(process.stderr, true);
-      const gone = await goneRows({
-        root, storeDir: store, maxAgeMs: DEFAULT_CACHE_MAX_AGE_MS, signal,
-        onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
-      });
-      progress.done();
-      if (gone.paths === null) return EXIT_CANCELLED;
-      leaveOut = new Set(gone.paths);
-    }
-    const left = (n: number): string => (n ? ` (${num(n)} rows of files no longer on disk left out; --include-missing to keep them)` : '');
-    if (!flags.out) {
-      const n = await exportRegistry(file, root, flags.format, process.stdout, leaveOut);
-      process.stderr.write(`dataset-index: exported ${num(n.written)} rows${left(n.leftOut)}\n`);
-      return EXIT_OK;
-    }
-    try {
-      const n = await exportRegistryToFile(file, store, root, flags.format, flags.out, leaveOut);
-      process.stderr.write(`dataset-index: exported ${num(n.written)} rows to ${flags.out}${left(n.leftOut)}\n`);
-    } catch (err) {
-      if (err instanceof ExportTargetError) throw new UsageError(err.message);
-      throw err;
-    }
-    return EXIT_OK;
-  });
+  return writeExport(file, root, store, flags);
 }
 
 /** export from a team registry: connected first (and kept for the export), the same manifest. */
@@ -392,36 +367,41 @@ async function runTeamExport(root: string, store: string, team: TeamRegistrySpec
   const reader = await TeamRegistry.open(team, root, { write: false });
   try {
     if ((await reader.count()) === 0) throw new NothingRegisteredError(`no registered images for ${root} in ${reader.location}`);
-    return await withInterrupts(async (signal) => {
-      let leaveOut: ReadonlySet<string> | undefined;
-      if (!flags.includeMissing) {
-        const progress = new ProgressLine(process.stderr, true);
-        const gone = await goneRows({
-          root, storeDir: store, maxAgeMs: DEFAULT_CACHE_MAX_AGE_MS, signal, team,
-          onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
-        });
-        progress.done();
-        if (gone.paths === null) return EXIT_CANCELLED;
-        leaveOut = new Set(gone.paths);
-      }
-      const left = (n: number): string => (n ? ` (${num(n)} rows of files no longer on disk left out; --include-missing to keep them)` : '');
-      if (!flags.out) {
-        const n = await exportRegistry(reader, root, flags.format, process.stdout, leaveOut);
-        process.stderr.write(`dataset-index: exported ${num(n.written)} rows${left(n.leftOut)}\n`);
-        return EXIT_OK;
-      }
-      try {
-        const n = await exportRegistryToFile(reader, store, root, flags.format, flags.out, leaveOut);
-        process.stderr.write(`dataset-index: exported ${num(n.written)} rows to ${flags.out}${left(n.leftOut)}\n`);
-      } catch (err) {
-        if (err instanceof ExportTargetError) throw new UsageError(err.message);
-        throw err;
-      }
-      return EXIT_OK;
-    });
+    return await writeExport(reader, root, store, flags, team);
   } finally {
     await reader.close();
   }
+}
+
+/** The manifest from either registry: a fresh scan says which rows are of files gone (unless --include-missing). */
+function writeExport(source: string | RegistryReader, root: string, store: string, flags: ExportFlags, team?: TeamRegistrySpec): Promise<number> {
+  return withInterrupts(async (signal) => {
+    let leaveOut: ReadonlySet<string> | undefined;
+    if (!flags.includeMissing) {
+      const progress = new ProgressLine(process.stderr, true);
+      const gone = await goneRows({
+        root, storeDir: store, maxAgeMs: DEFAULT_CACHE_MAX_AGE_MS, signal, team,
+        onProgress: (p) => progress.update(`${p.mode} scan: ${num(p.dirs)} folders, ${num(p.files)} images`),
+      });
+      progress.done();
+      if (gone.paths === null) return EXIT_CANCELLED;
+      leaveOut = new Set(gone.paths);
+    }
+    const left = (n: number): string => (n ? ` (${num(n)} rows of files no longer on disk left out; --include-missing to keep them)` : '');
+    if (!flags.out) {
+      const n = await exportRegistry(source, root, flags.format, process.stdout, leaveOut);
+      process.stderr.write(`dataset-index: exported ${num(n.written)} rows${left(n.leftOut)}\n`);
+      return EXIT_OK;
+    }
+    try {
+      const n = await exportRegistryToFile(source, store, root, flags.format, flags.out, leaveOut);
+      process.stderr.write(`dataset-index: exported ${num(n.written)} rows to ${flags.out}${left(n.leftOut)}\n`);
+    } catch (err) {
+      if (err instanceof ExportTargetError) throw new UsageError(err.message);
+      throw err;
+    }
+    return EXIT_OK;
+  });
 }
 
 interface PruneFlags extends CommonFlags {

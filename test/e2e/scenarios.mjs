@@ -50,6 +50,22 @@ const activityIcon = (page) => page.locator('.part.activitybar .action-item .act
 const labels = (rows) => rows.map((r) => (r.description ? `${r.label} [${r.description}]` : r.label));
 const hasRow = (rows, label, description) => rows.some((r) => r.label === label && (description === undefined || r.description === description));
 
+/**
+ * Opens the gallery from a tree row's context menu. A row redrawn under the open menu (a thumbnail
+ * arriving) can leave the menu up with the click lost: then the menu is closed and opened again.
+ */
+async function openGalleryFrom(page, row) {
+  const panel = page.locator('iframe.webview.ready');
+  const before = await panel.count();
+  for (let attempt = 1; ; attempt++) {
+    await row.click({ button: 'right' });
+    await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
+    const opened = await panel.nth(before).waitFor({ state: 'attached', timeout: 15_000 }).then(() => true, () => false);
+    if (opened || attempt === 3) return;
+    await page.keyboard.press('Escape');
+  }
+}
+
 const TOTAL = { count: 0 };
 const WATCHED = { folder: '', names: [] };
 /** Images the gallery scenario registered (scenario 3 registers the rest). */
@@ -169,8 +185,7 @@ export const scenarios = [
       const n = TOTAL.count;
       await clearNotifications(page);
       // The tree's context menu on the group, as a person would open it.
-      await treeRow(page, `New (${n})`).click({ button: 'right' });
-      await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
+      await openGalleryFrom(page, treeRow(page, `New (${n})`));
       const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
       await eventually(check, `the gallery says "${n} images"`, () => frame.locator('#count').innerText(), (t) => clean(t) === `${n} images`, { timeout: 60_000 });
       const cells = frame.locator('.cell:not(.loading)');
@@ -311,8 +326,7 @@ export const scenarios = [
       await eventually(check, 'the tree shows "Duplicates (1)"', () => treeRows(page), (r) => hasRow(r, 'Duplicates (1)'));
       await expand(page, check, 'Duplicates (1)');
       const group = page.locator(`${SIDEBAR} .monaco-list-row`).filter({ has: page.locator('.label-description', { hasText: '2 copies' }) }).first();
-      await group.click({ button: 'right' });
-      await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
+      await openGalleryFrom(page, group);
       const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
       await eventually(check, 'the gallery shows the 2 copies', () => frame.locator('#count').innerText(), (t) => clean(t) === '2 images');
       await eventually(check, 'side by side: both names, large cells', () => frame.locator('.cell:not(.loading) .name').allInnerTexts(), (n) => n.length === 2 && n.includes('img0.png') && n.includes('img0-copy.png'));

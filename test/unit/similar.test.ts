@@ -10,6 +10,7 @@ import { GrowingHashIndex, HashIndex } from '../../src/core/similar/hashIndex';
 import { perceptualHash } from '../../src/core/similar/perceptualHash';
 import { UNDO_V5 } from '../helpers/schema';
 import { removeDir, tempDir } from '../helpers/tmp';
+import { rng } from '../../bench/imagesGen';
 
 const repo = path.resolve(__dirname, '../../..');
 const cli = path.join(repo, 'dist/cli.js');
@@ -20,18 +21,6 @@ function run(args: string[]): SpawnSyncReturns<string> {
 
 function sqlite(file: string, sql: string): string {
   return execFileSync('sqlite3', [file, sql], { encoding: 'utf8' }).trim();
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -69,7 +69,6 @@ export class RegisterSaveError extends Error {
 export async function registerFiles(req: RegisterFilesRequest): Promise<RegisterFilesOutcome> {
   const { registry, rootId } = req;
   const out: RegisterFilesOutcome = { registered: 0, unreadable: 0, moved: 0, bytes: 0, saves: 0, cancelled: false, unreadableSamples: [] };
-  const started = performance.now();
   let window = req.batchWindowMs ?? 2000;
   let lastSave = performance.now();
   let pendingRows: ImageRow[] = [];
@@ -81,7 +80,6 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   // Set in callbacks: read through this so type narrowing does not take it for always null.
   const inFlight = (): Promise<void> | null => saving;
   let done = 0;
-  let lastReport = 0;
   let savedRows = 0;
   let unsavedRows = 0;
   let failure: unknown = null;
@@ -107,22 +105,8 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
     window = Math.max(window, took * 10);
     lastSave = performance.now();
   };
-  const report = (force = false): void => {
-    if (!req.onProgress) return;
-    const now = performance.now();
-    if (!force && now - lastReport < 200) return;
-    lastReport = now;
-    const secs = (now - started) / 1000;
-    const filesPerSec = secs > 0 ? done / secs : 0;
-    req.onProgress({
-      done,
-      total: req.files.length,
-      bytes: out.bytes,
-      filesPerSec,
-      bytesPerSec: secs > 0 ? out.bytes / secs : 0,
-      etaSec: filesPerSec > 0 ? (req.files.length - done) / filesPerSec : null,
-    });
-  };
+  const progress = progressReporter(req.onProgress, req.files.length);
+  const report = (force = false): void => progress(done, out.bytes, force);
 
   const addRow = (row: ImageRow): void => {
     pendingRows.push(row);
@@ -200,4 +184,26 @@ export async function registerFiles(req: RegisterFilesRequest): Promise<Register
   if (req.similarity) out.similarity = req.similarity.outcome;
   req.log?.(`registered ${out.registered}, unreadable ${out.unreadable}, moved ${out.moved}; ${out.saves} saves`);
   return out;
+}
+
+/**
+ * Progress for a run over `total` files: at most every 200 ms (or when forced), with the rates
+ * and the time left measured from the reporter's creation.
+ */
+export function progressReporter(onProgress: ((p: RegisterProgress) => void) | undefined, total: number): (done: number, bytes: number, force?: boolean) => void {
+  const started = performance.now();
+  let last = 0;
+  return (done, bytes, force = false) => {
+    if (!onProgress) return;
+    const now = performance.now();
+    if (!force && now - last < 200) return;
+    last = now;
+    const secs = (now - started) / 1000;
+    const filesPerSec = secs > 0 ? done / secs : 0;
+    onProgress({
+      done: Math.min(done, total), total, bytes, filesPerSec,
+      bytesPerSec: secs > 0 ? bytes / secs : 0,
+      etaSec: filesPerSec > 0 ? Math.max(0, total - done) / filesPerSec : null,
+    });
+  };
 }

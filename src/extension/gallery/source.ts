@@ -1,20 +1,13 @@
 import type * as vscode from 'vscode';
+import type { GalleryPageItem, GalleryChoices } from '../../core/engine/galleryView';
 import type { GalleryQuery } from '../../core/gallery/order';
 
-export type GalleryItemStatus = 'new' | 'changed' | 'missing' | 'registered' | 'unreadable' | 'unknown';
+export type { GalleryItemStatus } from '../../core/engine/galleryView';
 
-/** One cell of the grid: what is written under the thumbnail. */
-export interface GalleryItem {
+/** One cell of the grid: the engine's page item with its absolute path on disk. */
+export interface GalleryItem extends GalleryPageItem {
   /** Absolute path on disk. */
   path: string;
-  /** Relative to the dataset root (POSIX). */
-  rel: string;
-  name: string;
-  size: number | null;
-  mtime: number | null;
-  width: number | null;
-  height: number | null;
-  status: GalleryItemStatus;
 }
 
 export interface PrepareOptions {
@@ -25,8 +18,8 @@ export interface PrepareOptions {
 
 /**
  * What the gallery shows: a count and pages of one ordering per query. The panel knows nothing
- * else of where the images come from; today the adapter reads the extension's model
- * (datasetSource.ts), later the engine's paging can serve the same calls.
+ * else of where the images come from; the adapter (datasetSource.ts) asks the engine
+ * worker for them.
  */
 export interface GallerySource extends vscode.Disposable {
   readonly title: string;
@@ -41,7 +34,7 @@ export interface GallerySource extends vscode.Disposable {
   /** Absolute paths [offset, offset + limit) of the ordering (cheap: no facts). */
   paths(query: GalleryQuery, offset: number, limit: number): Promise<string[]>;
   /** What the filters can offer: formats present, folders present. */
-  choices(): Promise<{ formats: { format: string; count: number }[]; folders: string[] }>;
+  choices(): Promise<GalleryChoices>;
   /** Registers these files (absolute paths) through the extension's Register command path. */
   register(paths: readonly string[]): Promise<unknown>;
 }

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MoveCandidates } from '../../register/moveCandidates';
 import { CANCELLED_PROBE, newScratch, probeImage } from '../../register/probeImage';
-import { RegisterSaveError, type RegisterFilesOutcome, type RegisterProgress } from '../../register/registerFiles';
+import { progressReporter, RegisterSaveError, type RegisterFilesOutcome, type RegisterProgress } from '../../register/registerFiles';
 import type { TeamRow, TeamRegistry } from './teamRegistry';
 import type { RegistrationSimilarity } from '../../similar/registrationCheck';
 import { claim, complete, enqueue, heartbeat, heldByOthers, release } from './workQueue';
@@ -65,18 +65,8 @@ export async function runRegistrar(req: RegistrarRequest): Promise<RegistrarOutc
 
   out.queued = await serial(() => enqueue(team, req.newFiles, req.again));
   const total = req.newFiles.length + req.again.length;
-  const started = performance.now();
-  let lastReport = 0;
-  const report = (force = false): void => {
-    if (!req.onProgress) return;
-    const now = performance.now();
-    if (!force && now - lastReport < 200) return;
-    lastReport = now;
-    const secs = (now - started) / 1000;
-    const rate = secs > 0 ? out.probed / secs : 0;
-    const left = Math.max(0, total - out.probed);
-    req.onProgress({ done: Math.min(out.probed, total), total, bytes: out.bytes, filesPerSec: rate, bytesPerSec: secs > 0 ? out.bytes / secs : 0, etaSec: rate > 0 ? left / rate : null });
-  };
+  const progress = progressReporter(req.onProgress, total);
+  const report = (force = false): void => progress(out.probed, out.bytes, force);
 
   // Claimed paths waiting for a reader. One feeder claims; readers only take.
   const buffer: string[] = [];
