@@ -154,6 +154,19 @@ describe('moves keep every row', () => {
     assert.equal(m.takeAny('k'), 'old/q.png');
   });
 
+  it('MoveCandidates: copies with one name pair by their longest shared path, whatever order they are probed in', () => {
+    const rows = ['old/a/c.png', 'old/c.png', 'old/sub/c.png', 'old/sub/deeper/c.png'].map((p) => ({ path: p, hash: 'h', size: 10 }));
+    const wanted = ['new/sub/deeper/c.png', 'new/sub/c.png', 'new/c.png', 'new/a/c.png'];
+    for (const order of [wanted, [...wanted].reverse(), [wanted[2], wanted[0], wanted[3], wanted[1]]]) {
+      const m = new MoveCandidates(rows);
+      for (const p of order) assert.equal(m.takeSameName('h', p, 10), p.replace('new/', 'old/'), `${p} in order ${order.join(', ')}`);
+    }
+    // Moved one level down: the folder path under the moved folder still decides.
+    const m = new MoveCandidates(rows);
+    assert.equal(m.takeSameName('h', 'top/new/sub/c.png', 10), 'old/sub/c.png');
+    assert.equal(m.takeSameName('h', 'top/new/c.png', 10), 'old/a/c.png', 'no same-depth row: the first by path with that name');
+  });
+
   it('duplicate groups list only files on disk, with duplicateFiles', async () => {
     const png = makePng(9, 9, 1);
     for (const name of ['a/one.png', 'b/two.png', 'c/three.png']) put(root, name, png);
