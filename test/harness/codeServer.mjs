@@ -1,7 +1,7 @@
 // Starts a fresh code-server (its own user-data and extensions folders) on a free loopback port, in
 // its own process group, and stops the whole group.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,8 @@ async function waitHealthy(url, child, timeoutMs) {
 }
 
 /**
- * @param {{ extensionsDir?: string, env?: Record<string,string>, logFile?: string }} options
+ * @param {{ extensionsDir?: string, env?: Record<string,string>, logFile?: string, keepLogsIn?: string }} options
+ *   keepLogsIn: where the workbench's logs (extension host, window, output channels) are copied on stop
  * @returns {Promise<{ url: string, port: number, userDataDir: string, extensionsDir: string, stop(): Promise<void> }>}
  */
 export async function startCodeServer(options = {}) {
@@ -71,6 +72,10 @@ export async function startCodeServer(options = {}) {
       process.kill(-child.pid, 'SIGKILL');
     } catch {
       // already gone
+    }
+    if (options.keepLogsIn && existsSync(join(userDataDir, 'logs'))) {
+      rmSync(options.keepLogsIn, { recursive: true, force: true });
+      cpSync(join(userDataDir, 'logs'), options.keepLogsIn, { recursive: true });
     }
     rmSync(userDataDir, { recursive: true, force: true });
     if (!options.extensionsDir) rmSync(extensionsDir, { recursive: true, force: true });

@@ -78,7 +78,7 @@ async function main() {
         return err instanceof CheckFailed || err?.name === 'TimeoutError' ? 1 : 2;
       }
     }
-    server = await startCodeServer({ extensionsDir, logFile: join(repo, 'test-results', 'code-server-e2e.log') });
+    server = await startCodeServer({ extensionsDir, logFile: join(repo, 'test-results', 'code-server-e2e.log'), keepLogsIn: join(repo, 'test-results', 'e2e-logs') });
     mkdirSync(join(server.userDataDir, 'User'), { recursive: true });
     writeFileSync(join(server.userDataDir, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
     // A laptop-sized window at 2x, so that the crops kept in docs/images/ are sharp.

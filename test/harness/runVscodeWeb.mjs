@@ -69,7 +69,7 @@ async function runProfile(name, browser, results) {
   const probeDir = mkdtempSync(join(tmpdir(), `dsx-probe-${name}-`));
   try {
     setup = PROFILES[name]();
-    server = await startCodeServer({ logFile: join(results, `code-server-vscode-web-${name}.log`) });
+    server = await startCodeServer({ logFile: join(results, `code-server-vscode-web-${name}.log`), keepLogsIn: join(results, `vscode-web-${name}-logs`) });
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     let settle;
