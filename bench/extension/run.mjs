@@ -309,9 +309,11 @@ async function main() {
       'workbench.tips.enabled': false,
       'git.openRepositoryInParentFolders': 'never',
       // code-server's remote host looks for listening ports to forward every few seconds (a `ps`-like
-      // child and a readlink per open file of every process, on the extension host's thread: 20–140 ms
-      // stalls in every phase, idle included, seen in --profile). A local VS Code window does not: off.
+      // child and a readlink per open file of every process, on the extension host's thread: 20–190 ms
+      // stalls in every phase, idle included, seen in --profile). A local VS Code window does not: off
+      // (autoForwardPorts alone leaves the process scan on while code-server offers a tunnel provider).
       'remote.autoForwardPorts': false,
+      'remote.autoForwardPortsSource': 'output',
     }),
   );
   const results = join(repo, 'test-results');
