@@ -1,4 +1,4 @@
-// npm run bench:extension [-- --files N] [--register N] [--burst N] [--data-dir DIR] [--out FILE]
+// npm run bench:extension [-- --files N] [--register N] [--burst N] [--data-dir DIR] [--out FILE] [--profile PHASES]
 //
 // How long the extension host's one thread is blocked while Dataset Index works on a big dataset,
 // measured inside the real extension host (code-server, as the test harness runs it) by a probe
@@ -17,6 +17,11 @@
 // images) and its registry (every image but incoming/, registered) are generated once under
 // --data-dir (default .bench/extension) and reused: see bench/extension/dataset.ts.
 //
+// --profile PHASES (comma-separated parts of phase names, or "all") takes a CPU profile of the
+// extension host's thread during those phases (the probe, through the inspector), writes it to
+// .bench/extension-profiles/ (open it in Chrome DevTools or VS Code) and prints the longest
+// stretches the thread was busy, with the functions that took most of each (profileSummary.mjs).
+//
 // Output: a markdown table on stdout, JSON in .bench/extension-<date>.json (or --out).
 // Exit code: 0 measured, 1 a phase did not do what it should (the figures are still written), 2 infrastructure.
 import { spawn } from 'node:child_process';
@@ -31,6 +36,7 @@ import { CHROMIUM_ARGS } from '../../test/harness/chromiumArgs.mjs';
 import { chromium as chromiumPath, cleanEnv, codeServerEntry, ensureTools, node24, playwright } from '../../test/harness/tools.mjs';
 import { repo } from '../../test/harness/workspace.mjs';
 import { SIDEBAR, statusText, treeRow, treeRows } from '../../test/e2e/ui.mjs';
+import { busyStretches } from './profileSummary.mjs';
 
 const require = createRequire(import.meta.url);
 const OUR_ID = 'dataset-index.dataset-index';
@@ -43,7 +49,7 @@ const LOAD = { start: 0, end: 0 };
 const TARGETS = { maxMs: 100, p99Ms: 25, firstPageMs: 300, burstVisibleMs: 2000, heapGrowthMB: 150 };
 
 function parseArgs(argv) {
-  const out = { files: 1_000_000, register: undefined, burst: undefined, dataDir: join(repo, '.bench', 'extension'), out: undefined };
+  const out = { files: 1_000_000, register: undefined, burst: undefined, dataDir: join(repo, '.bench', 'extension'), out: undefined, profile: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -61,7 +67,8 @@ function parseArgs(argv) {
     else if (a === '--burst') out.burst = count(next());
     else if (a === '--data-dir') out.dataDir = next();
     else if (a === '--out') out.out = next();
-    else throw new Error(`unknown option ${a} (known: --files, --register, --burst, --data-dir, --out)`);
+    else if (a === '--profile') out.profile = next().split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+    else throw new Error(`unknown option ${a} (known: --files, --register, --burst, --data-dir, --out, --profile)`);
   }
   if (out.files < 1000) throw new Error('--files: at least 1000');
   // The issue's figures are for 1M files: 20,000 to register, a burst of 5,000. Smaller runs scale them.
@@ -301,6 +308,12 @@ async function main() {
       'chat.disableAIFeatures': true,
       'workbench.tips.enabled': false,
       'git.openRepositoryInParentFolders': 'never',
+      // code-server's remote host looks for listening ports to forward every few seconds (a `ps`-like
+      // child and a readlink per open file of every process, on the extension host's thread: 20–190 ms
+      // stalls in every phase, idle included, seen in --profile). A local VS Code window does not: off
+      // (autoForwardPorts alone leaves the process scan on while code-server offers a tunnel provider).
+      'remote.autoForwardPorts': false,
+      'remote.autoForwardPortsSource': 'output',
     }),
   );
   const results = join(repo, 'test-results');
@@ -362,9 +375,17 @@ async function main() {
       }
     }
 
+    const profileDir = join(repo, '.bench', 'extension-profiles');
+    const runId = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
+    const profileFor = (name) => {
+      const lower = name.toLowerCase();
+      if (!args.profile.some((p) => p === 'all' || lower.includes(p))) return undefined;
+      mkdirSync(profileDir, { recursive: true });
+      return join(profileDir, `${runId}-${lower.replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.cpuprofile`);
+    };
     const measure = async (name, action) => {
       log(`phase: ${name}`);
-      await probe.call('begin', { phase: name });
+      await probe.call('begin', { phase: name, profile: profileFor(name) });
       const a0 = Date.now();
       let note = '';
       let ok = true;
@@ -381,6 +402,10 @@ async function main() {
       const phase = { ...m, name, durationMs, ok, note };
       phases.push(phase);
       log(`  ${durationMs} ms; loop max ${m.loop.maxMs.toFixed(0)} ms, p99 ${m.loop.p99Ms.toFixed(1)} ms; heap ${((m.heap.endBytes - m.heap.startBytes) / 1048576).toFixed(0)} MB${note ? `; ${note}` : ''}`);
+      if (m.profile) {
+        log(`  CPU profile: ${m.profile}`);
+        for (const line of busyStretches(m.profile)) log(`    ${line}`);
+      }
       return phase;
     };
 

@@ -5,7 +5,9 @@
 // It listens on the Unix socket named by DSX_BENCH_SOCKET (set by bench/extension/run.mjs through
 // the window's extensionEnvironment), one JSON request per line, one JSON answer per line:
 //   {op:'hello', extension}              → its storage folder, the workspace folders, whether `extension` is active
-//   {op:'begin', phase}                  → starts measuring a phase
+//   {op:'begin', phase, profile}         → starts measuring a phase; with `profile` (a file path),
+//                                          also a CPU profile of this thread (inspector), written
+//                                          there as a .cpuprofile at the phase's end
 //   {op:'end'}                           → stops it: event-loop delay max/p99/p50 (ms, from
 //                                          perf_hooks.monitorEventLoopDelay at 10 ms resolution),
 //                                          the 10 ms timer's worst and p99 lateness, heap used at
@@ -19,10 +21,35 @@
 const net = require('node:net');
 const fs = require('node:fs');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
+const inspector = require('node:inspector');
 const vscode = require('vscode');
 
 const TICK_MS = 10;
 const HEAP_EVERY_MS = 100;
+
+/** A CPU profile of the extension host's thread (the one every extension shares), through the inspector. */
+class Profile {
+  constructor(file) {
+    this.file = file;
+    this.session = new inspector.Session();
+    this.session.connect();
+    this.ready = this.post('Profiler.enable')
+      .then(() => this.post('Profiler.setSamplingInterval', { interval: 500 }))
+      .then(() => this.post('Profiler.start'));
+  }
+
+  post(method, params) {
+    return new Promise((resolve, reject) => this.session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+  }
+
+  async stop() {
+    await this.ready;
+    const { profile } = await this.post('Profiler.stop');
+    this.session.disconnect();
+    fs.writeFileSync(this.file, JSON.stringify(profile));
+    return this.file;
+  }
+}
 
 /** One phase's measurements. */
 class Phase {
@@ -88,6 +115,7 @@ function activate(context) {
   const socketPath = process.env.DSX_BENCH_SOCKET;
   if (!socketPath) return;
   let phase = null;
+  let profiling = null;
   const handlers = {
     hello: async ({ extension }) => ({
       active: extension ? !!vscode.extensions.getExtension(extension)?.isActive : null,
@@ -95,8 +123,11 @@ function activate(context) {
       folders: (vscode.workspace.workspaceFolders ?? []).map((f) => ({ name: f.name, uri: f.uri.toString(), path: f.uri.fsPath })),
       pid: process.pid,
     }),
-    begin: async ({ phase: name }) => {
+    begin: async ({ phase: name, profile: file }) => {
       if (phase) phase.end();
+      if (profiling) await profiling.stop();
+      profiling = file ? new Profile(String(file)) : null;
+      if (profiling) await profiling.ready;
       phase = new Phase(String(name));
       return { ok: true };
     },
@@ -104,6 +135,10 @@ function activate(context) {
       if (!phase) throw new Error('no phase is being measured');
       const out = phase.end();
       phase = null;
+      if (profiling) {
+        out.profile = await profiling.stop();
+        profiling = null;
+      }
       return out;
     },
     exec: async ({ command, args }) => {

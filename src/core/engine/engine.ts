@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { clearCache, cacheFileFor, readCacheHeader, type CachedScan } from '../cache/store';
 import { countsOf, datasetStatus, registerDataset, registryFileFor, type DatasetRequest, type DatasetStatusResult } from '../registerDataset';
-import { diffSnapshot } from '../registry/diff';
+import { diffSnapshot, updateDiff } from '../registry/diff';
 import { presentDuplicates } from '../registry/presentDuplicates';
 import { Registry, type ImageRow } from '../registry/registry';
 import { canonicalRoot } from '../roots';
@@ -233,11 +233,13 @@ export class Engine {
       return { rescan: null, ...counts, summary: st.summary(), rows: 'all' };
     }
     const before = st.summary() as DatasetSummary;
-    const diff = diffSnapshot(snapshot, status.index, status.externalPaths);
+    // Only the batch's paths are compared again (a full diff is a pass over every file: ~0.5 s at 1M).
+    const touched = [...out.added, ...out.removed, ...out.changed];
+    const diff = updateDiff(status.diff, snapshot, status.index, touched, status.externalPaths) ?? diffSnapshot(snapshot, status.index, status.externalPaths);
     // Cut from the registry's groups again: a deleted copy leaves its group, a restored one rejoins it.
     const duplicates = presentDuplicates(status.registeredDuplicates, diff.missing).groups;
     st.status = { ...status, ...countsOf(diff, status.registeredDuplicates, 'watcher', files), diff, duplicates, cache: st.cache };
-    const rows = this.updateGroups(st, [...out.added, ...out.removed, ...out.changed]);
+    const rows = this.updateGroups(st, touched);
     const after = st.summary() as DatasetSummary;
     // Groups without an index (never expanded) still have a row whose count may have changed.
     for (const g of FOLDER_GROUPS) if (before[countKey(g)] !== after[countKey(g)] && !rows.some((r) => r.group === g)) rows.push({ group: g, dirs: [''] });

@@ -8,6 +8,9 @@ import { Engine, type CallContext } from './engine';
 import { toWireError, type EngineMethods, type FromEngine, type Method, type Params, type ProgressData, type ToEngine } from './protocol';
 
 const PROGRESS_EVERY_MS = 100;
+/** A view request (a page, a lookup) that takes longer than this is logged: the tree or the gallery waited on it. */
+const SLOW_VIEW_MS = 250;
+const VIEW_METHODS = new Set<Method>(['children', 'duplicates', 'galleryPage', 'galleryChoices', 'lookup', 'applyEvents', 'peek']);
 
 type Handler<M extends Method> = (engine: Engine, params: Params<M>, ctx: CallContext) => EngineMethods[M][1] | Promise<EngineMethods[M][1]>;
 const handlers: { [M in Method]: Handler<M> } = {
@@ -51,9 +54,12 @@ export function serveEngine(port: { on(event: 'message', cb: (msg: ToEngine) => 
       send({ type: 'progress', id, data });
     };
     const handler = handlers[method] as Handler<Method>;
+    const started = performance.now();
     void (async () => {
       try {
         const result = await handler(engine, msg.params as Params<Method>, { signal: controller.signal, onProgress, log });
+        const ms = performance.now() - started;
+        if (ms > SLOW_VIEW_MS && VIEW_METHODS.has(method)) log(`engine: ${method} answered in ${Math.round(ms)} ms`);
         if (pending) send({ type: 'progress', id, data: pending });
         send({ type: 'result', id, result });
       } catch (err) {

@@ -51,6 +51,9 @@ export class GroupIndex {
     const names = this.files.get(dir);
     if (!names) return [];
     if (!this.sorted.has(dir)) {
+      // Byte order first (native, fast): numbered names are then nearly in place, and the natural
+      // sort after it is mostly one pass (a folder of 100k names: ~5× less than sorting from readdir order).
+      names.sort();
       names.sort(compareNames);
       this.sorted.add(dir);
     }
@@ -232,7 +235,76 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
-/** img2 before img10, as a person expects. */
+/** img2 before img10, as a person expects (the collator's order, with a fast path for plain ASCII names). */
 export function compareNames(a: string, b: string): number {
-  return collator.compare(a, b);
+  return (ASCII_PLAIN ? compareAsciiNames(a, b) : null) ?? collator.compare(a, b);
+}
+/**
+ * Whether the collator's language orders a–z as English does: some tailor them (Czech "ch" after
+ * "h", Danish "aa" as "å", Lithuanian "y"), and then every name goes to the collator.
+ */
+const ASCII_PLAIN = /^(en|und)(-|$)/.test(collator.resolvedOptions().locale);
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isLetter = (c: number): boolean => (c | 32) >= 97 && (c | 32) <= 122;
+/** Digit runs longer than this go to the collator (ICU splits very long numbers). */
+const MAX_RUN = 30;
+
+/**
+ * The collator's answer for names whose first difference (at the primary level: case ignored,
+ * digit runs as numbers with leading zeros ignored) is between letters, digits or the end of a
+ * name; null when it is anything else (punctuation against another character, a non-ASCII
+ * character), for the collator to decide. A collator call costs ~1 µs: sorting a folder of 100,000
+ * numbered names with it alone takes seconds, with this a small fraction of that. The unit test
+ * compares both on random names.
+ */
+export function compareAsciiNames(a: string, b: string): number | null {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    if (i === a.length || j === b.length) return i < a.length ? 1 : j < b.length ? -1 : 0;
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (ca >= 128 || cb >= 128 || ca < 32 || cb < 32) return null;
+    const da = isDigit(ca);
+    const db = isDigit(cb);
+    if (da && db) {
+      // Both at a number: compare the numbers (leading zeros ignored), then go on after them.
+      let ea = i;
+      while (ea < a.length && isDigit(a.charCodeAt(ea))) ea++;
+      let eb = j;
+      while (eb < b.length && isDigit(b.charCodeAt(eb))) eb++;
+      if (ea - i > MAX_RUN || eb - j > MAX_RUN) return null;
+      let za = i;
+      while (za < ea - 1 && a.charCodeAt(za) === 48) za++;
+      let zb = j;
+      while (zb < eb - 1 && b.charCodeAt(zb) === 48) zb++;
+      const la = ea - za;
+      const lb = eb - zb;
+      if (la !== lb) return la < lb ? -1 : 1;
+      for (let k = 0; k < la; k++) {
+        const x = a.charCodeAt(za + k);
+        const y = b.charCodeAt(zb + k);
+        if (x !== y) return x < y ? -1 : 1;
+      }
+      i = ea;
+      j = eb;
+      continue;
+    }
+    if (da || db) {
+      // A digit against a letter: digits sort first. Against punctuation: the collator decides.
+      const other = da ? cb : ca;
+      if (!isLetter(other)) return null;
+      return da ? -1 : 1;
+    }
+    const la = isLetter(ca) ? ca | 32 : ca;
+    const lb = isLetter(cb) ? cb | 32 : cb;
+    if (la === lb) {
+      i++;
+      j++;
+      continue;
+    }
+    if (isLetter(ca) && isLetter(cb)) return la < lb ? -1 : 1;
+    return null;
+  }
 }

@@ -76,3 +76,46 @@ export function snapshotHasStats(snapshot: Snapshot): boolean {
   for (const rec of snapshot.values()) if (rec.stats) return true;
   return false;
 }
+
+/**
+ * The diff after a watcher batch, from the diff before it: only the `touched` paths (added, removed
+ * or changed on disk; the snapshot already holds the batch) are classified again, and the lists
+ * are filtered once — no pass over the million files of the snapshot nor over every registered row.
+ * Null when the comparison needs what only a full pass knows: registered sizes and mtimes (then
+ * `changed` and `statKnown` count stats per file) or an external registry (its matches are counted).
+ */
+export function updateDiff(before: DatasetDiff, snapshot: Snapshot, index: RegisteredIndex, touched: Iterable<string>, external?: ReadonlySet<string>): DatasetDiff | null {
+  if (index.size || index.mtimeMs || (external && external.size > 0) || before.changed.length || before.statKnown) return null;
+  const paths = new Set(touched);
+  if (paths.size === 0) return before;
+  const keep = (list: string[]): string[] => list.filter((p) => !paths.has(p));
+  const wasMissing = new Set(before.missing.filter((p) => paths.has(p)));
+  const newFiles = keep(before.newFiles);
+  const missing = keep(before.missing);
+  const unreadablePaths = keep(before.unreadablePaths);
+  const retry = keep(before.retry);
+  let registered = before.registered;
+  // Each touched folder's names as a set, once: a burst into a folder of 100k images is no quadratic scan.
+  const names = new Map<string, ReadonlySet<string>>();
+  for (const p of paths) {
+    const slash = p.lastIndexOf('/');
+    const dir = slash < 0 ? '' : p.slice(0, slash);
+    const name = p.slice(slash + 1);
+    let inDir = names.get(dir);
+    if (!inDir) names.set(dir, (inDir = new Set(snapshot.get(dir)?.files ?? [])));
+    const onDisk = inDir.has(name);
+    const i = index.byDir.get(dir)?.get(name);
+    if (i === undefined) {
+      if (onDisk) newFiles.push(p);
+      continue;
+    }
+    // A registered path was on disk unless the diff before listed it missing.
+    registered += (onDisk ? 1 : 0) - (wasMissing.has(p) ? 0 : 1);
+    if (!onDisk) missing.push(p);
+    else if (index.unreadable[i]) {
+      unreadablePaths.push(p);
+      if (index.retry[i]) retry.push(p);
+    }
+  }
+  return { ...before, newFiles, missing, registered, unreadable: unreadablePaths.length, unreadablePaths, retry };
+}

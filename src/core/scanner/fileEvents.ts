@@ -95,6 +95,7 @@ export async function applyFileEvents(
   };
   const latest = new Map<string, FileEventKind>();
   for (const e of events) latest.set(e.path, e.kind);
+  const prefetch = prefetchStats([...latest.keys()].filter((abs) => filter.isImageName(path.basename(abs))));
   for (const [abs, kind] of latest) {
     const rel = path.relative(root, abs).split(path.sep).join('/');
     if (!rel || rel.startsWith('../') || rel === '..' || path.isAbsolute(rel)) continue;
@@ -121,7 +122,7 @@ export async function applyFileEvents(
       out.rescanReason = `a file appeared in ${dir || '.'}, a folder the index does not know yet`;
       break;
     }
-    const st = await fs.promises.stat(abs).catch(() => null);
+    const st = await prefetch.statOf(abs);
     if (st?.isDirectory() && appeared() && (await isFolder(abs, options))) {
       out.rescanReason = `folder ${rel} appeared, a folder the index does not know yet`;
       break;
@@ -144,6 +145,7 @@ export async function applyFileEvents(
       out.removed.push(rel);
     }
   }
+  prefetch.stop();
   // Events are hints, and some get lost (a platform watcher under load drops or merges them): each
   // folder where the batch added or removed images is listed once more, and what its events missed
   // is made up from the listing. One readdir per touched folder, not per event.
@@ -159,6 +161,36 @@ export async function applyFileEvents(
     rec.files = rec.files.filter((_, i) => keep.has(i));
   }
   return out;
+}
+
+/** Stats in flight at once: enough to hide each call's round trip, few enough to leave libuv's pool to others. */
+const STAT_CONCURRENCY = 16;
+
+/**
+ * The `stat` of each path, started at once for all of them (at most STAT_CONCURRENCY in flight) and
+ * awaited in the caller's order: a burst of 5,000 files costs 5,000 / 16 round trips, not 5,000.
+ * A path not prefetched is stat'ed when asked.
+ */
+function prefetchStats(paths: readonly string[]): { statOf: (abs: string) => Promise<fs.Stats | null>; stop: () => void } {
+  const results = new Map<string, Promise<fs.Stats | null>>();
+  const resolvers = new Map<string, (st: fs.Stats | null) => void>();
+  for (const p of paths) results.set(p, new Promise((resolve) => resolvers.set(p, resolve)));
+  let next = 0;
+  let stopped = false;
+  const lane = async (): Promise<void> => {
+    while (next < paths.length && !stopped) {
+      const p = paths[next++];
+      resolvers.get(p)?.(await fs.promises.stat(p).catch(() => null));
+    }
+  };
+  for (let k = 0; k < Math.min(STAT_CONCURRENCY, paths.length); k++) void lane();
+  return {
+    statOf: (abs) => results.get(abs) ?? fs.promises.stat(abs).catch(() => null),
+    /** The batch is placed (or given up for a rescan): the paths not stat'ed yet never will be. */
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 /** Is this path a folder (a link to one counts only when following links)? */
