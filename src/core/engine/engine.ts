@@ -372,7 +372,8 @@ export class Engine {
     const team = config.team;
     if (!team) throw new Error('this dataset has no team registry');
     const st = this.state(config);
-    return st.teamReader.use(team, await canonicalRoot(config.root), async (r) => ({ location: r.location, dataset: r.dataset, rows: await r.count() }));
+    const { redactUrl } = await import('../registry/postgres/connect');
+    return st.teamReader.use(team, await canonicalRoot(config.root), async (r) => ({ location: redactUrl(team.url), dataset: r.dataset, rows: await r.count() }));
   }
 
   /** Deletes a team dataset's rows if it still has `expectRows` of them and no registration runs (clearDataset.ts). */
