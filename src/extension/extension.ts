@@ -54,6 +54,8 @@ export interface DatasetIndexApi {
   engineCalls(): Partial<Record<Method, number>>;
   /** What "Clear Scan Cache and Registry" did to each team dataset so far (question asked, rows deleted). */
   teamClears(): readonly TeamClearOutcome[];
+  /** Stores a team registry URL's password in SecretStorage, as "Set Team Registry Password" does (no input box). */
+  setTeamPassword(url: string, password: string): Promise<void>;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface DatasetIndexApi {
 export function activate(context: vscode.ExtensionContext): DatasetIndexApi | undefined {
   const testMode = context.extensionMode === vscode.ExtensionMode.Test;
   const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
-  activateTeamRegistry(context);
+  const passwords = activateTeamRegistry(context);
   const engine = new EngineClient();
   engine.onLog = (level, line) => (level === 'warn' ? log.warn(line) : log.info(line));
   const model = new DatasetModel(context.storageUri, engine, log);
@@ -149,6 +151,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
     onDidEndOperation: ended.event,
     engineCalls: () => Object.fromEntries(engine.calls),
     teamClears: () => commands.teamClears,
+    setTeamPassword: (url, password) => passwords.store(url, password),
   };
 }
 

@@ -78,6 +78,11 @@ export class TeamPasswords implements vscode.Disposable {
     if (!url) return;
     const password = await vscode.window.showInputBox({ prompt: vscode.l10n.t('Password for {0}', secretKey(url).slice(SECRET_PREFIX.length)), password: true, ignoreFocusOut: true });
     if (password === undefined) return;
+    await this.store(url, password);
+  }
+
+  /** Stores (or, empty, deletes) a URL's password in SecretStorage and takes it at once. */
+  async store(url: string, password: string): Promise<void> {
     if (password === '') await this.secrets.delete(secretKey(url));
     else await this.secrets.store(secretKey(url), password);
     await this.load(secretKey(url));

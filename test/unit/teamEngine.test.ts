@@ -120,10 +120,10 @@ describe('engine worker with a team registry: tooltip rows and Clear Registry', 
 
       const done = await client.clearTeamDataset(team, 241);
       assert.deepEqual(done, { deleted: 241 });
-      assert.equal((await c.query("SELECT count(*)::int AS n FROM dataset_index.images i JOIN dataset_index.datasets d ON d.id = i.dataset_id WHERE d.name = 'clear'")).rows[0].n, 0);
-      assert.equal((await c.query('SELECT count(*)::int AS n FROM dataset_index.work WHERE dataset_id = $1', [id])).rows[0].n, 0, 'its (dead) work queue went too');
+      assert.equal((await c.query<{ n: number }>("SELECT count(*)::int AS n FROM dataset_index.images i JOIN dataset_index.datasets d ON d.id = i.dataset_id WHERE d.name = 'clear'")).rows[0].n, 0);
+      assert.equal((await c.query<{ n: number }>('SELECT count(*)::int AS n FROM dataset_index.work WHERE dataset_id = $1', [id])).rows[0].n, 0, 'its (dead) work queue went too');
       // Another dataset on the same server is untouched.
-      assert.equal((await c.query("SELECT count(*)::int AS n FROM dataset_index.images i JOIN dataset_index.datasets d ON d.id = i.dataset_id WHERE d.name = 'lookup'")).rows[0].n, 241);
+      assert.equal((await c.query<{ n: number }>("SELECT count(*)::int AS n FROM dataset_index.images i JOIN dataset_index.datasets d ON d.id = i.dataset_id WHERE d.name = 'lookup'")).rows[0].n, 241);
     } finally {
       await c.end();
     }
