@@ -86,6 +86,7 @@ export class TeamPasswords implements vscode.Disposable {
     if (password === '') await this.secrets.delete(secretKey(url));
     else await this.secrets.store(secretKey(url), password);
     await this.load(secretKey(url));
+    if (password !== '' && this.known.get(secretKey(url)) !== password) throw new Error(vscode.l10n.t('VS Code\'s secret storage did not keep the password'));
   }
 
   dispose(): void {

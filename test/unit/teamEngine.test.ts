@@ -81,6 +81,10 @@ describe('engine worker with a team registry: tooltip rows and Clear Registry', 
     // The single lookup goes the same way; a dataset that does not exist has no rows (and is not created).
     assert.deepEqual(comparable([await client.lookup(team, leaf[7])]), comparable([localRows[7]]));
     assert.deepEqual(await client.lookupRows(configOf(root, tempDir('team-engine-other'), { url, dataset: 'nobody-registered-this' }), [leaf[1]]), [null]);
+    // The password as the extension passes it (from SecretStorage, beside a URL without one) reaches the server.
+    const fromSecrets = configOf(root, tempDir('team-engine-secret'), { url: pg.url('team', null, 'registry'), password: 'team-pw', dataset: 'lookup' });
+    assert.deepEqual(comparable(await client.lookupRows(fromSecrets, page)), comparable(teamRows));
+    await client.close(fromSecrets.key);
     // The local registry file of a team dataset is never written.
     assert.equal(fs.existsSync(path.join(team.storeDir, 'registry.sqlite')), false);
     await client.close(team.key);
