@@ -107,7 +107,21 @@ export function configuredUrls(): string[] {
 /** Set at activation; model requests read passwords through it. */
 let passwords: TeamPasswords | null = null;
 
+/**
+ * In Restricted Mode the URL is ignored and the local registry is used: said once, so that counts
+ * from the local registry are not taken for the team's.
+ */
+function sayIgnoredInRestrictedMode(): void {
+  if (vscode.workspace.isTrusted) return;
+  const set = (vscode.workspace.workspaceFolders ?? []).some((f) => readTeamSetting(vscode.workspace.getConfiguration('datasetIndex', f.uri), true));
+  if (!set) return;
+  void vscode.window.showWarningMessage(
+    vscode.l10n.t('Dataset Index: datasetIndex.registry.url is ignored in Restricted Mode; the local registry is used until the workspace is trusted.'),
+  );
+}
+
 export function activateTeamRegistry(context: vscode.ExtensionContext): TeamPasswords {
+  sayIgnoredInRestrictedMode();
   passwords = new TeamPasswords(context.secrets);
   void passwords.preload(configuredUrls());
   context.subscriptions.push(
