@@ -62,13 +62,15 @@ describe('engine worker with a team registry: tooltip rows and Clear Registry', 
   it('looks up a page of rows in one query, the same rows as the SQLite registry', async () => {
     const team = configOf(root, tempDir('team-engine-store'), { url, dataset: 'lookup' });
     const local = configOf(root, tempDir('team-engine-sqlite'));
+    const page = [...leaf, 'top0/broken.png', 'top3/not-there.png'];
+    // Hovered before the dataset exists: no rows; the same dataset's rows show once registered.
+    assert.deepEqual(await client.lookupRows(team, page), page.map(() => null));
     const t = await client.register(team, undefined);
     const s = await client.register(local, undefined);
     assert.equal(t.report.registered, s.report.registered);
     assert.equal(t.summary.registered, 241);
     // A page as the tree shows it: one folder's images, a broken file, a path with no row.
     assert.equal(leaf.length, 40);
-    const page = [...leaf, 'top0/broken.png', 'top3/not-there.png'];
     const before = logged(pg, LOOKUP_SQL);
     const teamRows = await client.lookupRows(team, page);
     assert.equal(logged(pg, LOOKUP_SQL) - before, 1, 'one query for the page');

@@ -26,7 +26,11 @@ export class TeamReader {
     const current = this.open;
     this.touch();
     try {
-      return await work(await current.reader);
+      const team = await current.reader;
+      const out = await work(team);
+      // A dataset not registered yet has no id in this reader: the next call looks again (it may exist by then).
+      if (team.datasetId === null && this.open === current) await this.close();
+      return out;
     } catch (err) {
       if (this.open === current) await this.close();
       throw err;
