@@ -171,33 +171,53 @@ interface Registrars {
   /** Files read by all registrars together, median run (≥ the image count; more = read twice). */
   probed: number;
   speedup: number;
+  /** CPU seconds of all its registrar processes together, median run. */
+  cpuSec: number;
+  /** Load average (1 min) at the end of its runs, median: the other work on the machine. */
+  load: number;
 }
 
-function runRegistrar(args: string[]): Promise<{ probed: number }> {
+/** Machine-wide CPU: busy and total jiffies from /proc/stat (Linux), to tell our share from others'. */
+function cpuJiffies(): { busy: number; total: number } | null {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] ?? 0);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+function runRegistrar(args: string[]): Promise<{ probed: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'teamRegistrar.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`registrar exited ${code}`));
-      const r = JSON.parse(out) as { registered: number; unreadable: number; moved: number };
-      resolve({ probed: r.registered + r.unreadable + r.moved });
+      const r = JSON.parse(out) as { registered: number; unreadable: number; moved: number; cpuMs: number };
+      resolve({ probed: r.registered + r.unreadable + r.moved, cpuMs: r.cpuMs });
     });
   });
 }
 
-async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: number; sqlite: Stat; floor: Record<number, Stat>; registrars: Registrars[] }> {
+async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: number; sqlite: Stat; sqliteCpuSec: number; floor: Record<number, Stat>; registrars: Registrars[] }> {
   const set = ensureImages(args.images, log);
   await readAll(set.root, set.files, args.concurrency);
   const sqlite: number[] = [];
   const floor: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const times: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const probed: Record<number, number[]> = { 1: [], 2: [], 4: [] };
+  const cpu: Record<number, number[]> = { 1: [], 2: [], 4: [] };
+  const loads: Record<number, number[]> = { 1: [], 2: [], 4: [] };
+  const sqliteCpu: number[] = [];
   for (let run = 0; run < args.runs; run++) {
     const peerStore = fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-teambench-store-'));
     const t0 = performance.now();
     const peer = await runRegistrar([set.root, peerStore, '-', '-', String(args.concurrency)]);
     sqlite.push(performance.now() - t0);
+    sqliteCpu.push(peer.cpuMs / 1000);
     check(peer.probed === set.files.length, `SQLite registrar read ${peer.probed} files`);
     fs.rmSync(peerStore, { recursive: true, force: true });
     log(`  SQLite (one process): ${sqlite[sqlite.length - 1].toFixed(0)} ms`);
@@ -208,9 +228,17 @@ async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: num
       const dataset = `bench-${args.images}-${n}-${run}-${Date.now()}`;
       const stores = Array.from({ length: n }, () => fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-teambench-store-')));
       t = performance.now();
+      const before = cpuJiffies();
       const outs = await Promise.all(stores.map((s) => runRegistrar([set.root, s, args.registry, dataset, String(args.concurrency)])));
       times[n].push(performance.now() - t);
+      const after = cpuJiffies();
       probed[n].push(outs.reduce((a, o) => a + o.probed, 0));
+      cpu[n].push(outs.reduce((a, o) => a + o.cpuMs, 0) / 1000);
+      loads[n].push(os.loadavg()[0]);
+      if (before && after) {
+        const busy = (after.busy - before.busy) / (after.total - before.total);
+        log(`  machine CPU busy ${(100 * busy).toFixed(0)} %, registrars ${cpu[n][cpu[n].length - 1].toFixed(1)} CPU s, load ${os.loadavg()[0].toFixed(1)}`);
+      }
       for (const s of stores) fs.rmSync(s, { recursive: true, force: true });
       log(`  ${n} registrar(s): ${times[n][times[n].length - 1].toFixed(0)} ms, read ${probed[n][probed[n].length - 1]} files; floor ×${n} ${floor[n][floor[n].length - 1].toFixed(0)} ms`);
     }
@@ -220,10 +248,14 @@ async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: num
     files: set.files.length,
     mb: set.totalBytes / 1048576,
     sqlite: summarise(sqlite),
+    sqliteCpuSec: summarise(sqliteCpu).median,
     floor: { 1: summarise(floor[1]), 2: summarise(floor[2]), 4: summarise(floor[4]) },
     registrars: [1, 2, 4].map((n) => {
       const ms = summarise(times[n]);
-      return { n, ms, filesPerSec: set.files.length / (ms.median / 1000), probed: summarise(probed[n]).median, speedup: one / ms.median };
+      return {
+        n, ms, filesPerSec: set.files.length / (ms.median / 1000), probed: summarise(probed[n]).median, speedup: one / ms.median,
+        cpuSec: summarise(cpu[n]).median, load: summarise(loads[n]).median,
+      };
     }),
   };
 }
@@ -245,10 +277,15 @@ export async function teamBench(args: TeamBenchArgs): Promise<void> {
   if (args.part !== 'rows') {
     const im = await imagesPart(args);
     lines.push('', `### registration: ${im.files.toLocaleString('en-US')} images (${im.mb.toFixed(0)} MB), ${args.concurrency} reads at once per registrar, each its own process and store`, '',
-      '| registrars | median ms | files/s | speed-up vs 1 | files read (all) | read floor at the same total concurrency, ms |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
-    lines.push(`| SQLite (the store's registry, one process) | ${f(im.sqlite.median)} | ${Math.round(im.files / (im.sqlite.median / 1000))} | | ${im.files} | ${f(im.floor[1].median)} |`);
+      '| registrars | median ms | files/s | speed-up vs 1 | files read (all) | read floor at the same total concurrency, ms | registrars\' CPU s | cores used (CPU s / wall s) | CPU-bound ceiling on all cores, files/s | load avg |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const cores = os.cpus().length;
+    const ceiling = (cpuSec: number): number => Math.round((im.files / cpuSec) * cores);
+    lines.push(`| SQLite (the store's registry, one process) | ${f(im.sqlite.median)} | ${Math.round(im.files / (im.sqlite.median / 1000))} | | ${im.files} | ${f(im.floor[1].median)} | ${f(im.sqliteCpuSec)} | ${(im.sqliteCpuSec / (im.sqlite.median / 1000)).toFixed(2)} | ${ceiling(im.sqliteCpuSec)} | |`);
     for (const r of im.registrars) {
-      lines.push(`| ${r.n} | ${f(r.ms.median)} | ${Math.round(r.filesPerSec)} | ${r.speedup.toFixed(2)}× | ${r.probed} | ${f(im.floor[r.n].median)} |`);
+      lines.push(
+        `| ${r.n} | ${f(r.ms.median)} | ${Math.round(r.filesPerSec)} | ${r.speedup.toFixed(2)}× | ${r.probed} | ${f(im.floor[r.n].median)} | ${f(r.cpuSec)} | ${(r.cpuSec / (r.ms.median / 1000)).toFixed(2)} | ${ceiling(r.cpuSec)} | ${r.load.toFixed(1)} |`,
+      );
     }
   }
   process.stdout.write(lines.join('\n') + '\n');

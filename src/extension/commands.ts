@@ -5,6 +5,7 @@ import type { RegisterSelection } from '../core/engine/protocol';
 import type { DatasetTreeProvider, Node, RegisterTarget } from './datasetTree';
 import type { Dataset, DatasetModel, DatasetSummary } from './model';
 import { withCancellableProgress } from './progress';
+import { offerTeamDelete, type TeamAnswer, type TeamClearOutcome } from './teamClear';
 
 export const COMMANDS = {
   indexImages: 'datasetIndex.indexImages',
@@ -61,6 +62,8 @@ function summary(ds: Dataset, s: DatasetSummary | null): IndexSummary {
  */
 export class CommandCenter implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  /** Every team dataset's outcome of "Clear Scan Cache and Registry", in order (the tests read it). */
+  readonly teamClears: TeamClearOutcome[] = [];
 
   constructor(
     private readonly model: DatasetModel,
@@ -229,19 +232,36 @@ export class CommandCenter implements vscode.Disposable {
     return datasets.map((d) => d.storeDir);
   }
 
+  /**
+   * Clear Scan Cache and Registry. Local datasets: one modal, then the cache and the store's
+   * registry file go. Datasets on a team registry: their scan cache goes, and their shared rows
+   * only after a modal of their own naming the server, dataset and row count (teamClear.ts).
+   */
   private async clearWithRegistry(opts: unknown): Promise<string[]> {
-    // A test hook, honoured only when VS Code runs the extension's tests (ExtensionMode.Test).
-    const skip = this.testMode && !!opts && typeof opts === 'object' && (opts as { skipConfirmation?: boolean }).skipConfirmation === true;
-    if (!skip) {
+    // Test hooks, honoured only when VS Code runs the extension's tests (ExtensionMode.Test).
+    const hooks = this.testMode && !!opts && typeof opts === 'object' ? (opts as { skipConfirmation?: boolean; teamAnswer?: TeamAnswer }) : {};
+    const skip = hooks.skipConfirmation === true;
+    const datasets = this.model.all;
+    const local = datasets.filter((d) => !d.team);
+    const team = datasets.filter((d) => d.team);
+    if (!skip && (local.length > 0 || team.length === 0)) {
       const choice = await vscode.window.showWarningMessage(
         vscode.l10n.t('Delete the scan cache and the registry of this workspace?'),
-        { modal: true, detail: vscode.l10n.t('Every image will be new again and must be registered again. Other workspaces are not affected.') },
+        {
+          modal: true,
+          detail:
+            vscode.l10n.t('Every image will be new again and must be registered again. Other workspaces are not affected.') +
+            (team.length ? ' ' + vscode.l10n.t('Datasets on a team registry: only their scan cache is cleared now; deleting their shared rows is asked next.') : ''),
+        },
         vscode.l10n.t('Clear Cache and Registry'),
       );
       if (!choice) return [];
     }
     const stores = await this.clear(true);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: scan cache and registry cleared for this workspace.'));
+    if (local.length) void vscode.window.showInformationMessage(vscode.l10n.t('Dataset Index: scan cache and registry cleared for this workspace.'));
+    // A test that configured a team registry answers for itself; one that did not must never see the modal.
+    const answer = hooks.teamAnswer ?? (skip ? 'keep' : undefined);
+    for (const ds of team) this.teamClears.push(await offerTeamDelete(ds, answer, this.log));
     return stores;
   }
 

@@ -53,6 +53,8 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   /** Which group rows each dataset showed, to notice a group appearing or going (Unreadable, Duplicates). */
   private readonly shownGroups = new WeakMap<Dataset, string>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** The paths shown with each image row (its page): a tooltip looks up the page's rows in one request. */
+  private readonly pageOf = new WeakMap<Node, readonly string[]>();
 
   constructor(
     private readonly model: DatasetModel,
@@ -157,7 +159,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
       case 'folder':
         return this.folderChildren(node.ds, node.group, node.dir);
       case 'duplicate':
-        return node.paths.map((rel) => ({ kind: 'image', ds: node.ds, group: 'duplicates', rel }));
+        return this.withPage(node.paths.map((rel) => ({ kind: 'image', ds: node.ds, group: 'duplicates', rel })));
       default:
         return [];
     }
@@ -181,10 +183,18 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     const page = await ds.children(group, dir, 0, limit);
     const out: Node[] = [];
     for (const f of page.folders) out.push(this.node({ kind: 'folder', ds, group, dir: f.dir, count: f.count }));
-    for (const name of page.files) out.push({ kind: 'image', ds, group, rel: dir ? `${dir}/${name}` : name });
+    const images = this.withPage(page.files.map((name): Node => ({ kind: 'image', ds, group, rel: dir ? `${dir}/${name}` : name })));
+    out.push(...images);
     const total = page.folderCount + page.fileCount;
     if (total > limit) out.push({ kind: 'more', ds, group, dir, shown: limit, total });
     return out;
+  }
+
+  /** Records the image rows shown together, for their tooltips' one lookup. */
+  private withPage(images: Node[]): Node[] {
+    const rels = images.flatMap((n) => (n.kind === 'image' ? [n.rel] : []));
+    for (const n of images) this.pageOf.set(n, rels);
+    return images;
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -243,7 +253,10 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     }
   }
 
-  /** Tooltips are built on hover only: a stat, a header read and a registry lookup per hovered image. */
+  /**
+   * Tooltips are built on hover only: a stat and a header read per hovered image, and its registry
+   * row — looked up with the rows of its page, in one request, kept for the next hovers.
+   */
   async resolveTreeItem(item: vscode.TreeItem, node: Node, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
     if (node.kind !== 'image') return item;
     const abs = path.join(node.ds.root, node.rel);
@@ -253,7 +266,12 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     if (preview) md.appendMarkdown(`![preview](${preview.uri.toString()}|width=${preview.width}|height=${preview.height})\n\n`);
     md.appendMarkdown(`**${escapeMd(path.basename(abs))}**\n\n`);
     const facts: string[] = [];
-    const row = await node.ds.lookup(node.rel).catch(() => null);
+    // A registry that cannot be read (a team server down) is said so, not shown as "not registered".
+    let lookupFailed: string | null = null;
+    const row = await node.ds.lookup(node.rel, this.pageOf.get(node)).catch((err: unknown) => {
+      lookupFailed = err instanceof Error ? err.message : String(err);
+      return null;
+    });
     if (token.isCancellationRequested) return item;
     let size = row?.size ?? null;
     let dims = row?.width && row.height ? `${row.width} × ${row.height}` : null;
@@ -273,6 +291,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     if (row?.status === 'unreadable') md.appendMarkdown(`$(warning) ${vscode.l10n.t('unreadable: {0}', escapeMd(row.reason ?? ''))}\n\n`);
     if (node.group === 'missing') md.appendMarkdown(`$(error) ${vscode.l10n.t('gone from disk')}\n\n`);
     if (row) md.appendMarkdown(`${vscode.l10n.t('registered {0}', new Date(row.registeredAt).toLocaleString())}\n\n`);
+    else if (lookupFailed !== null) md.appendMarkdown(`$(warning) ${vscode.l10n.t('registry not readable: {0}', escapeMd(lookupFailed))}\n\n`);
     else if (node.group !== 'missing') md.appendMarkdown(`${vscode.l10n.t('not registered')}\n\n`);
     md.appendMarkdown(`\`${node.rel.replace(/`/g, "'")}\``);
     item.tooltip = md;

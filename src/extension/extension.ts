@@ -6,9 +6,10 @@ import { CommandCenter } from './commands';
 import { DatasetTreeProvider, type Node } from './datasetTree';
 import { DatasetModel, type Dataset } from './model';
 import type { OperationRequest } from './operations';
-import { SCAN_SHAPING, SECTION } from './settings';
+import { REGISTRY_CHOICE, SCAN_SHAPING, SECTION } from './settings';
 import { StatusBar } from './statusBar';
 import { activateTeamRegistry } from './teamRegistry';
+import type { TeamClearOutcome } from './teamClear';
 import { ThumbnailService } from './thumbnails';
 import { DatasetWatcher } from './watcher';
 import { GALLERY_COMMANDS, GalleryController, type GalleryTestApi } from './gallery/gallery';
@@ -51,6 +52,10 @@ export interface DatasetIndexApi {
   readonly onDidEndOperation: vscode.Event<OperationEndEvent>;
   /** Requests the host sent to the engine worker, per method. */
   engineCalls(): Partial<Record<Method, number>>;
+  /** What "Clear Scan Cache and Registry" did to each team dataset so far (question asked, rows deleted). */
+  teamClears(): readonly TeamClearOutcome[];
+  /** Stores a team registry URL's password in SecretStorage, as "Set Team Registry Password" does (no input box). */
+  setTeamPassword(url: string, password: string): Promise<void>;
 }
 
 /**
@@ -60,7 +65,7 @@ export interface DatasetIndexApi {
 export function activate(context: vscode.ExtensionContext): DatasetIndexApi | undefined {
   const testMode = context.extensionMode === vscode.ExtensionMode.Test;
   const log = vscode.window.createOutputChannel('Dataset Index', { log: true });
-  activateTeamRegistry(context);
+  const passwords = activateTeamRegistry(context);
   const engine = new EngineClient();
   engine.onLog = (level, line) => (level === 'warn' ? log.warn(line) : log.info(line));
   const model = new DatasetModel(context.storageUri, engine, log);
@@ -113,7 +118,8 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
       if (!e.affectsConfiguration(SECTION)) return;
       const indexed = new Set(model.all.filter((d) => d.summary || d.busy).map((d) => d.folder.uri.toString()));
       // Datasets whose scan-shaping settings changed are disposed: their running work is aborted.
-      model.reloadSettings((folder) => SCAN_SHAPING.some((key) => e.affectsConfiguration(key, folder.uri)));
+      // So are those whose registry changed (local ↔ team, another server or dataset): their counts came from the old one.
+      model.reloadSettings((folder) => [...SCAN_SHAPING, ...REGISTRY_CHOICE].some((key) => e.affectsConfiguration(key, folder.uri)));
       watcher.sync();
       // What was indexed (or being indexed) stays indexed: with new extensions or excludes, that is a full scan.
       for (const ds of model.all) if (indexed.has(ds.folder.uri.toString()) && !ds.summary && !ds.busy) void backgroundIndex(ds, `settings changed: rescanning ${ds.label}`);
@@ -144,6 +150,8 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
     waiting: () => model.all.reduce((n, d) => n + d.operations.pending, 0),
     onDidEndOperation: ended.event,
     engineCalls: () => Object.fromEntries(engine.calls),
+    teamClears: () => commands.teamClears,
+    setTeamPassword: (url, password) => passwords.store(url, password),
   };
 }
 

@@ -11,6 +11,8 @@ import type {
 import { OperationQueue, type Caller, type OperationRequest, type OperationState } from './operations';
 import { readSettings, type FolderSettings } from './settings';
 import { teamRegistryFor } from './teamRegistry';
+import { TooltipRows } from './tooltipRows';
+import type { TeamDatasetInfo } from '../core/engine/protocol';
 
 export type { DatasetSummary, GroupId, ScanProgressEvent } from '../core/engine/protocol';
 
@@ -34,6 +36,8 @@ export interface OperationResult {
   events?: FileEventsOutcome;
   /** It never started (cancelled while waiting, or the dataset went away). */
   skipped?: boolean;
+  /** A clear that deleted a team dataset's rows: how many, or why none. */
+  team?: { deleted: number; refused?: string };
 }
 
 export interface OperationEnd {
@@ -66,6 +70,8 @@ export class Dataset {
   /** Progress of the running operation, for whoever shows it. */
   private progressSinks = new Set<(data: ProgressData) => void>();
   readonly operations: OperationQueue<OperationResult>;
+  /** The registry rows tooltips show, a page per request (see TooltipRows). */
+  private readonly tooltipRows = new TooltipRows((rels) => this.engine.lookupRows(this.config, rels));
 
   constructor(
     readonly folder: vscode.WorkspaceFolder,
@@ -124,9 +130,16 @@ export class Dataset {
 
   updateSettings(settings: FolderSettings): void {
     this.settings = settings;
+    this.tooltipRows.clear();
+  }
+
+  /** Whether this dataset's registry is a team registry on PostgreSQL (datasetIndex.registry.url). */
+  get team(): boolean {
+    return this.settings.team !== undefined;
   }
 
   private changed(rows: RowChanges[] | 'all'): void {
+    this.tooltipRows.clear();
     if (!this.disposed) this._onDidChange.fire({ ds: this, rows });
   }
 
@@ -160,9 +173,17 @@ export class Dataset {
     return this.operations.run({ kind: 'register', only }, caller);
   }
 
-  /** Forgets the scan cache (engine and disk); with `alsoRegistry`, the registry file too. */
-  async clearCache(alsoRegistry: boolean): Promise<void> {
-    await this.operations.run({ kind: 'clear', alsoRegistry }, { background: false });
+  /**
+   * Forgets the scan cache (engine and disk); with `alsoRegistry`, the store's registry file too
+   * (not with a team registry: its rows go only with `teamRows`, the count the user confirmed).
+   */
+  async clearCache(alsoRegistry: boolean, teamRows?: number): Promise<OperationResult> {
+    return this.operations.run({ kind: 'clear', alsoRegistry, ...(teamRows !== undefined ? { teamRows } : {}) }, { background: false });
+  }
+
+  /** The team dataset's location and row count (read-only; not queued behind operations). */
+  teamDataset(): Promise<TeamDatasetInfo> {
+    return this.engine.teamDataset(this.config);
   }
 
   /**
@@ -221,9 +242,15 @@ export class Dataset {
         this._summary = null;
         this.diskHeader = null;
         this._cleared = true;
-        this.log.info(`${this.label}: scan cache cleared${request.alsoRegistry ? ', registry deleted' : ''} (${this.storeDir})`);
+        const localRegistry = request.alsoRegistry && !config.team;
+        this.log.info(`${this.label}: scan cache cleared${localRegistry ? ', registry deleted' : ''} (${this.storeDir})`);
+        let team: OperationResult['team'];
+        if (request.teamRows !== undefined && config.team) {
+          team = await this.engine.clearTeamDataset(config, request.teamRows);
+          this.log.info(`${this.label}: team dataset: ${team.refused ?? `${team.deleted} rows deleted`}`);
+        }
         this.changed('all');
-        return { summary: null };
+        return { summary: null, team };
       }
       case 'events': {
         const events = this.queuedEvents;
@@ -276,9 +303,12 @@ export class Dataset {
     return this.engine.galleryChoices(this.config, scope);
   }
 
-  /** The registry row of an image, for tooltips. */
-  lookup(rel: string): Promise<ImageRow | null> {
-    return this.engine.lookup(this.config, rel);
+  /**
+   * The registry row of an image, for tooltips; `page` is what the tree showed with it, looked up
+   * in the same request (kept for the next hovers).
+   */
+  lookup(rel: string, page?: readonly string[]): Promise<ImageRow | null> {
+    return this.tooltipRows.get(rel, page);
   }
 
   /** Gone (settings changed, folder removed): the running work is aborted, the engine forgets it. */

@@ -8,7 +8,7 @@ import type { RegisterSelection } from '../core/engine/protocol';
 export type OperationRequest =
   | { kind: 'index'; forceRescan?: boolean; verify?: boolean }
   | { kind: 'register'; only?: RegisterSelection }
-  | { kind: 'clear'; alsoRegistry: boolean }
+  | { kind: 'clear'; alsoRegistry: boolean; teamRows?: number }
   | { kind: 'events' };
 
 /** `null` when the two cannot be one operation (the later one then waits its own turn). */
@@ -25,7 +25,8 @@ export function fold(a: OperationRequest, b: OperationRequest): OperationRequest
   const plain = (r: OperationRequest): boolean => r.kind === 'index' && !r.forceRescan && !r.verify;
   if (a.kind === 'register' && plain(b)) return a;
   if (plain(a) && b.kind === 'register') return b;
-  if (a.kind === 'clear' && b.kind === 'clear') return { kind: 'clear', alsoRegistry: a.alsoRegistry || b.alsoRegistry };
+  // A team dataset's delete carries the row count its user confirmed: it never folds.
+  if (a.kind === 'clear' && b.kind === 'clear' && a.teamRows === undefined && b.teamRows === undefined) return { kind: 'clear', alsoRegistry: a.alsoRegistry || b.alsoRegistry };
   return null;
 }
 

@@ -22,6 +22,9 @@ export interface FolderSettings {
 /** Settings that change what a snapshot contains: a change invalidates the cache. */
 export const SCAN_SHAPING = ['imageExtensions', 'exclude', 'roots', 'followSymlinks', 'crossFileSystems'].map((k) => `${SECTION}.${k}`);
 
+/** Settings that choose the registry: a change makes the dataset's counts stale (they came from the other one). */
+export const REGISTRY_CHOICE = ['registry.url', 'registry.dataset'].map((k) => `${SECTION}.${k}`);
+
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));

@@ -78,9 +78,15 @@ export class TeamPasswords implements vscode.Disposable {
     if (!url) return;
     const password = await vscode.window.showInputBox({ prompt: vscode.l10n.t('Password for {0}', secretKey(url).slice(SECRET_PREFIX.length)), password: true, ignoreFocusOut: true });
     if (password === undefined) return;
+    await this.store(url, password);
+  }
+
+  /** Stores (or, empty, deletes) a URL's password in SecretStorage and takes it at once. */
+  async store(url: string, password: string): Promise<void> {
     if (password === '') await this.secrets.delete(secretKey(url));
     else await this.secrets.store(secretKey(url), password);
     await this.load(secretKey(url));
+    if (password !== '' && this.known.get(secretKey(url)) !== password) throw new Error(vscode.l10n.t('VS Code\'s secret storage did not keep the password'));
   }
 
   dispose(): void {
@@ -101,7 +107,21 @@ export function configuredUrls(): string[] {
 /** Set at activation; model requests read passwords through it. */
 let passwords: TeamPasswords | null = null;
 
+/**
+ * In Restricted Mode the URL is ignored and the local registry is used: said once, so that counts
+ * from the local registry are not taken for the team's.
+ */
+function sayIgnoredInRestrictedMode(): void {
+  if (vscode.workspace.isTrusted) return;
+  const set = (vscode.workspace.workspaceFolders ?? []).some((f) => readTeamSetting(vscode.workspace.getConfiguration('datasetIndex', f.uri), true));
+  if (!set) return;
+  void vscode.window.showWarningMessage(
+    vscode.l10n.t('Dataset Index: datasetIndex.registry.url is ignored in Restricted Mode; the local registry is used until the workspace is trusted.'),
+  );
+}
+
 export function activateTeamRegistry(context: vscode.ExtensionContext): TeamPasswords {
+  sayIgnoredInRestrictedMode();
   passwords = new TeamPasswords(context.secrets);
   void passwords.preload(configuredUrls());
   context.subscriptions.push(

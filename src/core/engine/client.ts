@@ -12,7 +12,7 @@ import type { GalleryChoices, GalleryPage, GalleryScope } from './galleryView';
 import type { FileEvent } from '../scanner/fileEvents';
 import {
   EngineError, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type FolderPage, type FromEngine, type GroupId, type Method,
-  type Params, type ProgressData, type RegisterSelection, type RegisterSummary, type Result, type ToEngine,
+  type Params, type ProgressData, type RegisterSelection, type RegisterSummary, type Result, type TeamDatasetInfo, type ToEngine,
 } from './protocol';
 
 /** Beside the bundle (dist/engineWorker.js) or the compiled module (out/src/core/engine/engineWorker.js). */
@@ -165,6 +165,19 @@ export class EngineClient {
 
   lookup(config: DatasetConfig, rel: string): Promise<ImageRow | null> {
     return this.call('lookup', { config, rel });
+  }
+
+  /** The rows of a page of images, in the order asked: one request (and one query on a team registry). */
+  lookupRows(config: DatasetConfig, rels: string[]): Promise<(ImageRow | null)[]> {
+    return this.call('lookupRows', { config, rels });
+  }
+
+  teamDataset(config: DatasetConfig): Promise<TeamDatasetInfo> {
+    return this.call('teamDataset', { config });
+  }
+
+  clearTeamDataset(config: DatasetConfig, expectRows: number): Promise<{ deleted: number; refused?: string }> {
+    return this.call('clearTeamDataset', { config, expectRows });
   }
 
   close(key: string): Promise<void> {

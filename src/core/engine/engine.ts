@@ -18,10 +18,12 @@ import { hasFileStat, STAT_FIELDS } from '../scanner/fileStats';
 import { GalleryView, type GalleryChoices, type GalleryItemStatus, type GalleryPage, type GalleryScope, type GallerySourceState } from './galleryView';
 import type { GalleryQuery } from '../gallery/order';
 import { GroupIndex, type FolderPage } from './groupIndex';
+import { TeamReader } from './teamReader';
 import {
   ERRORS_KEPT, FOLDER_GROUPS, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type GroupId, type ProgressData,
-  type RegisterSelection, type RegisterSummary, type RowChanges,
+  type RegisterSelection, type RegisterSummary, type RowChanges, type TeamDatasetInfo,
 } from './protocol';
+import type { ClearedTeamDataset } from '../registry/postgres/clearDataset';
 
 type FolderGroup = Exclude<GroupId, 'duplicates'>;
 
@@ -36,6 +38,8 @@ class DatasetState {
   status: DatasetStatusResult | null = null;
   readonly groups = new Map<FolderGroup, GroupIndex>();
   lookupRegistry: Promise<Registry | null> | null = null;
+  /** The team registry's connection for lookups between operations (config.team set). */
+  readonly teamReader = new TeamReader();
   /** The gallery's lists and orderings: dropped whenever the status or the snapshot changes. */
   readonly gallery = new GalleryView();
   private statusSets: Map<GalleryItemStatus, Set<string>> | null = null;
@@ -318,10 +322,15 @@ export class Engine {
     return { groups: all.slice(offset, offset + limit), total: all.length };
   }
 
+  /**
+   * Forgets the scan cache; with `alsoRegistry`, deletes the store's SQLite registry — only when it
+   * is the dataset's registry. With a team registry the local file is not in use and stays; the
+   * shared dataset's rows go only through clearTeamDataset, after the user saw their count.
+   */
   async clearCache(config: DatasetConfig, alsoRegistry: boolean): Promise<void> {
     const st = this.state(config);
     await clearCache(config.storeDir, config.root);
-    if (alsoRegistry) {
+    if (alsoRegistry && !config.team) {
       await this.closeLookup(st);
       await fs.promises.rm(registryFileFor(config.storeDir), { force: true });
     }
@@ -331,19 +340,57 @@ export class Engine {
     st.changed();
   }
 
-  /** The registry row of an image, for tooltips (the registry opened read-only on first use). */
+  /** The registry row of an image, for tooltips. */
   async lookup(config: DatasetConfig, rel: string): Promise<ImageRow | null> {
+    return (await this.lookupRows(config, [rel]))[0];
+  }
+
+  /**
+   * The registry rows of a page of images (null: no row), in the order asked. A team registry
+   * answers the whole page in one query; the SQLite registry (opened read-only on first use, in
+   * memory) by its primary key per path.
+   */
+  async lookupRows(config: DatasetConfig, rels: readonly string[]): Promise<(ImageRow | null)[]> {
     const st = this.state(config);
+    if (config.team) {
+      const { teamRowsOf } = await import('../registry/postgres/lookup');
+      return st.teamReader.use(config.team, await canonicalRoot(config.root), (team) => teamRowsOf(team, rels));
+    }
     const file = registryFileFor(config.storeDir);
-    if (!fs.existsSync(file)) return null;
+    if (!fs.existsSync(file)) return rels.map(() => null);
     st.lookupRegistry ??= Registry.open(file, { readOnly: true }).then(
       (r) => r.registry,
       () => null,
     );
     const registry = await st.lookupRegistry;
-    if (!registry) return null;
+    if (!registry) return rels.map(() => null);
     await registry.reloadIfChanged();
-    return registry.find(registry.findRootId(await canonicalRoot(config.root)), rel);
+    const rootId = registry.findRootId(await canonicalRoot(config.root));
+    return rels.map((rel) => registry.find(rootId, rel));
+  }
+
+  /** Where a team dataset is and how many rows it has: what the user is shown before deleting them. */
+  async teamDataset(config: DatasetConfig): Promise<TeamDatasetInfo> {
+    const team = config.team;
+    if (!team) throw new Error('this dataset has no team registry');
+    const st = this.state(config);
+    const { redactUrl } = await import('../registry/postgres/connect');
+    return st.teamReader.use(team, await canonicalRoot(config.root), async (r) => ({ location: redactUrl(team.url), dataset: r.dataset, rows: await r.count() }));
+  }
+
+  /** Deletes a team dataset's rows if it still has `expectRows` of them and no registration runs (clearDataset.ts). */
+  async clearTeamDataset(config: DatasetConfig, expectRows: number): Promise<ClearedTeamDataset> {
+    const team = config.team;
+    if (!team) throw new Error('this dataset has no team registry');
+    const st = this.state(config);
+    const { clearTeamDataset } = await import('../registry/postgres/clearDataset');
+    const out = await st.teamReader.use(team, await canonicalRoot(config.root), (r) => clearTeamDataset(r, expectRows));
+    if (out.deleted > 0) {
+      st.status = null;
+      st.groups.clear();
+      st.changed();
+    }
+    return out;
   }
 
   private async closeLookup(st: DatasetState): Promise<void> {
@@ -355,7 +402,10 @@ export class Engine {
   async close(key: string): Promise<void> {
     const st = this.datasets.get(key);
     this.datasets.delete(key);
-    if (st) await this.closeLookup(st);
+    if (st) {
+      await this.closeLookup(st);
+      await st.teamReader.close();
+    }
   }
 }
 

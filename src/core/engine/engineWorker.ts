@@ -24,6 +24,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   galleryChoices: (e, p) => e.galleryChoices(p.config, p.scope),
   clearCache: (e, p) => e.clearCache(p.config, p.alsoRegistry),
   lookup: (e, p) => e.lookup(p.config, p.rel),
+  lookupRows: (e, p) => e.lookupRows(p.config, p.rels),
+  teamDataset: (e, p) => e.teamDataset(p.config),
+  clearTeamDataset: (e, p) => e.clearTeamDataset(p.config, p.expectRows),
   close: (e, p) => e.close(p.key),
 };
 

@@ -89,6 +89,14 @@ export interface RegisterSummary {
   notices: string[];
 }
 
+/** A team dataset as the user is shown it before its rows are deleted. */
+export interface TeamDatasetInfo {
+  /** The registry's URL without its password, and the dataset's name. */
+  location: string;
+  dataset: string;
+  rows: number;
+}
+
 export interface DuplicatePage {
   groups: DuplicateGroup[];
   total: number;
@@ -106,6 +114,12 @@ export interface EngineMethods {
   galleryChoices: [{ config: DatasetConfig; scope: GalleryScope }, GalleryChoices];
   clearCache: [{ config: DatasetConfig; alsoRegistry: boolean }, void];
   lookup: [{ config: DatasetConfig; rel: string }, ImageRow | null];
+  /** The rows of a page of images, in the order asked (one query per page with a team registry). */
+  lookupRows: [{ config: DatasetConfig; rels: string[] }, (ImageRow | null)[]];
+  /** A team dataset's location and row count (config.team must be set). */
+  teamDataset: [{ config: DatasetConfig }, TeamDatasetInfo];
+  /** Deletes a team dataset's rows if it still has `expectRows` and no registration runs. */
+  clearTeamDataset: [{ config: DatasetConfig; expectRows: number }, { deleted: number; refused?: string }];
   /** Forgets a dataset's state (its key is not used again). */
   close: [{ key: string }, void];
 }

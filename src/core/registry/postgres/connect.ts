@@ -45,6 +45,18 @@ function reasonOf(err: unknown): string {
 }
 
 /**
+ * The URL with a password from elsewhere (SecretStorage) in it: `pg` lets what it parses from the
+ * connection string override its `password` option — an absent one included — so the password
+ * must travel in the URL it parses. This URL is never printed (messages use redactUrl(spec.url)).
+ */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
+}
+
+/**
  * Opens one connection. `pg` reads what the URL does not say from the libpq environment (PGHOST,
  * PGUSER, PGPASSWORD, …) and the password from ~/.pgpass; sslmode and the ssl* parameters of the
  * URL become its TLS options. A failure is one line naming the host and database and the
@@ -53,12 +65,11 @@ function reasonOf(err: unknown): string {
 export async function connectTeam(spec: TeamRegistrySpec, connectTimeoutMs = 15_000): Promise<{ client: Client; location: string }> {
   checkUrl(spec.url);
   const config: ClientConfig = {
-    connectionString: spec.url,
+    connectionString: withPassword(spec.url, spec.password),
     application_name: 'dataset-index',
     connectionTimeoutMillis: connectTimeoutMs,
     keepAlive: true,
   };
-  if (spec.password !== undefined) config.password = spec.password;
   let client: Client;
   try {
     client = new Client(config);
