@@ -24,6 +24,7 @@ describe('extension package', () => {
       'dist/jxl_dec.wasm',
       'dist/libheif.wasm',
       'dist/sql-wasm.wasm',
+      'dist/similarGroupsWorker.js',
       'media/dataset-index.svg',
       'media/gallery/gallery.css',
       'media/gallery/gallery.js',

@@ -21,6 +21,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   galleryChoices: (e, p) => e.galleryChoices(p.config, p.scope),
   clearCache: (e, p) => e.clearCache(p.config, p.alsoRegistry),
   lookup: (e, p) => e.lookup(p.config, p.rel),
+  similar: (e, p, ctx) => e.similar(p.config, ctx),
+  similarPage: (e, p) => e.similarPage(p.config, p.offset, p.limit),
+  similarGroup: (e, p) => e.similarGroup(p.config, p.member),
   close: (e, p) => e.close(p.key),
 };
 
