@@ -34,9 +34,10 @@ const WORKER_FILE = path.join(__dirname, 'similarGroupsWorker.js');
  * check a signal at), so a cancelled computation stops at once.
  */
 export function groupsInThread(req: GroupsRequest, signal?: AbortSignal, workerFile = WORKER_FILE): Promise<FlatGroups> {
-  checkDistance(req.distance);
   if (signal?.aborted) return Promise.reject(abortError());
   return new Promise<FlatGroups>((resolve, reject) => {
+    // Inside the executor: a bad distance rejects, as every other failure does.
+    checkDistance(req.distance);
     const worker = new Worker(workerFile);
     groupsThreadStats.started++;
     let settled = false;
