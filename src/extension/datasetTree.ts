@@ -37,7 +37,7 @@ export type Node =
   /** A near-duplicate group: its first paths (a page carries at most 200 per group) and its size. */
   | ({ kind: 'similar'; ds: Dataset; distance: number } & SimilarGroupRow)
   /** A row that only says something (the Similar group while it is computed, or why it failed). */
-  | { kind: 'note'; ds: Dataset; group: TreeGroup; text: string; icon: string };
+  | { kind: 'note'; ds: Dataset; group: TreeGroup; text: string; icon: string; under: string };
 
 /** What the Register command receives from a tree selection: resolved to paths in the engine. */
 export interface RegisterTarget {
@@ -169,7 +169,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
       case 'similar': {
         const out: Node[] = node.paths.map((rel) => ({ kind: 'image', ds: node.ds, group: 'similar', rel }));
         if (node.size > node.paths.length) {
-          out.push({ kind: 'note', ds: node.ds, group: 'similar', icon: 'ellipsis', text: vscode.l10n.t('{0} more (Open Gallery shows them all)', num(node.size - node.paths.length)) });
+          out.push({ kind: 'note', ds: node.ds, group: 'similar', under: node.paths[0] ?? '', icon: 'ellipsis', text: vscode.l10n.t('{0} more (Open Gallery shows them all)', num(node.size - node.paths.length)) });
         }
         return out;
       }
@@ -190,7 +190,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
    */
   private async similarChildren(ds: Dataset): Promise<Node[]> {
     const status = ds.similar;
-    if (status.state === 'failed') return [{ kind: 'note', ds, group: 'similar', icon: 'error', text: status.message }];
+    if (status.state === 'failed') return [{ kind: 'note', ds, group: 'similar', under: '', icon: 'error', text: status.message }];
     if (status.state === 'ready') {
       const limit = this.shown.get(folderId(ds, 'similar', '')) ?? PAGE_SIZE;
       const page = await ds.similarPage(0, limit);
@@ -202,7 +202,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     }
     // Idle, or the engine lost what it computed (a restarted worker): start it (a running one is left to finish).
     if (status.state !== 'computing') ds.findSimilar();
-    return [{ kind: 'note', ds, group: 'similar', icon: 'loading~spin', text: vscode.l10n.t('Finding near-duplicates…') }];
+    return [{ kind: 'note', ds, group: 'similar', under: '', icon: 'loading~spin', text: vscode.l10n.t('Finding near-duplicates…') }];
   }
 
   private groups(ds: Dataset): Node[] {
@@ -455,7 +455,8 @@ function idOf(node: Node): string {
     case 'similar':
       return `similar:${node.ds.key}|${node.paths[0] ?? ''}`;
     case 'note':
-      return `note:${node.ds.key}|${node.group}|${node.icon}`;
+      // Unique per parent: the group row's own note, or the "more" note under one near-duplicate group.
+      return `note:${node.ds.key}|${node.group}|${node.icon}|${node.under}`;
   }
 }
 

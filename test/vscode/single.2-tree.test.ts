@@ -176,7 +176,7 @@ describe('the tree after Index Images and Register New Images (single folder)', 
     const n = onDisk.length + 2;
     const top = await children(a);
     assert.deepEqual(top.map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${n})`, 'Unreadable (1)', 'Duplicates (1)', 'Similar']);
-    assert.deepEqual(top.slice(4).map((c) => [c.item.contextValue, themeIconId(c.item)]), [['group-unreadable', 'warning'], ['group-duplicates', 'copy']]);
+    assert.deepEqual(top.slice(4).map((c) => [c.item.contextValue, themeIconId(c.item)]), [['group-unreadable', 'warning'], ['group-duplicates', 'copy'], ['group-similar', 'mirror']]);
     const unreadable = await findChild(a, top[4].node, 'camera0', 'day0', 'broken.png');
     assert.equal(unreadable.item.contextValue, 'image-unreadable');
     // Markdown source: the parentheses of the reason are escaped.
