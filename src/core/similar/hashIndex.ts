@@ -5,11 +5,14 @@ import { MAX_SIMILAR_DISTANCE } from './defaults';
  * Multi-index hashing over 64-bit hashes: four 16-bit bands, each a direct-address table
  * (65 536 buckets, CSR: one offsets array and one ids array, no Map, no object per hash).
  *
- * Why it finds every pair: if two hashes differ in at most k bits, then by the pigeonhole
- * principle at least one of the four bands differs in at most r = ⌊k/4⌋ bits. So a search probes,
- * in each band, the query's bucket and the buckets at most r bits away (1 + 16 for r = 1, + 120
- * for r = 2), and checks the full 64-bit distance of what it finds there. For k ≤ 3 that is the
- * classic "four bands, exact match" index; larger k pays with more probes, never with misses.
+ * Why it finds every pair (the general pigeonhole principle): give band b a radius t_b with
+ * Σ (t_b + 1) = k + 1. If two hashes differed in more than t_b bits in every band, they would
+ * differ in at least k + 1 bits; so two hashes at most k apart differ in at most t_b bits in some
+ * band b. A search probes, in each band, the query's bucket and the buckets at most t_b bits away
+ * (1 + 16 for t = 1, + 120 for t = 2), and checks the full 64-bit distance of what it finds there.
+ * For k ≤ 3 that is the classic "four bands, exact match" index. Spreading k + 1 - 4 over the
+ * radii as evenly as possible (k = 10: 2, 2, 2, 1) probes fewer buckets than ⌊k/4⌋ in every band
+ * (2, 2, 2, 2) and misses nothing either.
  *
  * Identical hashes are stored once (a radix sort puts them side by side): a million copies of one
  * blank image make one entry, not a bucket whose pairs would be counted by the trillion.
@@ -38,6 +41,12 @@ export function bandMasks(r: number): Uint16Array {
     maskCache.set(r, masks);
   }
   return masks;
+}
+
+/** Per band, how many bits its probes flip: Σ (t_b + 1) = k + 1, as even as can be. */
+export function bandRadii(k: number): number[] {
+  const spare = Math.max(0, k + 1 - BANDS);
+  return Array.from({ length: BANDS }, (_, b) => Math.floor(spare / BANDS) + (b < spare % BANDS ? 1 : 0));
 }
 
 export function checkDistance(k: number): void {
@@ -182,7 +191,7 @@ export class HashIndex {
     checkDistance(k);
     const out: Neighbour[] = [];
     if (this.size === 0) return out;
-    const masks = bandMasks(k >> 2);
+    const radii = bandRadii(k);
     if (++this.generation === 0xffffffff) {
       this.seen.fill(0);
       this.generation = 1;
@@ -192,6 +201,7 @@ export class HashIndex {
       const v = band(hi, lo, b);
       const starts = this.starts[b];
       const ids = this.ids[b];
+      const masks = bandMasks(radii[b]);
       for (let m = -1; m < masks.length; m++) {
         const bucket = m < 0 ? v : v ^ masks[m];
         for (let x = starts[bucket], end = starts[bucket + 1]; x < end; x++) {
@@ -231,12 +241,15 @@ export class HashIndex {
       const rb = find(b);
       if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
     };
-    const masks = bandMasks(k >> 2);
+    const radii = bandRadii(k);
     for (let b = 0; b < BANDS; b++) {
+      const masks = bandMasks(radii[b]);
       const starts = this.starts[b];
       const ids = this.ids[b];
-      const bh = this.bandHi[b];
-      const bl = this.bandLo[b];
+      // The half without the band is checked first: there, random hashes differ in ~16 bits, so
+      // most candidates are out after one popcount.
+      const bh = b < 2 ? this.bandLo[b] : this.bandHi[b];
+      const bl = b < 2 ? this.bandHi[b] : this.bandLo[b];
       for (let v = 0; v < BUCKETS; v++) {
         const s = starts[v];
         const e = starts[v + 1];
@@ -245,7 +258,8 @@ export class HashIndex {
           const ah = bh[x];
           const al = bl[x];
           for (let y = x + 1; y < e; y++) {
-            if (popcount32((ah ^ bh[y]) >>> 0) + popcount32((al ^ bl[y]) >>> 0) <= k) union(ids[x], ids[y]);
+            const d = popcount32((ah ^ bh[y]) >>> 0);
+            if (d <= k && d + popcount32((al ^ bl[y]) >>> 0) <= k) union(ids[x], ids[y]);
           }
         }
         for (let m = 0; m < masks.length; m++) {
@@ -258,7 +272,8 @@ export class HashIndex {
             const ah = bh[x];
             const al = bl[x];
             for (let y = ws; y < we; y++) {
-              if (popcount32((ah ^ bh[y]) >>> 0) + popcount32((al ^ bl[y]) >>> 0) <= k) union(ids[x], ids[y]);
+              const d = popcount32((ah ^ bh[y]) >>> 0);
+            if (d <= k && d + popcount32((al ^ bl[y]) >>> 0) <= k) union(ids[x], ids[y]);
             }
           }
         }
