@@ -164,7 +164,8 @@ export interface DatasetView {
 }
 
 /** The registry read-only: the team registry (connected before anything else, so a bad URL writes nothing), or the store's file if it exists. */
-async function openReader(req: DatasetRequest, root: string): Promise<RegistryReader | null> {
+/** The dataset's registry, read-only (null: no SQLite registry yet); `root` canonical. The caller closes it. */
+export async function openReader(req: DatasetRequest, root: string): Promise<RegistryReader | null> {
   if (req.team) {
     const { TeamRegistry } = await import('./registry/postgres/teamRegistry');
     return TeamRegistry.open(req.team, root, { write: false });

@@ -1,19 +1,22 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RegisterSelection, RowChanges } from '../core/engine/protocol';
+import type { RegisterSelection, RowChanges, SimilarGroupRow } from '../core/engine/protocol';
 import type { Dataset, DatasetChange, DatasetModel, GroupId } from './model';
 import type { ThumbnailService } from './thumbnails';
 
 export type { GroupId } from './model';
 type FolderGroup = Exclude<GroupId, 'duplicates'>;
+/** The tree's group rows: the engine's groups, and Similar (near-duplicate groups, computed on request). */
+export type TreeGroup = GroupId | 'similar';
 
-const GROUPS: { id: GroupId; label: string; icon: string; color?: string; always: boolean }[] = [
+const GROUPS: { id: TreeGroup; label: string; icon: string; color?: string; always: boolean }[] = [
   { id: 'new', label: vscode.l10n.t('New'), icon: 'diff-added', color: 'gitDecoration.addedResourceForeground', always: true },
   { id: 'changed', label: vscode.l10n.t('Changed'), icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground', always: true },
   { id: 'missing', label: vscode.l10n.t('Missing'), icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground', always: true },
   { id: 'registered', label: vscode.l10n.t('Registered'), icon: 'pass', always: true },
   { id: 'unreadable', label: vscode.l10n.t('Unreadable'), icon: 'warning', color: 'problemsWarningIcon.foreground', always: false },
   { id: 'duplicates', label: vscode.l10n.t('Duplicates'), icon: 'copy', always: false },
+  { id: 'similar', label: vscode.l10n.t('Similar'), icon: 'mirror', always: false },
 ];
 
 /** VS Code has no paging: a few hundred siblings render at once, ~100k take tens of seconds. */
@@ -26,11 +29,15 @@ export const PAGE_SIZE = 200;
  */
 export type Node =
   | { kind: 'dataset'; ds: Dataset }
-  | { kind: 'group'; ds: Dataset; group: GroupId }
+  | { kind: 'group'; ds: Dataset; group: TreeGroup }
   | { kind: 'folder'; ds: Dataset; group: FolderGroup; dir: string; count: number }
-  | { kind: 'image'; ds: Dataset; group: GroupId; rel: string }
-  | { kind: 'more'; ds: Dataset; group: FolderGroup; dir: string; shown: number; total: number }
-  | { kind: 'duplicate'; ds: Dataset; hash: string; paths: string[] };
+  | { kind: 'image'; ds: Dataset; group: TreeGroup; rel: string }
+  | { kind: 'more'; ds: Dataset; group: FolderGroup | 'similar'; dir: string; shown: number; total: number }
+  | { kind: 'duplicate'; ds: Dataset; hash: string; paths: string[] }
+  /** A near-duplicate group: its first paths (a page carries at most 200 per group) and its size. */
+  | ({ kind: 'similar'; ds: Dataset; distance: number } & SimilarGroupRow)
+  /** A row that only says something (the Similar group while it is computed, or why it failed). */
+  | { kind: 'note'; ds: Dataset; group: TreeGroup; text: string; icon: string; under: string };
 
 /** What the Register command receives from a tree selection: resolved to paths in the engine. */
 export interface RegisterTarget {
@@ -155,20 +162,49 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
           const page = await node.ds.duplicates(0, this.shown.get(folderId(node.ds, 'duplicates', '')) ?? PAGE_SIZE);
           return page.groups.map((d) => this.node({ kind: 'duplicate', ds: node.ds, hash: d.hash, paths: d.paths }));
         }
+        if (node.group === 'similar') return this.similarChildren(node.ds);
         return this.folderChildren(node.ds, node.group, '');
       case 'folder':
         return this.folderChildren(node.ds, node.group, node.dir);
       case 'duplicate':
         return this.withPage(node.paths.map((rel) => ({ kind: 'image', ds: node.ds, group: 'duplicates', rel })));
+      case 'similar': {
+        const out: Node[] = this.withPage(node.paths.map((rel) => ({ kind: 'image', ds: node.ds, group: 'similar', rel })));
+        if (node.size > node.paths.length) {
+          out.push({ kind: 'note', ds: node.ds, group: 'similar', under: node.paths[0] ?? '', icon: 'ellipsis', text: vscode.l10n.t('{0} more (Open Gallery shows them all)', num(node.size - node.paths.length)) });
+        }
+        return out;
+      }
       default:
         return [];
     }
   }
 
-  private visibleGroups(ds: Dataset): GroupId[] {
+  private visibleGroups(ds: Dataset): TreeGroup[] {
     const s = ds.summary;
     if (!s) return [];
-    return GROUPS.filter((g) => g.always || countOf(ds, g.id) > 0).map((g) => g.id);
+    return GROUPS.filter((g) => g.always || countOf(ds, g.id) > 0 || (g.id === 'similar' && s.registered > 0)).map((g) => g.id);
+  }
+
+  /**
+   * The Similar group's children: a page of near-duplicate groups from the engine once computed;
+   * until then a "computing" row, and the computation is started (in the engine, once).
+   */
+  private async similarChildren(ds: Dataset): Promise<Node[]> {
+    const status = ds.similar;
+    if (status.state === 'failed') return [{ kind: 'note', ds, group: 'similar', under: '', icon: 'error', text: status.message }];
+    if (status.state === 'ready') {
+      const limit = this.shown.get(folderId(ds, 'similar', '')) ?? PAGE_SIZE;
+      const page = await ds.similarPage(0, limit);
+      if (page) {
+        const out: Node[] = page.groups.map((g) => this.node({ kind: 'similar', ds, distance: page.distance, ...g }));
+        if (page.total > limit) out.push({ kind: 'more', ds, group: 'similar', dir: '', shown: limit, total: page.total });
+        return out;
+      }
+    }
+    // Idle, or the engine lost what it computed (a restarted worker): start it (a running one is left to finish).
+    if (status.state !== 'computing') ds.findSimilar();
+    return [{ kind: 'note', ds, group: 'similar', under: '', icon: 'loading~spin', text: vscode.l10n.t('Finding near-duplicates…') }];
   }
 
   private groups(ds: Dataset): Node[] {
@@ -210,6 +246,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
         return item;
       }
       case 'group': {
+        if (node.group === 'similar') return similarGroupItem(node);
         const g = GROUPS.find((x) => x.id === node.group)!;
         const count = countOf(node.ds, node.group);
         const item = new vscode.TreeItem(vscode.l10n.t('{0} ({1})', g.label, num(count)), count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
@@ -239,6 +276,26 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
         item.iconPath = new vscode.ThemeIcon('ellipsis');
         item.command = { command: 'datasetIndex.showMore', title: vscode.l10n.t('Show More'), arguments: [node] };
         item.contextValue = 'more';
+        return item;
+      }
+      case 'similar': {
+        const first = node.paths[0] ?? '';
+        const item = new vscode.TreeItem(first.slice(first.lastIndexOf('/') + 1), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = idOf(node);
+        item.description = node.maxDistance === null
+          ? vscode.l10n.t('{0} images · linked within {1}', num(node.size), node.distance)
+          : vscode.l10n.t('{0} images · distance ≤ {1}', num(node.size), node.maxDistance);
+        const more = node.size > node.paths.length ? `\n… ${vscode.l10n.t('{0} more', num(node.size - node.paths.length))}` : '';
+        item.tooltip = `${vscode.l10n.t('Near-duplicates (perceptual hash within {0} bits)', node.distance)}\n${node.paths.slice(0, 20).join('\n')}${node.paths.length > 20 ? '\n…' : ''}${more}`;
+        item.iconPath = new vscode.ThemeIcon('mirror');
+        item.contextValue = 'similar';
+        return item;
+      }
+      case 'note': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.id = idOf(node);
+        item.iconPath = new vscode.ThemeIcon(node.icon);
+        item.contextValue = 'note';
         return item;
       }
       case 'duplicate': {
@@ -306,6 +363,8 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<Node>, vscod
       case 'folder':
         return { dataset: node.ds, selection: { folders: [{ group: node.group, dir: node.dir }] } };
       case 'group':
+        // Similar's images are registered ones, in groups of the engine's: nothing to resolve by folder.
+        if (node.group === 'similar') return null;
         return { dataset: node.ds, selection: { folders: [{ group: node.group, dir: '' }] } };
       case 'dataset':
         return { dataset: node.ds, selection: { folders: [{ group: 'new', dir: '' }, { group: 'changed', dir: '' }] } };
@@ -345,18 +404,56 @@ function imageItem(node: Extract<Node, { kind: 'image' }>, thumbs: ThumbnailServ
   return item;
 }
 
-function countOf(ds: Dataset, group: GroupId): number {
+function countOf(ds: Dataset, group: TreeGroup): number {
   const s = ds.summary;
   if (!s) return 0;
+  if (group === 'similar') return ds.similar.state === 'ready' ? ds.similar.counts.groups : 0;
   return group === 'duplicates' ? s.duplicateGroups : s[group];
 }
 
+/**
+ * The Similar group's row: "Similar (N)" once its groups are known, else "Similar" with what is
+ * happening (not computed yet: expanding it computes them; computing: a spinner; failed).
+ */
+function similarGroupItem(node: Extract<Node, { kind: 'group' }>): vscode.TreeItem {
+  const label = vscode.l10n.t('Similar');
+  const status = node.ds.similar;
+  const ready = status.state === 'ready' ? status.counts : null;
+  const item = new vscode.TreeItem(
+    ready ? vscode.l10n.t('{0} ({1})', label, num(ready.groups)) : label,
+    ready && ready.groups === 0 ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed,
+  );
+  item.id = idOf(node);
+  item.contextValue = 'group-similar';
+  item.iconPath = new vscode.ThemeIcon(status.state === 'computing' ? 'loading~spin' : 'mirror');
+  switch (status.state) {
+    case 'ready':
+      item.description = vscode.l10n.t('distance ≤ {0}', status.counts.distance);
+      item.tooltip = vscode.l10n.t(
+        '{0} groups of near-duplicate images ({1} images), perceptual hashes within {2} bits; {3} registered images hashed, {4} without a hash',
+        num(status.counts.groups), num(status.counts.images), status.counts.distance, num(status.counts.hashed), num(status.counts.unhashed),
+      );
+      break;
+    case 'computing':
+      item.description = vscode.l10n.t('computing…');
+      break;
+    case 'failed':
+      item.description = vscode.l10n.t('failed');
+      item.tooltip = status.message;
+      break;
+    default:
+      item.description = vscode.l10n.t('expand to find near-duplicates');
+  }
+  item.accessibilityInformation = { label: `${typeof item.label === 'string' ? item.label : label}, ${String(item.description)}` };
+  return item;
+}
+
 /** Row ids: kind, then the dataset instance's key (a rebuilt dataset starts new rows), then the row. */
-function groupId(ds: Dataset, group: GroupId): string {
+function groupId(ds: Dataset, group: TreeGroup): string {
   return `group:${ds.key}|${group}`;
 }
 
-function folderId(ds: Dataset, group: GroupId, dir: string): string {
+function folderId(ds: Dataset, group: TreeGroup, dir: string): string {
   return `folder:${ds.key}|${group}|${dir}`;
 }
 
@@ -374,6 +471,11 @@ function idOf(node: Node): string {
       return `more:${node.ds.key}|${node.group}|${node.dir}`;
     case 'duplicate':
       return `dup:${node.ds.key}|${node.hash}`;
+    case 'similar':
+      return `similar:${node.ds.key}|${node.paths[0] ?? ''}`;
+    case 'note':
+      // Unique per parent: the group row's own note, or the "more" note under one near-duplicate group.
+      return `note:${node.ds.key}|${node.group}|${node.icon}|${node.under}`;
   }
 }
 

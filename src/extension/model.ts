@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { FileEvent, ImageRow } from '../core';
 import type { EngineClient } from '../core/engine/client';
 import type {
-  DatasetConfig, DatasetSummary, DuplicatePage, FolderPage, GroupId, ProgressData, RegisterSelection, RegisterSummary, RowChanges,
+  DatasetConfig, DatasetSummary, DuplicatePage, FolderPage, GroupId, ProgressData, RegisterSelection, RegisterSummary, RowChanges, SimilarCounts, SimilarPage,
 } from '../core/engine/protocol';
 import { OperationQueue, type Caller, type OperationRequest, type OperationState } from './operations';
 import { readSettings, type FolderSettings } from './settings';
@@ -21,6 +21,16 @@ export interface DatasetChange {
   ds: Dataset;
   rows: RowChanges[] | 'all';
 }
+
+/**
+ * The Similar group's state on the host: `idle` until someone expands it (at a million images the
+ * groups take minutes), then `computing` in the engine, `ready` with counts, or `failed`.
+ */
+export type SimilarStatus =
+  | { state: 'idle' }
+  | { state: 'computing' }
+  | { state: 'ready'; counts: SimilarCounts }
+  | { state: 'failed'; message: string };
 
 export interface FileEventsOutcome {
   rescan: string | null;
@@ -98,7 +108,7 @@ export class Dataset {
     const s = this.settings;
     return {
       key: this.key, root: this.root, storeDir: this.storeDir, options: s.scanOptions, maxAgeMs: s.maxAgeMs, registeredFrom: s.registeredFrom, team: teamRegistryFor(s.team),
-      registerConcurrency: s.registerConcurrency, perceptualHash: s.perceptualHash,
+      registerConcurrency: s.registerConcurrency, perceptualHash: s.perceptualHash, similarDistance: s.similarDistance,
     };
   }
 
@@ -129,8 +139,87 @@ export class Dataset {
   }
 
   updateSettings(settings: FolderSettings): void {
+    const distanceChanged = settings.similarDistance !== this.settings.similarDistance;
     this.settings = settings;
     this.tooltipRows.clear();
+    if (distanceChanged) this.similarInvalid();
+  }
+
+  // ---- near-duplicate groups (the tree's Similar group) ----
+
+  private _similar: SimilarStatus = { state: 'idle' };
+  /** Someone asked for the groups: they are computed again after each change of the registry. */
+  private similarWanted = false;
+  private similarRun: { controller: AbortController; again: boolean } | null = null;
+
+  get similar(): SimilarStatus {
+    return this._similar;
+  }
+
+  private setSimilar(status: SimilarStatus): void {
+    this._similar = status;
+    this.changed([{ group: 'similar', dirs: [''] }]);
+  }
+
+  /**
+   * Starts computing the near-duplicate groups in the engine (nothing on this thread), unless that
+   * runs already; a request during a run makes one more run after it (the registry may have changed).
+   */
+  findSimilar(): void {
+    this.similarWanted = true;
+    if (this.disposed) return;
+    if (this.similarRun) {
+      this.similarRun.again = true;
+      return;
+    }
+    const run = { controller: new AbortController(), again: false };
+    this.similarRun = run;
+    if (this._similar.state !== 'computing') this.setSimilar({ state: 'computing' });
+    const started = performance.now();
+    void this.engine.similar(this.config, run.controller.signal).then(
+      (counts) => {
+        if (this.similarRun !== run || run.controller.signal.aborted) return;
+        this.log.info(`${this.label}: ${counts.groups} near-duplicate groups (${counts.images} images, distance ≤ ${counts.distance}) in ${Math.round(performance.now() - started)} ms`);
+        this.similarDone(run, { state: 'ready', counts });
+      },
+      (err: unknown) => {
+        if (this.similarRun !== run || run.controller.signal.aborted) return;
+        const message = err instanceof Error ? err.message : String(err);
+        this.log.error(`${this.label}: near-duplicate groups: ${message}`);
+        this.similarDone(run, { state: 'failed', message });
+      },
+    );
+  }
+
+  private similarDone(run: { again: boolean }, status: SimilarStatus): void {
+    this.similarRun = null;
+    if (run.again) {
+      this.findSimilar();
+      return;
+    }
+    this.setSimilar(status);
+  }
+
+  /** The known groups no longer hold (another distance, a registry re-read): stop, and start over if wanted. */
+  private similarInvalid(): void {
+    if (this.similarRun) {
+      this.similarRun.controller.abort();
+      this.similarRun = null;
+    }
+    if (this.similarWanted && this._summary) this.findSimilar();
+    else if (this._similar.state !== 'idle') this.setSimilar({ state: 'idle' });
+  }
+
+  /** A new summary: its counts if the engine knows the groups in that state, else a new run (if wanted). */
+  private similarFrom(summary: DatasetSummary): void {
+    if (summary.similar) {
+      if (!this.similarRun) this._similar = { state: 'ready', counts: summary.similar };
+    } else if (this.similarWanted) {
+      // Not aborted: the run may be reading the registry this summary came from; one more follows.
+      this.findSimilar();
+    } else {
+      this._similar = { state: 'idle' };
+    }
   }
 
   /** Whether this dataset's registry is a team registry on PostgreSQL (datasetIndex.registry.url). */
@@ -242,6 +331,9 @@ export class Dataset {
         this._summary = null;
         this.diskHeader = null;
         this._cleared = true;
+        this.similarRun?.controller.abort();
+        this.similarRun = null;
+        this._similar = { state: 'idle' };
         const localRegistry = request.alsoRegistry && !config.team;
         this.log.info(`${this.label}: scan cache cleared${localRegistry ? ', registry deleted' : ''} (${this.storeDir})`);
         let team: OperationResult['team'];
@@ -260,7 +352,10 @@ export class Dataset {
         if (r.rescan) this.log.info(`${this.label}: ${r.rescan}; quick rescan`);
         if (r.added + r.removed + r.changed > 0) {
           this.log.info(`${this.label}: file events: +${r.added} -${r.removed} ~${r.changed}`);
-          if (r.summary) this._summary = r.summary;
+          if (r.summary) {
+            this._summary = r.summary;
+            if (r.summary.similar && !this.similarRun) this._similar = { state: 'ready', counts: r.summary.similar };
+          }
           this.changed(r.rows);
         }
         return { summary: this._summary, events: { rescan: r.rescan, added: r.added, removed: r.removed, changed: r.changed } };
@@ -271,6 +366,7 @@ export class Dataset {
   private took(summary: DatasetSummary): void {
     this._summary = summary;
     this._cleared = false;
+    this.similarFrom(summary);
     this.log.info(
       `${this.label}: ${summary.new} new, ${summary.changed} changed, ${summary.missing} missing, ${summary.registered} registered, ` +
         `${summary.unreadable} unreadable, ${summary.duplicateGroups} duplicate groups`,
@@ -294,6 +390,16 @@ export class Dataset {
     return this.engine.duplicates(this.config, offset, limit);
   }
 
+  /** A page of the near-duplicate groups the engine computed (null: none at this distance). */
+  similarPage(offset: number, limit: number): Promise<SimilarPage | null> {
+    return this.engine.similarPage(this.config, offset, limit);
+  }
+
+  /** Every path of the near-duplicate group that holds `member` (relative). */
+  similarGroup(member: string): Promise<string[] | null> {
+    return this.engine.similarGroup(this.config, member);
+  }
+
   /** A page of the gallery, ordered and filtered in the engine worker (see Engine.galleryPage). */
   galleryPage(scope: GalleryScope, query: GalleryQuery, offset: number, limit: number, facts: boolean, signal?: AbortSignal): Promise<GalleryPage> {
     return this.engine.galleryPage(this.config, scope, query, offset, limit, facts, signal);
@@ -314,6 +420,8 @@ export class Dataset {
   /** Gone (settings changed, folder removed): the running work is aborted, the engine forgets it. */
   dispose(): void {
     this.disposed = true;
+    this.similarRun?.controller.abort();
+    this.similarRun = null;
     this.operations.dispose();
     // The aborted operation still ends (and says so) before the events go and the engine forgets it.
     void this.operations

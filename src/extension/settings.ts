@@ -1,9 +1,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExternalRegistrySpec, ScanOptions } from '../core';
+import { DEFAULT_SIMILAR_DISTANCE, MAX_SIMILAR_DISTANCE } from '../core/similar/defaults';
 import { readTeamSetting, type TeamSetting } from './teamRegistry';
 
 export const SECTION = 'datasetIndex';
+
+/** An integer from 0 to MAX_SIMILAR_DISTANCE; anything else (a hand-edited settings.json) is clamped. */
+function similarDistanceOf(v: unknown): number {
+  const n = typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : DEFAULT_SIMILAR_DISTANCE;
+  return Math.max(0, Math.min(MAX_SIMILAR_DISTANCE, n));
+}
 
 export interface FolderSettings {
   /** Absolute dataset roots inside (or, in a trusted workspace, outside) the folder. */
@@ -14,6 +21,8 @@ export interface FolderSettings {
   registerConcurrency: number;
   /** datasetIndex.perceptualHash: a perceptual hash per registered image (near-duplicates). */
   perceptualHash: boolean;
+  /** datasetIndex.similar.distance: the Hamming distance of near-duplicates (Similar group, registration's check). */
+  similarDistance: number;
   registeredFrom?: ExternalRegistrySpec;
   /** A team registry on PostgreSQL instead of the store's SQLite file. */
   team?: TeamSetting;
@@ -58,6 +67,7 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings {
     watch: cfg.get<boolean>('watch', true),
     registerConcurrency: Math.max(1, Math.floor(cfg.get<number>('registration.concurrency', 8))),
     perceptualHash: cfg.get<boolean>('perceptualHash', true),
+    similarDistance: similarDistanceOf(cfg.get<number>('similar.distance', DEFAULT_SIMILAR_DISTANCE)),
     registeredFrom,
     team: readTeamSetting(cfg, trusted),
   };

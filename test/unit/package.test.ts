@@ -6,7 +6,7 @@ import * as path from 'node:path';
 const repo = path.resolve(__dirname, '../../..');
 
 describe('extension package', () => {
-  it('the .vsix would contain only the bundles (extension, scan, engine and decode workers), the wasm, sharp for this platform, media (the icon, the gallery webview), README, CHANGELOG, LICENSE and the manifest', function () {
+  it('the .vsix would contain only the bundles (extension, scan, engine, near-duplicate groups and decode workers), the wasm, sharp for this platform, media (the icon, the gallery webview), README, CHANGELOG, LICENSE and the manifest', function () {
     this.timeout(120_000);
     // What `npm run package` does before vsce: sharp and its binaries for this machine into dist/node_modules.
     execFileSync(process.execPath, ['scripts/stageSharp.mjs'], { cwd: repo, encoding: 'utf8' });
@@ -23,6 +23,7 @@ describe('extension package', () => {
       'dist/extension.js',
       'dist/jxl_dec.wasm',
       'dist/libheif.wasm',
+      'dist/similarGroupsWorker.js',
       'dist/sql-wasm.wasm',
       'media/dataset-index.svg',
       'media/gallery/gallery.css',

@@ -80,8 +80,9 @@ export function labelOf(item: vscode.TreeItem): string {
   return typeof l === 'string' ? l : l?.label ?? '';
 }
 
-/** "New (1,030)" → { name: 'New', count: 1030 }. */
-export function parseGroupLabel(label: string): { name: string; count: number } {
+/** "New (1,030)" → { name: 'New', count: 1030 }; "Similar" (its groups not computed yet) → count null. */
+export function parseGroupLabel(label: string): { name: string; count: number | null } {
+  if (label === 'Similar') return { name: label, count: null };
   const m = /^(\w+) \(([\d.,\s\u00a0\u202f]+)\)$/.exec(label);
   if (!m) throw new Error(`not a group label: ${label}`);
   return { name: m[1], count: Number(m[2].replace(/\D/g, '')) };
@@ -104,8 +105,8 @@ export async function children(a: DatasetIndexApi, parent?: Node): Promise<Shown
 }
 
 /** The group nodes below `parent` (the top level for one dataset), by name, with their counts. */
-export async function groups(a: DatasetIndexApi, parent?: Node): Promise<Map<string, Shown & { count: number }>> {
-  const out = new Map<string, Shown & { count: number }>();
+export async function groups(a: DatasetIndexApi, parent?: Node): Promise<Map<string, Shown & { count: number | null }>> {
+  const out = new Map<string, Shown & { count: number | null }>();
   for (const c of await children(a, parent)) {
     if (c.node.kind !== 'group') throw new Error(`expected a group node, got ${c.node.kind} "${c.label}"`);
     const { name, count } = parseGroupLabel(c.label);

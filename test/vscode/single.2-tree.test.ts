@@ -141,7 +141,9 @@ describe('the tree after Index Images and Register New Images (single folder)', 
     const results = await vscode.commands.executeCommand<{ registered: number }[]>('datasetIndex.registerNew');
     assert.equal(results[0].registered, onDisk.length);
     const top = await children(a);
-    assert.deepEqual(top.map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${onDisk.length})`]);
+    // Similar joins once images are registered; its groups are computed when it is expanded (single.9-similar).
+    assert.deepEqual(top.map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${onDisk.length})`, 'Similar']);
+    assert.deepEqual([top[4].item.contextValue, top[4].item.description, themeIconId(top[4].item)], ['group-similar', 'expand to find near-duplicates', 'mirror']);
     assert.match(a.statusBarText(), /\b0 new\b/);
     assert.equal(a.view.badge, undefined);
     const registered = top[3];
@@ -173,8 +175,8 @@ describe('the tree after Index Images and Register New Images (single folder)', 
     assert.deepEqual(results.map((r) => [r.registered, r.unreadable]), [[1, 1]]);
     const n = onDisk.length + 2;
     const top = await children(a);
-    assert.deepEqual(top.map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${n})`, 'Unreadable (1)', 'Duplicates (1)']);
-    assert.deepEqual(top.slice(4).map((c) => [c.item.contextValue, themeIconId(c.item)]), [['group-unreadable', 'warning'], ['group-duplicates', 'copy']]);
+    assert.deepEqual(top.map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${n})`, 'Unreadable (1)', 'Duplicates (1)', 'Similar']);
+    assert.deepEqual(top.slice(4).map((c) => [c.item.contextValue, themeIconId(c.item)]), [['group-unreadable', 'warning'], ['group-duplicates', 'copy'], ['group-similar', 'mirror']]);
     const unreadable = await findChild(a, top[4].node, 'camera0', 'day0', 'broken.png');
     assert.equal(unreadable.item.contextValue, 'image-unreadable');
     // Markdown source: the parentheses of the reason are escaped.

@@ -42,7 +42,7 @@ describe('Clear Scan Cache: status bar, tree and welcome view', () => {
     assert.equal(r.new, 0);
     assert.doesNotMatch(a.statusBarText(), /cache cleared/);
     assert.match(a.statusBarText(), /\b0 new\b/);
-    assert.deepEqual((await children(a)).map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${imagesOnDisk(root).length})`]);
+    assert.deepEqual((await children(a)).map((c) => c.label), ['New (0)', 'Changed (0)', 'Missing (0)', `Registered (${imagesOnDisk(root).length})`, 'Similar']);
     await waitForDomText(TREE_ROWS, `Registered (${imagesOnDisk(root).length})`);
     await waitFor(async () => !((await domTexts(WELCOME)) ?? []).some((t) => t.includes('No images indexed yet')), 'the welcome content to go');
   });

@@ -12,7 +12,7 @@ import type { GalleryChoices, GalleryPage, GalleryScope } from './galleryView';
 import type { FileEvent } from '../scanner/fileEvents';
 import {
   EngineError, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type FolderPage, type FromEngine, type GroupId, type Method,
-  type Params, type ProgressData, type RegisterSelection, type RegisterSummary, type Result, type TeamDatasetInfo, type ToEngine,
+  type Params, type ProgressData, type RegisterSelection, type RegisterSummary, type Result, type SimilarCounts, type SimilarPage, type TeamDatasetInfo, type ToEngine,
 } from './protocol';
 
 /** Beside the bundle (dist/engineWorker.js) or the compiled module (out/src/core/engine/engineWorker.js). */
@@ -157,6 +157,21 @@ export class EngineClient {
 
   duplicates(config: DatasetConfig, offset: number, limit: number): Promise<DuplicatePage> {
     return this.call('duplicates', { config, offset, limit });
+  }
+
+  /** Computes the near-duplicate groups (long at a million hashes: cancellable); their counts. */
+  similar(config: DatasetConfig, signal?: AbortSignal): Promise<SimilarCounts> {
+    return this.call('similar', { config }, { signal });
+  }
+
+  /** A page of the computed near-duplicate groups, largest first (null: none computed at this distance). */
+  similarPage(config: DatasetConfig, offset: number, limit: number): Promise<SimilarPage | null> {
+    return this.call('similarPage', { config, offset, limit });
+  }
+
+  /** Every path of the near-duplicate group that holds `member`. */
+  similarGroup(config: DatasetConfig, member: string): Promise<string[] | null> {
+    return this.call('similarGroup', { config, member });
   }
 
   clearCache(config: DatasetConfig, alsoRegistry: boolean): Promise<void> {

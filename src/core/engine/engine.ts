@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { clearCache, cacheFileFor, readCacheHeader, type CachedScan } from '../cache/store';
-import { countsOf, datasetStatus, registerDataset, registryFileFor, type DatasetRequest, type DatasetStatusResult } from '../registerDataset';
+import { countsOf, datasetStatus, openReader, registerDataset, registryFileFor, type DatasetRequest, type DatasetStatusResult } from '../registerDataset';
 import { diffSnapshot, updateDiff } from '../registry/diff';
 import { presentDuplicates } from '../registry/presentDuplicates';
 import { Registry, type ImageRow } from '../registry/registry';
@@ -19,9 +19,13 @@ import { GalleryView, type GalleryChoices, type GalleryItemStatus, type GalleryP
 import type { GalleryQuery } from '../gallery/order';
 import { GroupIndex, type FolderPage } from './groupIndex';
 import { TeamReader } from './teamReader';
+import { SimilarState } from './similarState';
+import { DEFAULT_SIMILAR_DISTANCE } from '../similar/defaults';
+import { checkDistance } from '../similar/hashIndex';
+import type { PerceptualHashes } from '../registry/registry';
 import {
   ERRORS_KEPT, FOLDER_GROUPS, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type GroupId, type ProgressData,
-  type RegisterSelection, type RegisterSummary, type RowChanges, type TeamDatasetInfo,
+  type RegisterSelection, type RegisterSummary, type RowChanges, type SimilarCounts, type SimilarPage, type TeamDatasetInfo,
 } from './protocol';
 import type { ClearedTeamDataset } from '../registry/postgres/clearDataset';
 
@@ -43,8 +47,16 @@ class DatasetState {
   /** The gallery's lists and orderings: dropped whenever the status or the snapshot changes. */
   readonly gallery = new GalleryView();
   private statusSets: Map<GalleryItemStatus, Set<string>> | null = null;
+  /** The near-duplicate groups (the Similar group), computed on request. */
+  readonly similar = new SimilarState();
+  /** Bumped whenever the status is read from the registry again: similar counts are known per generation. */
+  generation = 0;
 
   constructor(public config: DatasetConfig) {}
+
+  get similarDistance(): number {
+    return this.config.similarDistance ?? DEFAULT_SIMILAR_DISTANCE;
+  }
 
   request(ctx: CallContext): DatasetRequest {
     const c = this.config;
@@ -55,6 +67,7 @@ class DatasetState {
     this.status = status;
     this.cache = status.cache;
     this.groups.clear();
+    this.generation++;
     this.changed();
   }
 
@@ -65,7 +78,7 @@ class DatasetState {
       new: s.new, changed: s.changed, missing: s.missing, registered: s.registered, unreadable: s.unreadable, unreadableToRetry: s.unreadableToRetry,
       duplicateGroups: s.duplicateGroups, duplicateFiles: s.duplicateFiles, external: s.external, changedSource: s.changedSource,
       header: this.cache?.header ?? null, scan: s.scan, errors: s.errors.slice(0, ERRORS_KEPT), errorCount: s.errors.length, skippedSymlinks: s.skippedSymlinks,
-      notices: s.notices,
+      notices: s.notices, similar: this.similar.counts(this.generation, this.similarDistance, s.diff.missing),
     };
   }
 
@@ -189,6 +202,7 @@ export class Engine {
       cached: st.cache ?? undefined,
       registerConcurrency: config.registerConcurrency,
       perceptualHash: config.perceptualHash,
+      similarDistance: config.similarDistance,
       only: paths,
       lockWaitMs: 60_000,
       onProgress: ctx.onProgress && ((p) => ctx.onProgress?.({ kind: 'scan', progress: { mode: p.mode, dirs: p.dirs, files: p.files } })),
@@ -250,6 +264,8 @@ export class Engine {
     if (before.duplicateGroups !== after.duplicateGroups || before.duplicateFiles !== after.duplicateFiles || duplicatesTouched(status.registeredDuplicates, out.removed, out.added)) {
       rows.push({ group: 'duplicates', dirs: [''] });
     }
+    // A deleted image leaves its near-duplicate group, a restored one rejoins it: the cut changed.
+    if (st.similar.touches([...out.removed, ...out.added])) rows.push({ group: 'similar', dirs: [''] });
     return { rescan: null, ...counts, summary: after, rows };
   }
 
@@ -323,6 +339,45 @@ export class Engine {
   }
 
   /**
+   * The near-duplicate groups at the configured distance, over the registry's perceptual hashes
+   * (SQLite or the team registry, through the same reader as the status): read again, and grouped
+   * again only if they changed since the last computation (in a thread: this worker keeps
+   * answering pages meanwhile; the signal ends that thread).
+   */
+  async similar(config: DatasetConfig, ctx: CallContext): Promise<SimilarCounts> {
+    const st = this.state(config);
+    const distance = st.similarDistance;
+    checkDistance(distance);
+    const generation = st.generation;
+    await st.similar.compute(() => this.readHashes(st), generation, distance, ctx.signal);
+    const missing = st.status?.diff.missing ?? [];
+    // The counts of what was computed, cut to the files on disk now (the state may have moved on meanwhile).
+    const counts = st.similar.counts(null, distance, missing);
+    if (!counts) throw new Error('near-duplicate groups: the distance changed while they were computed');
+    return counts;
+  }
+
+  private async readHashes(st: DatasetState): Promise<PerceptualHashes> {
+    const root = await canonicalRoot(st.config.root);
+    const reader = await openReader(st.request({}), root);
+    try {
+      return (await reader?.perceptualHashes()) ?? { count: 0, paths: [], hi: new Uint32Array(0), lo: new Uint32Array(0), unhashed: 0 };
+    } finally {
+      await reader?.close();
+    }
+  }
+
+  similarPage(config: DatasetConfig, offset: number, limit: number): SimilarPage | null {
+    const st = this.state(config);
+    return st.similar.page(st.similarDistance, st.status?.diff.missing ?? [], offset, limit);
+  }
+
+  similarGroup(config: DatasetConfig, member: string): string[] | null {
+    const st = this.state(config);
+    return st.similar.groupOf(st.similarDistance, st.status?.diff.missing ?? [], member);
+  }
+
+  /**
    * Forgets the scan cache; with `alsoRegistry`, deletes the store's SQLite registry — only when it
    * is the dataset's registry. With a team registry the local file is not in use and stays; the
    * shared dataset's rows go only through clearTeamDataset, after the user saw their count.
@@ -337,6 +392,8 @@ export class Engine {
     st.cache = null;
     st.status = null;
     st.groups.clear();
+    st.generation++;
+    if (alsoRegistry) st.similar.clear();
     st.changed();
   }
 
@@ -388,6 +445,8 @@ export class Engine {
     if (out.deleted > 0) {
       st.status = null;
       st.groups.clear();
+      st.generation++;
+      st.similar.clear();
       st.changed();
     }
     return out;

@@ -27,6 +27,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   lookupRows: (e, p) => e.lookupRows(p.config, p.rels),
   teamDataset: (e, p) => e.teamDataset(p.config),
   clearTeamDataset: (e, p) => e.clearTeamDataset(p.config, p.expectRows),
+  similar: (e, p, ctx) => e.similar(p.config, ctx),
+  similarPage: (e, p) => e.similarPage(p.config, p.offset, p.limit),
+  similarGroup: (e, p) => e.similarGroup(p.config, p.member),
   close: (e, p) => e.close(p.key),
 };
 

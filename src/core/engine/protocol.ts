@@ -35,6 +35,8 @@ export interface DatasetConfig {
   registerConcurrency: number;
   /** Perceptual hashes at registration (datasetIndex.perceptualHash). */
   perceptualHash: boolean;
+  /** Hamming distance of near-duplicates (datasetIndex.similar.distance): the Similar group and registration's check. */
+  similarDistance?: number;
 }
 
 /** What the host keeps of a dataset: counts and small facts, never path lists. */
@@ -46,8 +48,37 @@ export interface DatasetSummary extends StatusCounts {
   errorCount: number;
   skippedSymlinks: number;
   notices: string[];
+  /** The Similar group's counts, when its groups were computed in this state at the configured distance. */
+  similar?: SimilarCounts | null;
 }
 export const ERRORS_KEPT = 200;
+
+/** Near-duplicate groups (the tree's Similar group), cut to the files on disk. */
+export interface SimilarCounts {
+  groups: number;
+  /** Images in those groups. */
+  images: number;
+  distance: number;
+  /** Registered images with a perceptual hash; `unhashed`: readable ones without. */
+  hashed: number;
+  unhashed: number;
+}
+
+export interface SimilarGroupRow {
+  /** The group's first paths (at most MEMBERS_PER_ROW), in path order. */
+  paths: string[];
+  /** How many images the group has. */
+  size: number;
+  /** The largest distance between two of its images (null for groups too large to measure). */
+  maxDistance: number | null;
+}
+
+export interface SimilarPage {
+  groups: SimilarGroupRow[];
+  total: number;
+  images: number;
+  distance: number;
+}
 
 export interface ScanProgressEvent {
   mode: ScanMode;
@@ -57,7 +88,7 @@ export interface ScanProgressEvent {
 
 /** Rows of the tree a change touched, per group: folder paths, '' for the group's own row. */
 export interface RowChanges {
-  group: GroupId;
+  group: GroupId | 'similar';
   dirs: string[];
 }
 
@@ -120,6 +151,12 @@ export interface EngineMethods {
   teamDataset: [{ config: DatasetConfig }, TeamDatasetInfo];
   /** Deletes a team dataset's rows if it still has `expectRows` and no registration runs. */
   clearTeamDataset: [{ config: DatasetConfig; expectRows: number }, { deleted: number; refused?: string }];
+  /** Computes the near-duplicate groups (in a thread of the worker), unless known for this registry content. */
+  similar: [{ config: DatasetConfig }, SimilarCounts];
+  /** A page of the computed groups (never computes: null when none are known at this distance). */
+  similarPage: [{ config: DatasetConfig; offset: number; limit: number }, SimilarPage | null];
+  /** Every path of the computed group that holds `member` (the side-by-side gallery). */
+  similarGroup: [{ config: DatasetConfig; member: string }, string[] | null];
   /** Forgets a dataset's state (its key is not used again). */
   close: [{ key: string }, void];
 }

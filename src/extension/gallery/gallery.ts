@@ -105,6 +105,8 @@ export class GalleryController implements vscode.Disposable {
       const node = nodes[0];
       switch (node.kind) {
         case 'group':
+          // The Similar group row: its groups are opened one at a time, side by side (below: a pick).
+          if (node.group === 'similar') break;
           return { ds: node.ds, scope: { kind: 'group', group: node.group } };
         case 'folder':
           return { ds: node.ds, scope: { kind: 'group', group: node.group, folder: node.dir } };
@@ -112,6 +114,12 @@ export class GalleryController implements vscode.Disposable {
           return { ds: node.ds, scope: { kind: 'group', group: 'all' } };
         case 'duplicate':
           return { ds: node.ds, scope: { kind: 'paths', paths: node.paths, label: `Copies of ${node.hash.slice(0, 12)}…` }, sideBySide: true };
+        case 'similar': {
+          // The row carries the group's first paths only; the engine has all of them.
+          const paths = node.size > node.paths.length ? (await node.ds.similarGroup(node.paths[0])) ?? node.paths : node.paths;
+          const first = node.paths[0] ?? '';
+          return { ds: node.ds, scope: { kind: 'paths', paths, label: vscode.l10n.t('Similar to {0}', first.slice(first.lastIndexOf('/') + 1)) }, sideBySide: true };
+        }
         default:
           break;
       }
@@ -121,7 +129,7 @@ export class GalleryController implements vscode.Disposable {
       const rels: string[] = [];
       for (const node of nodes) {
         if (node.ds !== ds) continue;
-        if (node.kind === 'duplicate') rels.push(...node.paths);
+        if (node.kind === 'duplicate' || node.kind === 'similar') rels.push(...node.paths);
         else {
           const selection = this.tree.target(node)?.selection;
           rels.push(...(selection?.paths ?? []));

@@ -21,6 +21,8 @@ export interface GalleryTestHandle {
   /** Resolves when the webview has said it is ready (its script ran under the CSP). */
   readonly ready: Promise<void>;
   readonly visible: boolean;
+  /** Opened side by side (large cells, the given order): a duplicate or near-duplicate group. */
+  readonly sideBySide: boolean;
 }
 
 /**
@@ -90,6 +92,7 @@ export class GalleryPanel implements vscode.Disposable {
       },
       act: (action, selection) => this.act(action, selection),
       ready: this.ready,
+      sideBySide: this.sideBySide,
       get visible() {
         return panel.visible;
       },
