@@ -35,6 +35,8 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/core/thumbnails/decodeWorker.ts'], outfile: 'dist/decodeWorker.js', logOverride: { 'empty-import-meta': 'silent' } }),
   // The engine's worker thread (registry, cache, diff, group indexes), started by the extension host.
   esbuild.build({ ...common, entryPoints: ['src/core/engine/engineWorker.ts'], outfile: 'dist/engineWorker.js' }),
+  // Near-duplicate groups on several threads (the CLI's `similar`, the engine's Similar group).
+  esbuild.build({ ...common, entryPoints: ['src/core/similar/similarGroupsWorker.ts'], outfile: 'dist/similarGroupsWorker.js' }),
 ]);
 const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');
 copyFileSync(wasm, 'dist/sql-wasm.wasm');
