@@ -35,7 +35,7 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/core/thumbnails/decodeWorker.ts'], outfile: 'dist/decodeWorker.js', logOverride: { 'empty-import-meta': 'silent' } }),
   // The engine's worker thread (registry, cache, diff, group indexes), started by the extension host.
   esbuild.build({ ...common, entryPoints: ['src/core/engine/engineWorker.ts'], outfile: 'dist/engineWorker.js' }),
-  // The near-duplicate groups' thread, started by the engine worker (a long union-find off its loop).
+  // The near-duplicate groups' threads: the engine's Similar group off its loop, and the slice threads (CLI and engine).
   esbuild.build({ ...common, entryPoints: ['src/core/similar/similarGroupsWorker.ts'], outfile: 'dist/similarGroupsWorker.js' }),
 ]);
 const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');

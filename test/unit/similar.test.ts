@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { openSimilarImages, registerDataset, registryFileFor, similarGroups } from '../../src/core';
 import { SCHEMA_VERSION } from '../../src/core/registry/schema';
 import { fromHex, hamming, toHex, toSqlInteger } from '../../src/core/similar/hash64';
+import { groupsOnThreads } from '../../src/core/similar/sliceThreads';
 import { GrowingHashIndex, HashIndex } from '../../src/core/similar/hashIndex';
 import { perceptualHash } from '../../src/core/similar/perceptualHash';
 import { UNDO_V5 } from '../helpers/schema';
@@ -102,6 +103,41 @@ describe('perceptual hashes and the near-duplicate index', () => {
       assert.ok(k === 0 || got.length > 0, 'the planted copies make groups');
     }
     assert.throws(() => index.neighbours(0, 0, 17), /distance must be an integer from 0 to 16/);
+  });
+
+  it('groups found on several threads are the groups of one thread, and an abort stops them', async () => {
+    // Above the size where threads start (50,000 distinct hashes), with near copies that chain.
+    const r = rng(11);
+    const n = 80_000;
+    const hi = new Uint32Array(n);
+    const lo = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && r() < 0.2) {
+        const j = Math.floor(r() * i);
+        hi[i] = hi[j];
+        lo[i] = lo[j];
+        for (let b = Math.floor(r() * 11); b > 0; b--) {
+          const bit = Math.floor(r() * 64);
+          if (bit < 32) hi[i] ^= 1 << bit;
+          else lo[i] ^= 1 << (bit - 32);
+        }
+      } else {
+        hi[i] = Math.floor(r() * 2 ** 32);
+        lo[i] = Math.floor(r() * 2 ** 32);
+      }
+    }
+    const index = HashIndex.build(hi, lo);
+    assert.ok(index.distinct > 50_000);
+    for (const k of [4, 10]) {
+      const one = index.groups(k);
+      assert.ok(one.length > 1000, `k=${k}: the planted copies make groups (${one.length})`);
+      assert.deepEqual(await groupsOnThreads(index, k, { threads: 2 }), one, `k=${k}: 2 threads`);
+      assert.deepEqual(await groupsOnThreads(index, k, { threads: 3 }), one, `k=${k}: 3 threads`);
+    }
+    const ac = new AbortController();
+    const pending = groupsOnThreads(index, 16, { threads: 2, signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await assert.rejects(pending, /stop/);
   });
 
   it('a growing index answers like one built at once', () => {

@@ -28,9 +28,10 @@ export const groupsThreadStats = { started: 0 };
 const WORKER_FILE = path.join(__dirname, 'similarGroupsWorker.js');
 
 /**
- * Every near-duplicate group of a set of hashes, in a thread of its own: at a million hashes and
- * k = 10 the union-find over the band tables runs for a long time, and the engine worker must keep
- * answering the tree and the gallery meanwhile. Aborting ends the thread (the loop has no await to
+ * Every near-duplicate group of a set of hashes, in a thread of its own (which builds the index and
+ * unites on slice threads, sliceThreads.ts): at a million hashes and k = 10 the union-find over the
+ * band tables runs for seconds, and the engine worker must keep answering the tree and the gallery
+ * meanwhile. Aborting ends the thread and the slice threads it started (the loops have no await to
  * check a signal at), so a cancelled computation stops at once.
  */
 export function groupsInThread(req: GroupsRequest, signal?: AbortSignal, workerFile = WORKER_FILE): Promise<FlatGroups> {

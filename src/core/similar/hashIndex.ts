@@ -106,24 +106,105 @@ function buildTables(hi: Uint32Array, lo: Uint32Array, n: number) {
   return { order, uniqueOf, first, uHi, uLo };
 }
 
+/** Shared memory: the group threads read the band tables where they are, never a copy. */
+function sharedU32(length: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(Math.max(1, length) * 4), 0, length);
+}
+
+/**
+ * One band's table: bucket → range of distinct-hash numbers, and their hashes in that order
+ * (`hi` and `lo` swapped for bands 0 and 1, so that `first` is always the half without the band).
+ */
+export interface BandTable {
+  starts: Uint32Array;
+  ids: Uint32Array;
+  /** The half of each hash the band is not in: tested first. */
+  first: Uint32Array;
+  second: Uint32Array;
+}
+
 /** One band's table: bucket → range of distinct-hash numbers, and their hashes in that order. */
 function bandTable(uHi: Uint32Array, uLo: Uint32Array, b: number) {
   const distinct = uHi.length;
   const keys = new Uint16Array(distinct);
   for (let v = 0; v < distinct; v++) keys[v] = band(uHi[v], uLo[v], b);
-  const starts = new Uint32Array(BUCKETS + 1);
+  const starts = sharedU32(BUCKETS + 1);
   for (let v = 0; v < distinct; v++) starts[keys[v] + 1]++;
   for (let x = 0; x < BUCKETS; x++) starts[x + 1] += starts[x];
   const fill = starts.slice(0, BUCKETS);
-  const ids = new Uint32Array(distinct);
+  const ids = sharedU32(distinct);
   for (let v = 0; v < distinct; v++) ids[fill[keys[v]]++] = v;
-  const bh = new Uint32Array(distinct);
-  const bl = new Uint32Array(distinct);
+  const bh = sharedU32(distinct);
+  const bl = sharedU32(distinct);
   for (let x = 0; x < distinct; x++) {
     bh[x] = uHi[ids[x]];
     bl[x] = uLo[ids[x]];
   }
-  return { starts, ids, hi: bh, lo: bl };
+  // The half without the band is tested first: there, random hashes differ in ~16 bits, so most
+  // candidates are out after one popcount.
+  return b < 2 ? { starts, ids, first: bl, second: bh } : { starts, ids, first: bh, second: bl };
+}
+
+/** Groups are found band by band, in slices of this many buckets (the unit group threads take). */
+export const GROUP_SLICE = 2048;
+
+/**
+ * Unites, in `parent` (union-find over distinct hashes), every pair within k whose buckets in this
+ * band are at most `radius` bits apart and whose lower bucket is in [from, to). Each pair of
+ * buckets is visited once: a bucket with itself and with the higher-numbered ones in reach.
+ */
+export function uniteBandSlice(t: BandTable, radius: number, k: number, from: number, to: number, parent: Int32Array): void {
+  const masks = bandMasks(radius);
+  const { starts, ids, first: fh, second: sh } = t;
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  const union = (a: number, b: number): void => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
+  };
+  for (let v = from; v < to; v++) {
+    const s = starts[v];
+    const e = starts[v + 1];
+    if (s === e) continue;
+    for (let x = s; x < e; x++) {
+      const a1 = fh[x];
+      const a2 = sh[x];
+      for (let y = x + 1; y < e; y++) {
+        const d = popcount32((a1 ^ fh[y]) >>> 0);
+        if (d <= k && d + popcount32((a2 ^ sh[y]) >>> 0) <= k) union(ids[x], ids[y]);
+      }
+    }
+    for (let m = 0; m < masks.length; m++) {
+      const w = v ^ masks[m];
+      if (w < v) continue;
+      const ws = starts[w];
+      const we = starts[w + 1];
+      if (ws === we) continue;
+      for (let x = s; x < e; x++) {
+        const a1 = fh[x];
+        const a2 = sh[x];
+        for (let y = ws; y < we; y++) {
+          const d = popcount32((a1 ^ fh[y]) >>> 0);
+          if (d <= k && d + popcount32((a2 ^ sh[y]) >>> 0) <= k) union(ids[x], ids[y]);
+        }
+      }
+    }
+  }
+}
+
+/** Every entry points straight at its root (so that another thread's result merges in one pass). */
+export function flatten(parent: Int32Array): void {
+  for (let u = 0; u < parent.length; u++) {
+    let r = u;
+    while (parent[r] !== r) r = parent[r];
+    parent[u] = r;
+  }
 }
 
 export interface Neighbour {
@@ -140,16 +221,12 @@ export class HashIndex {
   private readonly first: Uint32Array;
   private readonly order: Uint32Array;
   private readonly uniqueOf: Uint32Array;
-  /** Per band: bucket → range of `ids` (distinct-hash numbers). */
-  private readonly starts: Uint32Array[] = [];
-  private readonly ids: Uint32Array[] = [];
   /**
-   * Per band, the hashes themselves in bucket order: the all-pairs loop over two buckets then
-   * reads memory in sequence instead of jumping through ids to the hashes (a cache miss per pair;
-   * measured 3-4× slower at 1M hashes).
+   * Per band: bucket → range of `ids` (distinct-hash numbers), and the hashes themselves in bucket
+   * order: the all-pairs loop over two buckets then reads memory in sequence instead of jumping
+   * through ids to the hashes (a cache miss per pair; measured 3-4× slower at 1M hashes).
    */
-  private readonly bandHi: Uint32Array[] = [];
-  private readonly bandLo: Uint32Array[] = [];
+  readonly bands: readonly BandTable[];
   private readonly seen: Uint32Array;
   private generation = 0;
 
@@ -160,13 +237,7 @@ export class HashIndex {
     this.first = t.first;
     this.uHi = t.uHi;
     this.uLo = t.uLo;
-    for (let b = 0; b < BANDS; b++) {
-      const band = bandTable(t.uHi, t.uLo, b);
-      this.starts.push(band.starts);
-      this.ids.push(band.ids);
-      this.bandHi.push(band.hi);
-      this.bandLo.push(band.lo);
-    }
+    this.bands = Array.from({ length: BANDS }, (_, b) => bandTable(t.uHi, t.uLo, b));
     this.seen = new Uint32Array(t.uHi.length);
   }
 
@@ -182,7 +253,7 @@ export class HashIndex {
 
   /** Bytes held by the index's typed arrays. */
   get bytes(): number {
-    const arrays = [this.uHi, this.uLo, this.first, this.order, this.uniqueOf, this.seen, ...this.starts, ...this.ids, ...this.bandHi, ...this.bandLo];
+    const arrays = [this.uHi, this.uLo, this.first, this.order, this.uniqueOf, this.seen, ...this.bands.flatMap((t) => [t.starts, t.ids, t.first, t.second])];
     return arrays.reduce((s, a) => s + a.byteLength, 0);
   }
 
@@ -199,8 +270,7 @@ export class HashIndex {
     const gen = this.generation;
     for (let b = 0; b < BANDS; b++) {
       const v = band(hi, lo, b);
-      const starts = this.starts[b];
-      const ids = this.ids[b];
+      const { starts, ids } = this.bands[b];
       const masks = bandMasks(radii[b]);
       for (let m = -1; m < masks.length; m++) {
         const bucket = m < 0 ? v : v ^ masks[m];
@@ -226,9 +296,25 @@ export class HashIndex {
    */
   groups(k: number): number[][] {
     checkDistance(k);
+    const parent = this.singletons();
+    const radii = bandRadii(k);
+    for (let b = 0; b < BANDS; b++) uniteBandSlice(this.bands[b], radii[b], k, 0, BUCKETS, parent);
+    return this.components(parent);
+  }
+
+  /** Union-find over the distinct hashes, each its own set. */
+  singletons(): Int32Array {
+    const parent = new Int32Array(this.uHi.length);
+    for (let u = 0; u < parent.length; u++) parent[u] = u;
+    return parent;
+  }
+
+  /**
+   * The groups of a finished union-find (see `groups`); `parent` may also be the merge of several
+   * threads' (groupsOnThreads).
+   */
+  components(parent: Int32Array): number[][] {
     const distinct = this.uHi.length;
-    const parent = new Int32Array(distinct);
-    for (let u = 0; u < distinct; u++) parent[u] = u;
     const find = (x: number): number => {
       while (parent[x] !== x) {
         parent[x] = parent[parent[x]];
@@ -236,49 +322,6 @@ export class HashIndex {
       }
       return x;
     };
-    const union = (a: number, b: number): void => {
-      const ra = find(a);
-      const rb = find(b);
-      if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
-    };
-    const radii = bandRadii(k);
-    for (let b = 0; b < BANDS; b++) {
-      const masks = bandMasks(radii[b]);
-      const starts = this.starts[b];
-      const ids = this.ids[b];
-      // The half without the band is checked first: there, random hashes differ in ~16 bits, so
-      // most candidates are out after one popcount.
-      const bh = b < 2 ? this.bandLo[b] : this.bandHi[b];
-      const bl = b < 2 ? this.bandHi[b] : this.bandLo[b];
-      for (let v = 0; v < BUCKETS; v++) {
-        const s = starts[v];
-        const e = starts[v + 1];
-        if (s === e) continue;
-        for (let x = s; x < e; x++) {
-          const ah = bh[x];
-          const al = bl[x];
-          for (let y = x + 1; y < e; y++) {
-            const d = popcount32((ah ^ bh[y]) >>> 0);
-            if (d <= k && d + popcount32((al ^ bl[y]) >>> 0) <= k) union(ids[x], ids[y]);
-          }
-        }
-        for (let m = 0; m < masks.length; m++) {
-          const w = v ^ masks[m];
-          if (w < v) continue;
-          const ws = starts[w];
-          const we = starts[w + 1];
-          if (ws === we) continue;
-          for (let x = s; x < e; x++) {
-            const ah = bh[x];
-            const al = bl[x];
-            for (let y = ws; y < we; y++) {
-              const d = popcount32((ah ^ bh[y]) >>> 0);
-            if (d <= k && d + popcount32((al ^ bl[y]) >>> 0) <= k) union(ids[x], ids[y]);
-            }
-          }
-        }
-      }
-    }
     // Items per component root, then components of two or more items.
     const size = new Uint32Array(distinct);
     for (let u = 0; u < distinct; u++) size[find(u)] += this.first[u + 1] - this.first[u];

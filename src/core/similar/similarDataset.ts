@@ -65,7 +65,7 @@ export interface SimilarReport extends Omit<SimilarView, 'similar'> {
 export async function similarGroups(req: SimilarRequest): Promise<SimilarReport> {
   const started = performance.now();
   const { similar, ...rest } = await openSimilarImages(req);
-  const groups = similar.groups(rest.distance);
+  const groups = await similar.groupsOnThreads(rest.distance, { signal: req.signal });
   return { ...rest, hashed: similar.size, unhashed: similar.unhashed, groups, elapsedMs: performance.now() - started };
 }
 
