@@ -99,7 +99,9 @@ export class GalleryPanel implements vscode.Disposable {
     };
   }
 
+  /** A closed panel's webview throws on access: work still in flight when it closed posts nothing. */
   private post(message: HostMessage): void {
+    if (this.disposed) return;
     void this.panel.webview.postMessage(message);
   }
 
@@ -145,7 +147,7 @@ export class GalleryPanel implements vscode.Disposable {
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof Error && err.name === 'AbortError') return;
+      if ((err instanceof Error && err.name === 'AbortError') || this.disposed) return;
       this.log.error(`gallery: ${message}`);
       this.post({ type: 'error', message });
     }
@@ -174,7 +176,7 @@ export class GalleryPanel implements vscode.Disposable {
       items.map(async (item) => {
         if (item.status === 'missing') return;
         const uri = await this.thumbs.uriFor(item.path, thumbSize).catch(() => undefined);
-        if (uri) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
+        if (uri && !this.disposed) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
       }),
     );
   }
