@@ -207,6 +207,8 @@ async function runRegister(folders: string[], flags: RegisterFlags): Promise<num
         similarDistance: flags.similarDistance,
         lockWaitMs: (flags.lockWait ?? 600) * 1000,
         lockStaleMs: flags.lockStale !== undefined ? flags.lockStale * 1000 : undefined,
+        // On a team registry the same rule holds for a registrar's batch claims (their lease).
+        teamOptions: flags.lockStale !== undefined ? { leaseMs: flags.lockStale * 1000 } : undefined,
         onLockWait: (holder) =>
           process.stderr.write(
             `waiting for the registry: in use by ${describeHolder(holder)}…\n`,
@@ -505,7 +507,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--similar-distance <k>', `a new image within this Hamming distance of a registered one is reported as similar (default ${DEFAULT_SIMILAR_DISTANCE})`).argParser(distanceArg))
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another process using the registry').argParser(nonNegativeNumber).default(600))
     .addOption(
-      new Option('--lock-stale <seconds>', "a lock held from another machine is taken over after this long without its heartbeat (on this machine a dead holder's lock is taken over at once)")
+      new Option(
+        '--lock-stale <seconds>',
+        "a lock (on a team registry: a registrar's claimed batch) held from another machine is taken over after this long without its heartbeat (a dead holder on this machine, or a team registrar whose connection ended, is taken over at once)",
+      )
         .argParser(positiveNumber)
         .default(60),
     )
