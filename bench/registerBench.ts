@@ -3,6 +3,7 @@
  *
  *   npx tsc -p . && node --expose-gc out/bench/registerBench.js [--images 20000] [--rows 1000000] [--runs 3]
  *       [--concurrency 8] [--part all|images|rows] [--no-phash] [--json] [--json-file out.json]
+ *       [--registry postgresql://… [--latency-ms D]]   (teamBench.ts: the team registry, registrars through latencyfs)
  * --no-phash: registration without perceptual hashes (compare throughput with and without).
  *
  * 1. registerDataset on N real generated images (fresh store each run: everything is new) against an
@@ -51,6 +52,7 @@ interface Args {
   /** Also write the JSON object here (so one run gives both the table and the JSON). */
   jsonFile: string | undefined;
   registry: string | undefined;
+  latencyMs: number | undefined;
 }
 
 
@@ -67,6 +69,8 @@ function parseCli(): Args {
       'json-file': { type: 'string' },
       // A team registry: the PostgreSQL figures beside SQLite's (teamBench.ts).
       registry: { type: 'string' },
+      // With --registry: the images read through a latencyfs mount at this delay per metadata call.
+      'latency-ms': { type: 'string' },
     },
   });
   const int = (name: string, v: string | undefined): number => {
@@ -76,6 +80,12 @@ function parseCli(): Args {
   };
   const part = values.part ?? 'all';
   if (part !== 'all' && part !== 'images' && part !== 'rows') throw new Error(`--part must be all, images or rows, got ${part}`);
+  const latency = values['latency-ms'];
+  const latencyMs = latency === undefined ? undefined : Number(latency);
+  if (latencyMs !== undefined && (!Number.isFinite(latencyMs) || latencyMs < 0)) throw new Error(`--latency-ms must be a number ≥ 0, got ${latency}`);
+  if (latencyMs !== undefined && (!values.registry || part === 'rows')) {
+    throw new Error('--latency-ms is an option of the team registrars\' images part: it needs --registry postgresql://… and --part images or all');
+  }
   return {
     images: int('images', values.images),
     rows: int('rows', values.rows),
@@ -86,6 +96,7 @@ function parseCli(): Args {
     json: values.json ?? false,
     jsonFile: values['json-file'],
     registry: values.registry,
+    latencyMs,
   };
 }
 
