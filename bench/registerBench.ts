@@ -17,6 +17,12 @@
  * Times are medians over --runs. Progress goes to stderr; stdout gets a markdown table, or with
  * --json one JSON object. Targets are informational: a miss never fails the process.
  */
+// Through a mount with a delay per call (--latency-ms) every open and read of the read floor is a
+// libuv pool job that waits the delay: the default pool of 4 threads would cap the floor at 4
+// files in flight whatever its concurrency. Sized before the first file-system call (libuv sizes
+// its pool once); the registrar processes inherit it (the CLI runs with 16).
+if (process.argv.some((a) => a.startsWith('--latency-ms'))) process.env.UV_THREADPOOL_SIZE ??= '64';
+
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
