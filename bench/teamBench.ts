@@ -230,8 +230,9 @@ function cpuJiffies(): { busy: number; total: number } | null {
   }
 }
 
-/** Registrars running now: stopped on Ctrl-C before a mount they read is undone. */
+/** Registrars running now: stopped on Ctrl-C before a mount they read is undone; their stores then removed. */
 const children = new Set<ChildProcess>();
+const liveStores = new Set<string>();
 
 function runRegistrar(args: string[]): Promise<{ probed: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
@@ -265,6 +266,7 @@ async function imagesPart(args: TeamBenchArgs): Promise<ImagesPart> {
   const mount = args.latencyMs === undefined ? null : mountLatency(set.root, args.latencyMs);
   const stopChildren = onInterrupt(() => {
     for (const c of children) c.kill('SIGKILL');
+    for (const s of liveStores) fs.rmSync(s, { recursive: true, force: true });
   });
   try {
     if (mount) log(`images through latencyfs at ${mount.delayMs} ms per metadata call: ${mount.root}`);
@@ -310,6 +312,7 @@ async function imagesRuns(args: TeamBenchArgs, set: ReturnType<typeof ensureImag
       }
       const dataset = `bench-${args.images}-${n}-${run}-${Date.now()}`;
       const stores = Array.from({ length: n }, () => fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-teambench-store-')));
+      for (const st of stores) liveStores.add(st);
       const before = cpuJiffies();
       const reg = await withServer(mount, n0, () => Promise.all(stores.map((s) => runRegistrar([root, s, args.registry, dataset, String(args.concurrency)]))));
       const outs = reg.value;
@@ -326,7 +329,10 @@ async function imagesRuns(args: TeamBenchArgs, set: ReturnType<typeof ensureImag
         const busy = (after.busy - before.busy) / (after.total - before.total);
         log(`  machine CPU busy ${(100 * busy).toFixed(0)} %, registrars ${cpu[n][cpu[n].length - 1].toFixed(1)} CPU s, load ${os.loadavg()[0].toFixed(1)}`);
       }
-      for (const s of stores) fs.rmSync(s, { recursive: true, force: true });
+      for (const s of stores) {
+        fs.rmSync(s, { recursive: true, force: true });
+        liveStores.delete(s);
+      }
       log(`  ${n} registrar(s): ${times[n][times[n].length - 1].toFixed(0)} ms, read ${probed[n][probed[n].length - 1]} files; floor ×${n} ${floor[n][floor[n].length - 1].toFixed(0)} ms`);
     }
   }
