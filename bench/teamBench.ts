@@ -273,6 +273,9 @@ async function imagesPart(args: TeamBenchArgs): Promise<ImagesPart> {
     return await imagesRuns(args, set, mount);
   } finally {
     stopChildren();
+    // A registrar that failed leaves the stores of its step behind (the step's cleanup never ran).
+    for (const s of liveStores) fs.rmSync(s, { recursive: true, force: true });
+    liveStores.clear();
     mount?.unmount();
   }
 }
