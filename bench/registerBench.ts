@@ -3,6 +3,7 @@
  *
  *   npx tsc -p . && node --expose-gc out/bench/registerBench.js [--images 20000] [--rows 1000000] [--runs 3]
  *       [--concurrency 8] [--part all|images|rows] [--no-phash] [--json] [--json-file out.json]
+ *       [--registry postgresql://… [--latency-ms D]]   (teamBench.ts: the team registry, registrars through latencyfs)
  * --no-phash: registration without perceptual hashes (compare throughput with and without).
  *
  * 1. registerDataset on N real generated images (fresh store each run: everything is new) against an
@@ -16,6 +17,12 @@
  * Times are medians over --runs. Progress goes to stderr; stdout gets a markdown table, or with
  * --json one JSON object. Targets are informational: a miss never fails the process.
  */
+// Through a mount with a delay per call (--latency-ms) every open and read of the read floor is a
+// libuv pool job that waits the delay: the default pool of 4 threads would cap the floor at 4
+// files in flight whatever its concurrency. Sized before the first file-system call (libuv sizes
+// its pool once); the registrar processes inherit it (the CLI runs with 16).
+if (process.argv.some((a) => a.startsWith('--latency-ms'))) process.env.UV_THREADPOOL_SIZE ??= '64';
+
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -51,6 +58,7 @@ interface Args {
   /** Also write the JSON object here (so one run gives both the table and the JSON). */
   jsonFile: string | undefined;
   registry: string | undefined;
+  latencyMs: number | undefined;
 }
 
 
@@ -67,6 +75,8 @@ function parseCli(): Args {
       'json-file': { type: 'string' },
       // A team registry: the PostgreSQL figures beside SQLite's (teamBench.ts).
       registry: { type: 'string' },
+      // With --registry: the images read through a latencyfs mount at this delay per metadata call.
+      'latency-ms': { type: 'string' },
     },
   });
   const int = (name: string, v: string | undefined): number => {
@@ -76,6 +86,12 @@ function parseCli(): Args {
   };
   const part = values.part ?? 'all';
   if (part !== 'all' && part !== 'images' && part !== 'rows') throw new Error(`--part must be all, images or rows, got ${part}`);
+  const latency = values['latency-ms'];
+  const latencyMs = latency === undefined ? undefined : Number(latency);
+  if (latencyMs !== undefined && (!Number.isFinite(latencyMs) || latencyMs < 0)) throw new Error(`--latency-ms must be a number ≥ 0, got ${latency}`);
+  if (latencyMs !== undefined && (!values.registry || part === 'rows')) {
+    throw new Error('--latency-ms is an option of the team registrars\' images part: it needs --registry postgresql://… and --part images or all');
+  }
   return {
     images: int('images', values.images),
     rows: int('rows', values.rows),
@@ -86,6 +102,7 @@ function parseCli(): Args {
     json: values.json ?? false,
     jsonFile: values['json-file'],
     registry: values.registry,
+    latencyMs,
   };
 }
 

@@ -10,9 +10,15 @@
  *    two anti-joins). Setup: the rows go to PostgreSQL by `registry copy` (timed once).
  * 2. registration of N real images by 1, 2 and 4 registrar processes at once (fresh dataset and
  *    stores each run, scan included), beside the read floor at the same total concurrency.
+ *    --latency-ms D: the images are read through a latencyfs mount (bench/netfs/mount.sh, every
+ *    metadata call waits D ms, no client caches: each registrar pays every round trip, as on its
+ *    own machine), so that one registrar is bound by round trips rather than by this machine's
+ *    CPU; the calls the server served and its CPU are reported (it must not be the limit). The
+ *    mount is undone at the end, on failure and on Ctrl-C. The SQLite peer is not run then (the
+ *    question is how registrars scale, and its run would cost as long as one registrar's).
  * Medians over --runs; the password comes from PGPASSWORD or ~/.pgpass.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +29,7 @@ import { redactUrl } from '../src/core/registry/postgres/connect';
 import { serverDiff } from '../src/core/registry/postgres/serverDiff';
 import { TeamRegistry } from '../src/core/registry/postgres/teamRegistry';
 import { ensureImages, rng, type ImageFile } from './imagesGen';
+import { callsBetween, mountLatency, onInterrupt, type LatencyMount } from './netfs/latencyMount';
 import { check, gc, log, summarise, type Stat } from './report';
 
 export interface TeamBenchArgs {
@@ -32,6 +39,8 @@ export interface TeamBenchArgs {
   runs: number;
   concurrency: number;
   part: 'all' | 'images' | 'rows';
+  /** Read the images through latencyfs at this delay per metadata call. */
+  latencyMs?: number;
 }
 
 const PER_DIR = 100;
@@ -175,6 +184,38 @@ interface Registrars {
   cpuSec: number;
   /** Load average (1 min) at the end of its runs, median: the other work on the machine. */
   load: number;
+  /** Through latencyfs: what its server served during the registrations, median run. */
+  server?: ServerUse;
+}
+
+/** What latencyfs's server did during one step: calls that waited the delay, all calls per second, its CPU. */
+interface ServerUse {
+  delayedPerFile: number;
+  callsPerSec: number;
+  /** Server CPU s ÷ wall s: near 1 would mean its Python (one GIL) is the limit, not the delay. */
+  cores: number;
+}
+
+/** Runs a step and measures the latencyfs server around it. */
+async function withServer<T>(mount: LatencyMount | null, files: number, step: () => Promise<T>): Promise<{ value: T; ms: number; server?: ServerUse }> {
+  const before = mount ? await mount.counts() : {};
+  const cpu0 = mount?.serverCpuMs() ?? null;
+  const t = performance.now();
+  const value = await step();
+  const ms = performance.now() - t;
+  if (!mount) return { value, ms };
+  const cpu1 = mount.serverCpuMs();
+  const calls = callsBetween(before, await mount.counts());
+  return {
+    value, ms,
+    server: { delayedPerFile: calls.delayed / files, callsPerSec: calls.all / (ms / 1000), cores: cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / ms : NaN },
+  };
+}
+
+function medianServer(xs: ServerUse[]): ServerUse | undefined {
+  if (xs.length === 0) return undefined;
+  const m = (f: (x: ServerUse) => number): number => summarise(xs.map(f)).median;
+  return { delayedPerFile: m((x) => x.delayedPerFile), callsPerSec: m((x) => x.callsPerSec), cores: m((x) => x.cores) };
 }
 
 /** Machine-wide CPU: busy and total jiffies from /proc/stat (Linux), to tell our share from others'. */
@@ -189,12 +230,18 @@ function cpuJiffies(): { busy: number; total: number } | null {
   }
 }
 
+/** Registrars running now: stopped on Ctrl-C before a mount they read is undone; their stores then removed. */
+const children = new Set<ChildProcess>();
+const liveStores = new Set<string>();
+
 function runRegistrar(args: string[]): Promise<{ probed: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'teamRegistrar.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (code) => {
+      children.delete(child);
       if (code !== 0) return reject(new Error(`registrar exited ${code}`));
       const r = JSON.parse(out) as { registered: number; unreadable: number; moved: number; cpuMs: number };
       resolve({ probed: r.registered + r.unreadable + r.moved, cpuMs: r.cpuMs });
@@ -202,9 +249,39 @@ function runRegistrar(args: string[]): Promise<{ probed: number; cpuMs: number }
   });
 }
 
-async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: number; sqlite: Stat; sqliteCpuSec: number; floor: Record<number, Stat>; registrars: Registrars[] }> {
+interface ImagesPart {
+  files: number;
+  mb: number;
+  sqlite: Stat | null;
+  sqliteCpuSec: number;
+  floor: Record<number, Stat>;
+  floorServer: Record<number, ServerUse | undefined>;
+  registrars: Registrars[];
+}
+
+async function imagesPart(args: TeamBenchArgs): Promise<ImagesPart> {
   const set = ensureImages(args.images, log);
+  // Warms the page cache of the source (under the mount too: the delay is then the only cost).
   await readAll(set.root, set.files, args.concurrency);
+  const mount = args.latencyMs === undefined ? null : mountLatency(set.root, args.latencyMs);
+  const stopChildren = onInterrupt(() => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const s of liveStores) fs.rmSync(s, { recursive: true, force: true });
+  });
+  try {
+    if (mount) log(`images through latencyfs at ${mount.delayMs} ms per metadata call: ${mount.root}`);
+    return await imagesRuns(args, set, mount);
+  } finally {
+    stopChildren();
+    // A registrar that failed leaves the stores of its step behind (the step's cleanup never ran).
+    for (const s of liveStores) fs.rmSync(s, { recursive: true, force: true });
+    liveStores.clear();
+    mount?.unmount();
+  }
+}
+
+async function imagesRuns(args: TeamBenchArgs, set: ReturnType<typeof ensureImages>, mount: LatencyMount | null): Promise<ImagesPart> {
+  const root = mount?.root ?? set.root;
   const sqlite: number[] = [];
   const floor: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const times: Record<number, number[]> = { 1: [], 2: [], 4: [] };
@@ -212,25 +289,41 @@ async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: num
   const cpu: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const loads: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const sqliteCpu: number[] = [];
+  const floorServer: Record<number, ServerUse[]> = { 1: [], 2: [], 4: [] };
+  const regServer: Record<number, ServerUse[]> = { 1: [], 2: [], 4: [] };
+  const n0 = set.files.length;
   for (let run = 0; run < args.runs; run++) {
-    const peerStore = fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-teambench-store-'));
-    const t0 = performance.now();
-    const peer = await runRegistrar([set.root, peerStore, '-', '-', String(args.concurrency)]);
-    sqlite.push(performance.now() - t0);
-    sqliteCpu.push(peer.cpuMs / 1000);
-    check(peer.probed === set.files.length, `SQLite registrar read ${peer.probed} files`);
-    fs.rmSync(peerStore, { recursive: true, force: true });
-    log(`  SQLite (one process): ${sqlite[sqlite.length - 1].toFixed(0)} ms`);
+    log(`images run ${run + 1}/${args.runs}`);
+    if (!mount) {
+      const peerStore = fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-teambench-store-'));
+      const t0 = performance.now();
+      const peer = await runRegistrar([root, peerStore, '-', '-', String(args.concurrency)]);
+      sqlite.push(performance.now() - t0);
+      sqliteCpu.push(peer.cpuMs / 1000);
+      check(peer.probed === n0, `SQLite registrar read ${peer.probed} files`);
+      fs.rmSync(peerStore, { recursive: true, force: true });
+      log(`  SQLite (one process): ${sqlite[sqlite.length - 1].toFixed(0)} ms`);
+    }
     for (const n of [1, 2, 4]) {
-      let t = performance.now();
-      await readAll(set.root, set.files, args.concurrency * n);
-      floor[n].push(performance.now() - t);
+      const fl = await withServer(mount, n0, () => readAll(root, set.files, args.concurrency * n));
+      check(fl.value === set.totalBytes, `floor read ${fl.value} bytes, expected ${set.totalBytes}`);
+      floor[n].push(fl.ms);
+      if (fl.server) {
+        floorServer[n].push(fl.server);
+        log(`  floor at ${args.concurrency * n} reads at once: ${fl.ms.toFixed(0)} ms, ${fl.server.delayedPerFile.toFixed(1)} delayed calls per file, ` +
+          `server ${fl.server.callsPerSec.toFixed(0)} calls/s, ${fl.server.cores.toFixed(2)} cores`);
+      }
       const dataset = `bench-${args.images}-${n}-${run}-${Date.now()}`;
       const stores = Array.from({ length: n }, () => fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-index-teambench-store-')));
-      t = performance.now();
+      for (const st of stores) liveStores.add(st);
       const before = cpuJiffies();
-      const outs = await Promise.all(stores.map((s) => runRegistrar([set.root, s, args.registry, dataset, String(args.concurrency)])));
-      times[n].push(performance.now() - t);
+      const reg = await withServer(mount, n0, () => Promise.all(stores.map((s) => runRegistrar([root, s, args.registry, dataset, String(args.concurrency)]))));
+      const outs = reg.value;
+      times[n].push(reg.ms);
+      if (reg.server) {
+        regServer[n].push(reg.server);
+        log(`  server during registration: ${reg.server.delayedPerFile.toFixed(1)} delayed calls per file, ${reg.server.callsPerSec.toFixed(0)} calls/s, ${reg.server.cores.toFixed(2)} cores`);
+      }
       const after = cpuJiffies();
       probed[n].push(outs.reduce((a, o) => a + o.probed, 0));
       cpu[n].push(outs.reduce((a, o) => a + o.cpuMs, 0) / 1000);
@@ -239,7 +332,10 @@ async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: num
         const busy = (after.busy - before.busy) / (after.total - before.total);
         log(`  machine CPU busy ${(100 * busy).toFixed(0)} %, registrars ${cpu[n][cpu[n].length - 1].toFixed(1)} CPU s, load ${os.loadavg()[0].toFixed(1)}`);
       }
-      for (const s of stores) fs.rmSync(s, { recursive: true, force: true });
+      for (const s of stores) {
+        fs.rmSync(s, { recursive: true, force: true });
+        liveStores.delete(s);
+      }
       log(`  ${n} registrar(s): ${times[n][times[n].length - 1].toFixed(0)} ms, read ${probed[n][probed[n].length - 1]} files; floor ×${n} ${floor[n][floor[n].length - 1].toFixed(0)} ms`);
     }
   }
@@ -247,14 +343,15 @@ async function imagesPart(args: TeamBenchArgs): Promise<{ files: number; mb: num
   return {
     files: set.files.length,
     mb: set.totalBytes / 1048576,
-    sqlite: summarise(sqlite),
+    sqlite: mount ? null : summarise(sqlite),
     sqliteCpuSec: summarise(sqliteCpu).median,
     floor: { 1: summarise(floor[1]), 2: summarise(floor[2]), 4: summarise(floor[4]) },
+    floorServer: { 1: medianServer(floorServer[1]), 2: medianServer(floorServer[2]), 4: medianServer(floorServer[4]) },
     registrars: [1, 2, 4].map((n) => {
       const ms = summarise(times[n]);
       return {
         n, ms, filesPerSec: set.files.length / (ms.median / 1000), probed: summarise(probed[n]).median, speedup: one / ms.median,
-        cpuSec: summarise(cpu[n]).median, load: summarise(loads[n]).median,
+        cpuSec: summarise(cpu[n]).median, load: summarise(loads[n]).median, server: medianServer(regServer[n]),
       };
     }),
   };
@@ -274,14 +371,16 @@ export async function teamBench(args: TeamBenchArgs): Promise<void> {
       `| PostgreSQL, in the server (COPY FROM temp table + anti-joins) | ${f(r.server.median)} | ${f(r.server.min)}–${f(r.server.max)} | ${r.ratioServer.toFixed(2)}× |`,
       `| setup: registry copy SQLite → PostgreSQL, verified (once) | ${f(r.copyMs)} | | |`);
   }
-  if (args.part !== 'rows') {
+  if (args.part !== 'rows' && args.latencyMs !== undefined) {
+    lines.push(...latencyTable(await imagesPart(args), args, args.latencyMs));
+  } else if (args.part !== 'rows') {
     const im = await imagesPart(args);
     lines.push('', `### registration: ${im.files.toLocaleString('en-US')} images (${im.mb.toFixed(0)} MB), ${args.concurrency} reads at once per registrar, each its own process and store`, '',
       '| registrars | median ms | files/s | speed-up vs 1 | files read (all) | read floor at the same total concurrency, ms | registrars\' CPU s | cores used (CPU s / wall s) | CPU-bound ceiling on all cores, files/s | load avg |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const cores = os.cpus().length;
     const ceiling = (cpuSec: number): number => Math.round((im.files / cpuSec) * cores);
-    lines.push(`| SQLite (the store's registry, one process) | ${f(im.sqlite.median)} | ${Math.round(im.files / (im.sqlite.median / 1000))} | | ${im.files} | ${f(im.floor[1].median)} | ${f(im.sqliteCpuSec)} | ${(im.sqliteCpuSec / (im.sqlite.median / 1000)).toFixed(2)} | ${ceiling(im.sqliteCpuSec)} | |`);
+    if (im.sqlite) lines.push(`| SQLite (the store's registry, one process) | ${f(im.sqlite.median)} | ${Math.round(im.files / (im.sqlite.median / 1000))} | | ${im.files} | ${f(im.floor[1].median)} | ${f(im.sqliteCpuSec)} | ${(im.sqliteCpuSec / (im.sqlite.median / 1000)).toFixed(2)} | ${ceiling(im.sqliteCpuSec)} | |`);
     for (const r of im.registrars) {
       lines.push(
         `| ${r.n} | ${f(r.ms.median)} | ${Math.round(r.filesPerSec)} | ${r.speedup.toFixed(2)}× | ${r.probed} | ${f(im.floor[r.n].median)} | ${f(r.cpuSec)} | ${(r.cpuSec / (r.ms.median / 1000)).toFixed(2)} | ${ceiling(r.cpuSec)} | ${r.load.toFixed(1)} |`,
@@ -289,4 +388,27 @@ export async function teamBench(args: TeamBenchArgs): Promise<void> {
     }
   }
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** The registrars through latencyfs: rates against the read floor, and what the "filer" served. */
+function latencyTable(im: ImagesPart, args: TeamBenchArgs, delayMs: number): string[] {
+  const s = (ms: number): string => (ms / 1000).toFixed(1);
+  const srv = (u: ServerUse | undefined): string => (u ? `${u.delayedPerFile.toFixed(1)} | ${Math.round(u.callsPerSec)} | ${u.cores.toFixed(2)}` : '– | – | –');
+  const lines = ['', `### registration through latencyfs (${delayMs} ms per metadata call, no client caches): ${im.files.toLocaleString('en-US')} images ` +
+    `(${im.mb.toFixed(0)} MB), ${args.concurrency} reads at once per registrar, each its own process and store; median of ${args.runs} run(s)`, '',
+    '| registrars | median wall s (min–max) | files/s | speed-up vs 1 | files read (all) | read floor at the same total concurrency, s | floor files/s | wall ÷ floor | ' +
+    'registrars\' CPU s | delayed calls per file | server calls/s | server CPU, cores | load avg |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const r of im.registrars) {
+    const fl = im.floor[r.n];
+    lines.push(`| ${r.n} | ${s(r.ms.median)} (${s(r.ms.min)}–${s(r.ms.max)}) | ${r.filesPerSec.toFixed(1)} | ${r.speedup.toFixed(2)}× | ${r.probed} | ` +
+      `${s(fl.median)} | ${(im.files / (fl.median / 1000)).toFixed(1)} | ${(r.ms.median / fl.median).toFixed(2)} | ${r.cpuSec.toFixed(1)} | ${srv(r.server)} | ${r.load.toFixed(1)} |`);
+  }
+  lines.push('', 'read floor alone (plain open + read + close of every file through the mount):', '',
+    '| total reads at once | median s | files/s | delayed calls per file | server calls/s | server CPU, cores |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const n of [1, 2, 4]) {
+    const fl = im.floor[n];
+    lines.push(`| ${args.concurrency * n} | ${s(fl.median)} | ${(im.files / (fl.median / 1000)).toFixed(1)} | ${srv(im.floorServer[n])} |`);
+  }
+  return lines;
 }
