@@ -109,6 +109,8 @@ export class GalleryPanel implements vscode.Disposable {
   }
 
   private post(message: HostMessage): void {
+    // Answers still on their way when the panel closed have nowhere to go (the webview getter throws then).
+    if (this.disposed) return;
     void this.panel.webview.postMessage(message);
   }
 
