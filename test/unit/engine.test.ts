@@ -272,4 +272,31 @@ describe('engine: gallery pages (orderings built and cached in the worker)', fun
       await client.dispose();
     }
   });
+  it('"All images" holds every image of the scan, each once with its status: new, changed, registered and unreadable', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(root, `d/img${i}.png`), makePng(6, 4, i));
+    fs.writeFileSync(path.join(root, 'd/broken.png'), makePng(6, 4, 99).subarray(0, 40));
+    const config = configOf(root, store);
+    const engine = new Engine();
+    await engine.index(config, { verify: true }, {});
+    await engine.register(config, undefined, {});
+    fs.writeFileSync(path.join(root, 'e.png'), makePng(5, 5, 100));
+    // An in-place edit with other bytes and a later mtime: a verify scan calls it changed.
+    const edited = path.join(root, 'd/img1.png');
+    fs.writeFileSync(edited, makePng(9, 9, 7));
+    fs.utimesSync(edited, new Date(), new Date(Date.now() + 5000));
+    await engine.index(config, { verify: true }, {});
+    const page = await engine.galleryPage(config, { group: 'all' }, { sort: 'name', descending: false, filter: {} }, 0, 100, true);
+    const statuses = Object.fromEntries(page.items.map((i) => [i.rel, i.status]));
+    assert.deepEqual(statuses, {
+      'd/broken.png': 'unreadable',
+      'd/img0.png': 'registered',
+      'd/img1.png': 'changed',
+      'd/img2.png': 'registered',
+      'd/img3.png': 'registered',
+      'e.png': 'new',
+    });
+    assert.equal(page.total, 6);
+    await engine.close(config.key);
+  });
 });

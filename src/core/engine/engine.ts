@@ -109,7 +109,7 @@ class DatasetState {
     if ('paths' in scope) return scope.paths;
     let source: Iterable<string>;
     if (scope.group === 'duplicates') source = (this.status?.duplicates ?? []).flatMap((d) => d.paths);
-    else if (scope.group === 'all') source = [...this.paths('registered'), ...this.paths('new')];
+    else if (scope.group === 'all') source = this.filesOnDisk();
     else source = this.paths(scope.group);
     const dir = scope.dir ?? '';
     if (!dir) return [...source];
@@ -131,6 +131,15 @@ class DatasetState {
     ]);
     for (const [status, set] of this.statusSets) if (set.has(rel)) return status;
     return 'registered';
+  }
+
+  /** Every image of the last scan — new, changed, registered and unreadable alike (the gallery's "All images"). */
+  private *filesOnDisk(): Generator<string> {
+    if (!this.cache) return;
+    for (const [dir, rec] of this.cache.snapshot) {
+      const prefix = dir ? `${dir}/` : '';
+      for (const name of rec.files) yield prefix + name;
+    }
   }
 
   private *paths(group: FolderGroup): Generator<string> {
