@@ -108,8 +108,8 @@ export class GalleryPanel implements vscode.Disposable {
     };
   }
 
+  /** A closed panel's webview throws on access: work still in flight when it closed posts nothing. */
   private post(message: HostMessage): void {
-    // Answers still on their way when the panel closed have nowhere to go (the webview getter throws then).
     if (this.disposed) return;
     void this.panel.webview.postMessage(message);
   }
@@ -156,7 +156,7 @@ export class GalleryPanel implements vscode.Disposable {
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof Error && err.name === 'AbortError') return;
+      if ((err instanceof Error && err.name === 'AbortError') || this.disposed) return;
       this.log.error(`gallery: ${message}`);
       this.post({ type: 'error', message });
     }
@@ -196,7 +196,7 @@ export class GalleryPanel implements vscode.Disposable {
           if (item.status === 'missing') return;
           const uri = await this.thumbs.uriFor(item.path, thumbSize, controller.signal).catch(() => undefined);
           // Kept by path in the webview: useful even if the page was given up meanwhile.
-          if (uri) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
+          if (uri && !this.disposed) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
         }),
       );
     } finally {
