@@ -9,6 +9,8 @@ import { fromHex, hamming, toHex, toSqlInteger } from '../../src/core/similar/ha
 import { groupsOnThreads } from '../../src/core/similar/sliceThreads';
 import { GrowingHashIndex, HashIndex } from '../../src/core/similar/hashIndex';
 import { perceptualHash } from '../../src/core/similar/perceptualHash';
+import { plantedHashes } from '../helpers/hashes';
+import { picture } from '../helpers/pictures';
 import { UNDO_V5 } from '../helpers/schema';
 import { removeDir, tempDir } from '../helpers/tmp';
 import { rng } from '../../bench/imagesGen';
@@ -24,31 +26,6 @@ function sqlite(file: string, sql: string): string {
   return execFileSync('sqlite3', [file, sql], { encoding: 'utf8' }).trim();
 }
 
-/**
- * A picture with structure at every scale, as photographs have: smooth waves plus a few filled
- * shapes, RGB, 320×240, encoded by libvips' PNG encoder. Another seed, another picture.
- */
-async function picture(seed: number): Promise<Buffer> {
-  const r = rng(seed);
-  const w = 320;
-  const h = 240;
-  const px = Buffer.alloc(w * h * 3);
-  const f = [1 + r() * 4, 1 + r() * 4, r() * 6, r() * 6];
-  const shapes = Array.from({ length: 6 }, () => ({ x: r() * w, y: r() * h, rad: 15 + r() * 50, c: [r() * 255, r() * 255, r() * 255] }));
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let c = [
-        128 + 90 * Math.sin((x / w) * f[0] * Math.PI + f[2]),
-        128 + 90 * Math.cos((y / h) * f[1] * Math.PI + f[3]),
-        128 + 60 * Math.sin(((x + y) / (w + h)) * 3 * Math.PI + f[2]),
-      ];
-      for (const s of shapes) if ((x - s.x) ** 2 + (y - s.y) ** 2 < s.rad ** 2) c = s.c;
-      px.set(c.map((v) => Math.max(0, Math.min(255, Math.round(v)))), (y * w + x) * 3);
-    }
-  }
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
-}
-
 describe('perceptual hashes and the near-duplicate index', () => {
   it('hex, halves and SQLite integers round-trip, the top bit included', () => {
     for (const hex of ['0000000000000000', 'ffffffffffffffff', '8000000000000000', '7fffffffffffffff', 'c2924c5532bdddca']) {
@@ -62,26 +39,10 @@ describe('perceptual hashes and the near-duplicate index', () => {
   });
 
   it('finds exactly the pairs a brute-force comparison finds, at distances 0 to 12', () => {
-    const r = rng(7);
     const n = 3000;
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (i > 0 && r() < 0.4) {
-        // A near copy of an earlier hash: 0–12 bits flipped.
-        const j = Math.floor(r() * i);
-        hi[i] = hi[j];
-        lo[i] = lo[j];
-        for (let b = Math.floor(r() * 13); b > 0; b--) {
-          const bit = Math.floor(r() * 64);
-          if (bit < 32) hi[i] ^= 1 << bit;
-          else lo[i] ^= 1 << (bit - 32);
-        }
-      } else {
-        hi[i] = Math.floor(r() * 2 ** 32);
-        lo[i] = Math.floor(r() * 2 ** 32);
-      }
-    }
+    // 40 % near copies of an earlier hash, 0–12 bits flipped.
+    const { hi, lo } = plantedHashes(7, n, { copies: 0.4, maxFlips: 12 });
+    const r = rng(8);
     const index = HashIndex.build(hi, lo);
     for (const k of [0, 3, 4, 6, 9, 12]) {
       // Neighbours of 200 queries against a linear scan.
@@ -107,25 +68,8 @@ describe('perceptual hashes and the near-duplicate index', () => {
 
   it('groups found on several threads are the groups of one thread, and an abort stops them', async () => {
     // Above the size where threads start (50,000 distinct hashes), with near copies that chain.
-    const r = rng(11);
     const n = 80_000;
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (i > 0 && r() < 0.2) {
-        const j = Math.floor(r() * i);
-        hi[i] = hi[j];
-        lo[i] = lo[j];
-        for (let b = Math.floor(r() * 11); b > 0; b--) {
-          const bit = Math.floor(r() * 64);
-          if (bit < 32) hi[i] ^= 1 << bit;
-          else lo[i] ^= 1 << (bit - 32);
-        }
-      } else {
-        hi[i] = Math.floor(r() * 2 ** 32);
-        lo[i] = Math.floor(r() * 2 ** 32);
-      }
-    }
+    const { hi, lo } = plantedHashes(11, n, { copies: 0.2, maxFlips: 10 });
     const index = HashIndex.build(hi, lo);
     assert.ok(index.distinct > 50_000);
     for (const k of [4, 10]) {

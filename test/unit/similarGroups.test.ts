@@ -11,7 +11,7 @@ import { hamming } from '../../src/core/similar/hash64';
 import { HashIndex } from '../../src/core/similar/hashIndex';
 import { groupsInThread, groupsThreadStats } from '../../src/core/similar/groupsThread';
 import { perceptualHash } from '../../src/core/similar/perceptualHash';
-import { rng } from '../../bench/imagesGen';
+import { plantedHashes } from '../helpers/hashes';
 import { nearCopies, picture } from '../helpers/pictures';
 import { removeDir, tempDir } from '../helpers/tmp';
 
@@ -24,25 +24,9 @@ describe('near-duplicate groups in a thread', function () {
   this.timeout(120_000);
 
   it('are the groups HashIndex.groups finds, as flat arrays', async () => {
-    const r = rng(3);
     const n = 5000;
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (i > 0 && r() < 0.05) {
-        // An exact copy (the groups at k = 0).
-        const j = Math.floor(r() * i);
-        hi[i] = hi[j];
-        lo[i] = lo[j];
-      } else if (i > 0 && r() < 0.3) {
-        const j = Math.floor(r() * i);
-        hi[i] = (hi[j] ^ (1 << Math.floor(r() * 32))) >>> 0;
-        lo[i] = (lo[j] ^ (r() < 0.5 ? 1 << Math.floor(r() * 32) : 0)) >>> 0;
-      } else {
-        hi[i] = Math.floor(r() * 2 ** 32);
-        lo[i] = Math.floor(r() * 2 ** 32);
-      }
-    }
+    // 5 % exact copies (the groups at k = 0), then near copies 0–2 bits off.
+    const { hi, lo } = plantedHashes(3, n, { exact: 0.05, copies: 0.3, maxFlips: 2 });
     for (const k of [0, 3, 10]) {
       const expected = HashIndex.build(hi, lo).groups(k);
       assert.ok(expected.length > 50, `planted groups at k=${k}: ${expected.length}`);

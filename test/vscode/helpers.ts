@@ -1,3 +1,4 @@
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -121,6 +122,15 @@ export async function groupCount(a: DatasetIndexApi, name: string, parent?: Node
 }
 
 /** Follows folder labels from a group down: findNode(api, group, 'camera0', 'day2'). */
+/** An item's tooltip as the tree resolves it on hover (Markdown). */
+export async function tooltipOf(a: DatasetIndexApi, shown: Shown): Promise<string> {
+  const source = new vscode.CancellationTokenSource();
+  const resolved = await a.tree.resolveTreeItem(shown.item, shown.node, source.token);
+  const tip = resolved?.tooltip;
+  assert.ok(tip instanceof vscode.MarkdownString, 'the tooltip is Markdown');
+  return tip.value;
+}
+
 export async function findChild(a: DatasetIndexApi, parent: Node, ...labels: string[]): Promise<Shown> {
   let current: Shown | undefined;
   let node = parent;

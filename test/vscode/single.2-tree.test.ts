@@ -8,7 +8,7 @@ import xxhash from 'xxhash-wasm';
 import type { Node } from '../../src/extension/datasetTree';
 import type { DatasetIndexApi } from '../../src/extension/extension';
 import {
-  api, children, findChild, freshIndex, groups, imagesOnDisk, type Shown, TREE_ROWS, waitFor, waitForDomText, workspaceRoot,
+  api, children, findChild, freshIndex, groups, imagesOnDisk, type Shown, tooltipOf, TREE_ROWS, waitFor, waitForDomText, workspaceRoot,
 } from './helpers';
 
 const themeIconId = (item: vscode.TreeItem): string | undefined => (item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined);
@@ -33,14 +33,6 @@ async function walkGroup(a: DatasetIndexApi, parent: Node, group: string, root: 
     }
   }
   return found;
-}
-
-async function tooltipOf(a: DatasetIndexApi, shown: Shown): Promise<string> {
-  const source = new vscode.CancellationTokenSource();
-  const resolved = await a.tree.resolveTreeItem(shown.item, shown.node, source.token);
-  const tip = resolved?.tooltip;
-  assert.ok(tip instanceof vscode.MarkdownString, 'the tooltip is Markdown');
-  return tip.value;
 }
 
 describe('the tree after Index Images and Register New Images (single folder)', () => {

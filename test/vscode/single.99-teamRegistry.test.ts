@@ -8,15 +8,7 @@ import { Client } from 'pg';
 import * as vscode from 'vscode';
 import type { DatasetIndexApi } from '../../src/extension/extension';
 import { canStartCluster, startCluster, type PgCluster } from '../helpers/pgCluster';
-import { api, findChild, groups, imagesOnDisk, run, waitFor, workspaceRoot, type Shown } from './helpers';
-
-async function tooltipOf(a: DatasetIndexApi, shown: Shown): Promise<string> {
-  const source = new vscode.CancellationTokenSource();
-  const resolved = await a.tree.resolveTreeItem(shown.item, shown.node, source.token);
-  const tip = resolved?.tooltip;
-  assert.ok(tip instanceof vscode.MarkdownString, 'the tooltip is Markdown');
-  return tip.value;
-}
+import { api, findChild, groups, imagesOnDisk, run, tooltipOf, waitFor, workspaceRoot } from './helpers';
 
 /** Statements the server logged (log_statement = 'all') that look up tooltip rows. */
 function lookupsLogged(pg: PgCluster): number {
