@@ -448,6 +448,12 @@
         document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
         render();
         break;
+      case 'forget':
+        // Its thumbnails were cancelled (scrolled far past): asked again, page and all, when in view again.
+        if (m.generation !== state.generation) return;
+        state.blocks.delete(Math.floor(m.offset / BLOCK));
+        render();
+        break;
       case 'thumb':
         state.thumbs.set(m.path, m.uri);
         if (state.thumbs.size > MAX_THUMBS) state.thumbs.delete(/** @type {string} */ (state.thumbs.keys().next().value));

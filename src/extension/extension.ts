@@ -69,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): DatasetIndexApi | un
   const engine = new EngineClient();
   engine.onLog = (level, line) => (level === 'warn' ? log.warn(line) : log.info(line));
   const model = new DatasetModel(context.storageUri, engine, log);
-  const thumbs = new ThumbnailService<Node>(log);
+  const thumbs = new ThumbnailService<Node>(engine, log);
   const tree = new DatasetTreeProvider(model, thumbs);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const commands = new CommandCenter(model, log, tree, testMode);

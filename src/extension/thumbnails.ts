@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { closeDecodeThread, ICON_SIZE, PREVIEW_SIZE, Thumbnailer, type ThumbnailResult } from '../core/thumbnails';
+import type { EngineClient } from '../core/engine/client';
+import { ICON_SIZE, PREVIEW_SIZE, type ThumbnailResult } from '../core/thumbnails/types';
 import { SECTION } from './settings';
 
 /** What the service needs of a dataset: where its store is and which folder's settings apply. */
@@ -13,8 +12,8 @@ export interface ThumbnailOwner {
 interface Known {
   /** The 64-px thumbnail, or null: no thumbnail for this file (format, corrupt, sharp missing). */
   icon: vscode.Uri | null;
-  /** `dev:ino:size:mtime` of the original when `icon` was decided. */
-  stamp: string;
+  /** `dev:ino:size:mtime` of the original when `icon` was decided (as the engine stat'ed it), if it was. */
+  stamp: string | undefined;
   checked: number;
 }
 
@@ -24,30 +23,42 @@ const MAX_KNOWN = 20_000;
 const RECHECK_MS = 3_000;
 const PLACEHOLDER = new vscode.ThemeIcon('file-media');
 
-const stampKey = (st: fs.BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-
 /**
  * Thumbnails for the tree: a row's icon is its 64-px thumbnail once made (until then, and when there
  * is none, a codicon), and its tooltip shows the 256-px one — never the original, which the renderer
- * would decode at full size for every row. Requests go to the core's queue (newest first, bounded);
- * when one is ready, `onDidChange` fires the row's element so the tree redraws that row only.
+ * would decode at full size for every row. Every thumbnail is made in the engine worker (its
+ * per-store cache and queue, newest first, bounded; sharp and the wasm decoders load there): this
+ * side only remembers which icon a row has and asks; when one is ready, `onDidChange` fires the
+ * row's element so the tree redraws that row only.
  */
 export class ThumbnailService<T> implements vscode.Disposable {
   private readonly _onDidChange = new vscode.EventEmitter<T | undefined>();
   readonly onDidChange = this._onDidChange.event;
-  private readonly thumbnailers = new Map<string, Thumbnailer>();
+  /** The stores asked about, with an owner whose folder's settings give their cap. */
+  private readonly stores = new Map<string, ThumbnailOwner>();
   private readonly known = new Map<string, Known>();
   /** The latest element drawn for a file whose thumbnail is being made: the one to fire. */
   private readonly waiting = new Map<string, T>();
   private noticeGiven = false;
+  /**
+   * The thumbnails settings per workspace folder, read once: `getConfiguration` costs ~0.1 ms, and a
+   * page of 200 rows would read it twice per row on the host's thread. Cleared when they change.
+   */
+  private readonly settings = new Map<string, { enabled: boolean; maxBytes: number }>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.disposables.push(
       this._onDidChange,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration(`${SECTION}.thumbnails`)) return;
-        for (const t of this.thumbnailers.values()) void t.cache.setMaxBytes(this.maxBytes()).catch(() => undefined);
+        this.settings.clear();
+        for (const [storeDir, owner] of this.stores) {
+          this.engine.setThumbnailCacheCap(storeDir, this.maxBytes(owner)).catch((err: unknown) => this.log.debug(`thumbnail cache cap: ${String(err)}`));
+        }
         this.known.clear();
         this._onDidChange.fire(undefined);
       }),
@@ -55,29 +66,45 @@ export class ThumbnailService<T> implements vscode.Disposable {
   }
 
   enabled(owner?: ThumbnailOwner): boolean {
-    return vscode.workspace.getConfiguration(SECTION, owner?.folder.uri).get<boolean>('thumbnails.enabled', true);
+    return this.settingsOf(owner).enabled;
   }
 
   private maxBytes(owner?: ThumbnailOwner): number {
-    const mb = vscode.workspace.getConfiguration(SECTION, owner?.folder.uri).get<number>('thumbnails.maxCacheMB', 256);
-    return Math.max(1, mb) * 1024 * 1024;
+    return this.settingsOf(owner).maxBytes;
   }
 
-  private thumbnailer(owner: ThumbnailOwner): Thumbnailer {
-    let t = this.thumbnailers.get(owner.storeDir);
-    if (!t) {
-      t = new Thumbnailer({
-        cacheDir: path.join(owner.storeDir, 'thumbnails'),
-        maxCacheBytes: this.maxBytes(owner),
-        notice: (message) => {
-          if (this.noticeGiven) return;
-          this.noticeGiven = true;
-          this.log.warn(message);
-        },
-      });
-      this.thumbnailers.set(owner.storeDir, t);
+  private settingsOf(owner?: ThumbnailOwner): { enabled: boolean; maxBytes: number } {
+    const key = owner?.folder.uri.toString() ?? '';
+    let s = this.settings.get(key);
+    if (!s) {
+      const config = vscode.workspace.getConfiguration(SECTION, owner?.folder.uri);
+      const mb = config.get<number>('thumbnails.maxCacheMB', 256);
+      // The engine takes a whole number of bytes; a value that is not a number is the default's.
+      const maxBytes = Math.round(Math.max(1, Number.isFinite(mb) ? mb : 256) * 1024 * 1024);
+      s = { enabled: config.get<boolean>('thumbnails.enabled', true) !== false, maxBytes };
+      this.settings.set(key, s);
     }
-    return t;
+    return s;
+  }
+
+  /**
+   * One thumbnail from the engine. Never rejects: a worker that failed is a `null` (logged; the next
+   * request starts a new worker). The engine says `no-sharp` with the reason; the log says it once.
+   */
+  private async request(file: string, size: number, owner: ThumbnailOwner, signal?: AbortSignal, knownStamp?: string): Promise<ThumbnailResult | null> {
+    this.stores.set(owner.storeDir, owner);
+    let r: ThumbnailResult;
+    try {
+      r = await this.engine.thumbnail({ storeDir: owner.storeDir, maxCacheBytes: this.maxBytes(owner), file, size, knownStamp }, signal);
+    } catch (err) {
+      this.log.debug(`thumbnail of ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+    if (!r.ok && r.reason === 'no-sharp' && !this.noticeGiven) {
+      this.noticeGiven = true;
+      this.log.warn(`Thumbnails are off, icons are shown instead: ${r.message}`);
+    }
+    return r;
   }
 
   /**
@@ -99,17 +126,16 @@ export class ThumbnailService<T> implements vscode.Disposable {
 
   private async refreshIcon(file: string, owner: ThumbnailOwner, known: Known | undefined): Promise<void> {
     try {
-      const st = await fs.promises.stat(file, { bigint: true }).catch(() => null);
-      const stamp = st ? stampKey(st) : 'gone';
-      if (known && known.stamp === stamp) {
-        known.checked = Date.now();
+      // The file's stamp is checked in the engine: unchanged since `known` was decided → nothing else is done.
+      const r = await this.request(file, ICON_SIZE, owner, undefined, known?.stamp);
+      if (!r || (!r.ok && r.reason === 'cancelled')) return;
+      if (!r.ok && r.reason === 'unchanged') {
+        if (known) known.checked = Date.now();
         return;
       }
-      const r = await this.thumbnailer(owner).thumbnail(file, ICON_SIZE);
-      if (!r.ok && r.reason === 'cancelled') return;
       if (!r.ok && r.reason !== 'no-sharp' && r.reason !== 'unsupported') this.log.debug(`thumbnail: ${r.message}`);
       const icon = r.ok ? vscode.Uri.file(r.file) : null;
-      this.remember(file, { icon, stamp, checked: Date.now() });
+      this.remember(file, { icon, stamp: r.stamp, checked: Date.now() });
       const element = this.waiting.get(file);
       if (element !== undefined && icon?.toString() !== known?.icon?.toString()) this._onDidChange.fire(element);
     } finally {
@@ -123,22 +149,32 @@ export class ThumbnailService<T> implements vscode.Disposable {
     if (this.known.size > MAX_KNOWN) this.known.delete(this.known.keys().next().value!);
   }
 
-  /** The 256-px thumbnail for a tooltip (made now if need be), or null: the tooltip then shows none. */
-  async preview(file: string, owner: ThumbnailOwner, token?: vscode.CancellationToken): Promise<{ uri: vscode.Uri; width: number; height: number } | null> {
+  /**
+   * The 256-px thumbnail for a tooltip or a gallery cell (made now if need be), or null: none is
+   * shown. A cancel (the tooltip's token, the gallery's signal) drops it from the engine's queue.
+   */
+  async preview(file: string, owner: ThumbnailOwner, cancel?: vscode.CancellationToken | AbortSignal): Promise<{ uri: vscode.Uri; width: number; height: number } | null> {
     if (!this.enabled(owner)) return null;
-    const abort = new AbortController();
-    const sub = token?.onCancellationRequested(() => abort.abort());
-    let r: ThumbnailResult;
+    let signal: AbortSignal | undefined;
+    let sub: vscode.Disposable | undefined;
+    if (cancel instanceof AbortSignal) signal = cancel;
+    else if (cancel) {
+      const abort = new AbortController();
+      sub = cancel.onCancellationRequested(() => abort.abort());
+      if (cancel.isCancellationRequested) abort.abort();
+      signal = abort.signal;
+    }
     try {
-      r = await this.thumbnailer(owner).thumbnail(file, PREVIEW_SIZE, abort.signal);
+      const r = await this.request(file, PREVIEW_SIZE, owner, signal);
+      return r?.ok ? { uri: vscode.Uri.file(r.file), width: r.width, height: r.height } : null;
     } finally {
       sub?.dispose();
     }
-    return r.ok ? { uri: vscode.Uri.file(r.file), width: r.width, height: r.height } : null;
   }
 
   dispose(): void {
     vscode.Disposable.from(...this.disposables).dispose();
-    void closeDecodeThread();
+    // The wasm decode thread lives in the engine worker: ended there (it also ends by itself when idle).
+    this.engine.closeThumbnails().catch(() => undefined);
   }
 }

@@ -75,6 +75,22 @@ describe('engine worker: pages, row refreshes, operations', function () {
     assert.equal((a.engineCalls().children ?? 0) - before, 2);
   });
 
+  it('thumbnails are made in the engine worker: after icons and a tooltip were drawn, the extension host has not loaded sharp', async () => {
+    const asked = a.engineCalls().thumbnail ?? 0;
+    const day = await findChild(a, (await groups(a)).get('New')!.node, 'camera0', 'day0');
+    const rows = (await children(a, day.node)).filter((r) => (r.node as { kind: string }).kind === 'image');
+    assert.ok(rows.length > 0);
+    for (const row of rows) {
+      await waitFor(() => a.tree.getTreeItem(row.node).iconPath instanceof vscode.Uri, `a thumbnail icon for ${row.label}`, 60_000, 100);
+    }
+    const tip = (await a.tree.resolveTreeItem(rows[0].item, rows[0].node, new vscode.CancellationTokenSource().token))?.tooltip;
+    assert.ok(tip instanceof vscode.MarkdownString && /-256\.webp/.test(tip.value), 'the tooltip shows its 256-px thumbnail');
+    assert.ok((a.engineCalls().thumbnail ?? 0) > asked, 'the thumbnails were asked of the engine');
+    // This test file and those before it do not load sharp themselves (single.9-similar loads it later, lazily).
+    const sharpInHost = Object.keys(require.cache).filter((k) => /[\\/]node_modules[\\/]sharp[\\/]|sharp[^\\/]*\.node$/.test(k));
+    assert.deepEqual(sharpInHost, [], 'sharp is not loaded on the extension host\'s thread');
+  });
+
   it('a watcher burst fires only the rows it changed (the New row and the folder rows above the files), never the whole tree', async () => {
     const target = 'camera1/day1';
     await watcherLive(a, path.join(root, target), () => makePng(8, 8, 4245));

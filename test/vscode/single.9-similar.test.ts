@@ -10,7 +10,6 @@ import { hamming } from '../../src/core/similar/hash64';
 import { perceptualHash } from '../../src/core/similar/perceptualHash';
 import type { Node } from '../../src/extension/datasetTree';
 import type { DatasetIndexApi } from '../../src/extension/extension';
-import { nearCopies, picture } from '../helpers/pictures';
 import { api, children, EXTENSION_ID, freshIndex, groups, imagesOnDisk, recordFileEvents, waitFor, workspaceRoot, type Shown } from './helpers';
 
 const themeIconId = (item: vscode.TreeItem): string | undefined => (item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined);
@@ -48,6 +47,9 @@ describe('the Similar group (near-duplicates)', () => {
     root = workspaceRoot();
     dir = path.join(root, 'similar');
     fs.mkdirSync(dir, { recursive: true });
+    // Loaded here, not at the top: sharp then enters the extension host's process only when this
+    // suite runs, after single.9-engine has checked that the extension itself never loads it there.
+    const { nearCopies, picture } = await import('../helpers/pictures');
     const original = await picture(10);
     const copies = await nearCopies(original);
     fs.writeFileSync(path.join(dir, 'p0.png'), original);

@@ -7,8 +7,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { EngineClient } from '../../src/core/engine/client';
+import { NO_SHARP_ENV } from '../../src/core/thumbnails/loadSharp';
 import type { Node } from '../../src/extension/datasetTree';
 import type { DatasetIndexApi } from '../../src/extension/extension';
+import { ThumbnailService } from '../../src/extension/thumbnails';
 import { api, children, findChild, freshIndex, groups, waitFor, workspaceRoot } from './helpers';
 
 const onPath = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -100,5 +103,56 @@ describe('thumbnails in the tree', () => {
     }
     assert.ok(checked.length >= 3, `formats checked: ${checked.join(', ')}`);
   });
+
+  it('without sharp in the engine worker (DATASET_INDEX_NO_SHARP=1 when it started): codicons, no preview, the reason logged once', async () => {
+    // A second engine worker and service beside the extension's, started with the variable set:
+    // a worker copies the environment when it starts, as the extension's would on such a platform.
+    process.env[NO_SHARP_ENV] = '1';
+    const engine = new EngineClient();
+    const started = engine.thumbnail({ storeDir, maxCacheBytes: 1 << 20, file: path.join(root, 'camera0/day0/img0.png'), size: 64 });
+    delete process.env[NO_SHARP_ENV];
+    const log = vscode.window.createOutputChannel('Dataset Index (no-sharp test)', { log: true });
+    const warned: string[] = [];
+    const warn = log.warn.bind(log);
+    log.warn = (message: string, ...args: unknown[]) => {
+      warned.push(message);
+      warn(message, ...args);
+    };
+    const service = new ThumbnailService<string>(engine, log);
+    try {
+      const first = await started;
+      assert.equal(first.ok ? 'ok' : first.reason, 'no-sharp');
+      const owner = { storeDir, folder: vscode.workspace.workspaceFolders![0] };
+      const files = imagesFor(root, 3);
+      const previews = await Promise.all(files.map((f) => service.preview(f, owner)));
+      assert.deepEqual(previews, [null, null, null]);
+      const item = new vscode.TreeItem('row');
+      service.icon(item, files[0], owner, 'row');
+      assert.ok(item.iconPath instanceof vscode.ThemeIcon, 'a codicon');
+      assert.equal(warned.length, 1, warned.join('\n'));
+      assert.match(warned[0], new RegExp(`Thumbnails are off.*${NO_SHARP_ENV}`));
+    } finally {
+      delete process.env[NO_SHARP_ENV];
+      service.dispose();
+      // The icon's request may still be open: it fails with the worker, and is logged, before the log goes.
+      await engine.dispose();
+      await new Promise((resolve) => setImmediate(resolve));
+      log.dispose();
+    }
+  });
 });
 
+/** The first `n` image files of the workspace (absolute paths). */
+function imagesFor(root: string, n: number): string[] {
+  const out: string[] = [];
+  const stack = [root];
+  while (stack.length && out.length < n) {
+    const dir = stack.pop()!;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && !e.name.startsWith('.')) stack.push(p);
+      else if (e.isFile() && /\.(png|jpe?g)$/i.test(e.name) && out.length < n) out.push(p);
+    }
+  }
+  return out;
+}

@@ -10,9 +10,11 @@ import type { GalleryQuery } from '../gallery/order';
 import type { ImageRow } from '../registry/registry';
 import type { GalleryChoices, GalleryPage, GalleryScope } from './galleryView';
 import type { FileEvent } from '../scanner/fileEvents';
+import type { ThumbnailResult } from '../thumbnails/types';
 import {
   EngineError, type AppliedEvents, type DatasetConfig, type DatasetSummary, type DuplicatePage, type FolderPage, type FromEngine, type GroupId, type Method,
-  type Params, type ProgressData, type RegisterSelection, type RegisterSummary, type Result, type SimilarCounts, type SimilarPage, type TeamDatasetInfo, type ToEngine,
+  type Params, type ProgressData, type RegisterSelection, type RegisterSummary, type Result, type SimilarCounts, type SimilarPage, type TeamDatasetInfo, type ThumbnailRequest,
+  type ToEngine,
 } from './protocol';
 
 /** Beside the bundle (dist/engineWorker.js) or the compiled module (out/src/core/engine/engineWorker.js). */
@@ -193,6 +195,24 @@ export class EngineClient {
 
   clearTeamDataset(config: DatasetConfig, expectRows: number): Promise<{ deleted: number; refused?: string }> {
     return this.call('clearTeamDataset', { config, expectRows });
+  }
+
+  /**
+   * A thumbnail, made in the worker (sharp and the wasm decoders load there, never on the caller's
+   * thread); an aborted signal drops it from the worker's queue. Failures are results with a reason.
+   */
+  thumbnail(req: ThumbnailRequest, signal?: AbortSignal): Promise<ThumbnailResult> {
+    return this.call('thumbnail', req, { signal });
+  }
+
+  /** The thumbnail cache cap of a store changed (the setting): applied, evicting at once. */
+  setThumbnailCacheCap(storeDir: string, maxCacheBytes: number): Promise<void> {
+    return this.call('thumbnailCacheCap', { storeDir, maxCacheBytes });
+  }
+
+  /** Ends the thumbnails' wasm decode thread in the worker (if the worker runs; never starts one for it). */
+  async closeThumbnails(): Promise<void> {
+    if (this.worker) await this.call('closeThumbnails', {});
   }
 
   close(key: string): Promise<void> {

@@ -20,6 +20,7 @@ import type { GalleryFacts, GalleryQuery } from '../gallery/order';
 import { GroupIndex, type FolderPage } from './groupIndex';
 import { TeamReader } from './teamReader';
 import { SimilarState } from './similarState';
+import { EngineThumbnails } from './thumbnails';
 import { DEFAULT_SIMILAR_DISTANCE } from '../similar/defaults';
 import { checkDistance } from '../similar/hashIndex';
 import type { PerceptualHashes } from '../registry/registry';
@@ -221,6 +222,8 @@ class DatasetState {
 
 export class Engine {
   private readonly datasets = new Map<string, DatasetState>();
+  /** Thumbnails per store (not per dataset: two roots may share a store; the cache is keyed by content). */
+  readonly thumbnails = new EngineThumbnails();
 
   private state(config: DatasetConfig): DatasetState {
     let st = this.datasets.get(config.key);

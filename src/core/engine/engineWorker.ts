@@ -30,6 +30,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   similar: (e, p, ctx) => e.similar(p.config, ctx),
   similarPage: (e, p) => e.similarPage(p.config, p.offset, p.limit),
   similarGroup: (e, p) => e.similarGroup(p.config, p.member),
+  thumbnail: (e, p, ctx) => e.thumbnails.thumbnail(p, ctx.signal),
+  thumbnailCacheCap: (e, p) => e.thumbnails.setCacheCap(p.storeDir, p.maxCacheBytes),
+  closeThumbnails: (e) => e.thumbnails.close(),
   close: (e, p) => e.close(p.key),
 };
 

@@ -14,8 +14,11 @@ import type { ScanIssue, ScanMode, ScanOptions } from '../types';
 import type { FolderPage } from './groupIndex';
 import type { GalleryChoices, GalleryPage, GalleryScope } from './galleryView';
 import type { GalleryQuery } from '../gallery/order';
+import type { ThumbnailResult } from '../thumbnails/types';
+import type { ThumbnailRequest } from './thumbnails';
 
 export type { FolderPage } from './groupIndex';
+export type { ThumbnailRequest } from './thumbnails';
 
 /** The tree's groups. 'duplicates' is a list of groups of paths; the others are folder trees. */
 export type GroupId = 'new' | 'changed' | 'missing' | 'registered' | 'unreadable' | 'duplicates';
@@ -157,6 +160,12 @@ export interface EngineMethods {
   similarPage: [{ config: DatasetConfig; offset: number; limit: number }, SimilarPage | null];
   /** Every path of the computed group that holds `member` (the side-by-side gallery). */
   similarGroup: [{ config: DatasetConfig; member: string }, string[] | null];
+  /** A thumbnail made (or found) in the worker's per-store cache; cancellable (the signal reaches its queue). */
+  thumbnail: [ThumbnailRequest, ThumbnailResult];
+  /** datasetIndex.thumbnails.maxCacheMB changed: that store's cache takes the new cap now. */
+  thumbnailCacheCap: [{ storeDir: string; maxCacheBytes: number }, void];
+  /** Ends the thumbnails' wasm decode thread (the extension's thumbnail service is disposed). */
+  closeThumbnails: [Record<string, never>, void];
   /** Forgets a dataset's state (its key is not used again). */
   close: [{ key: string }, void];
 }

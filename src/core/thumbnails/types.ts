@@ -18,11 +18,18 @@ export type ThumbnailFailure =
   /** The file is gone or cannot be read. */
   | 'unreadable'
   /** Nobody waits for it any more (scrolled away, cancelled). */
-  | 'cancelled';
+  | 'cancelled'
+  /** Not a failure: the original's stamp is the one the caller said it knows, so nothing was looked up. */
+  | 'unchanged';
 
+/**
+ * `stamp` is the original's content stamp as `dev:ino:size:mtimeNs` (`gone` when it could not be
+ * stat'ed), set once the file was stat'ed: a caller that keeps it can ask again with `knownStamp`
+ * and is told `unchanged` without a lookup — the check a redrawn row makes.
+ */
 export type ThumbnailResult =
-  | { ok: true; file: string; width: number; height: number; bytes: number; cached: boolean }
-  | { ok: false; reason: ThumbnailFailure; message: string };
+  | { ok: true; file: string; width: number; height: number; bytes: number; cached: boolean; stamp?: string }
+  | { ok: false; reason: ThumbnailFailure; message: string; stamp?: string };
 
 /** Content stamp of an original: a change of any field is a different picture. */
 export interface ContentStamp {
@@ -30,4 +37,12 @@ export interface ContentStamp {
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;
+}
+
+/** The stamp of a file that could not be stat'ed (gone, no permission). */
+export const GONE_STAMP = 'gone';
+
+/** A content stamp as one string (what results carry and callers send back as `knownStamp`). */
+export function stampKey(s: ContentStamp): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
 }

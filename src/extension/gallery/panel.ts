@@ -9,6 +9,13 @@ export const GALLERY_VIEW_TYPE = 'datasetIndex.gallery';
 
 /** Opening many editors at once is never what a click meant. */
 const MAX_OPEN = 20;
+/**
+ * Pages whose thumbnails may still be on their way (the webview asks a page as it scrolls to it, 60
+ * cells each; a large screen at the smallest zoom shows about 8): beyond this many, the oldest page's
+ * are cancelled — long since scrolled past — and the webview forgets that page, to ask it again if
+ * it comes back into view.
+ */
+const THUMB_PAGES_IN_FLIGHT = 16;
 
 /** What a test (and only a test) reads of a panel: the same calls the webview makes. */
 export interface GalleryTestHandle {
@@ -35,6 +42,8 @@ export class GalleryPanel implements vscode.Disposable {
   private query: GalleryQuery;
   private generation = 0;
   private preparing: AbortController | null = null;
+  /** Per page asked (oldest first): cancels its thumbnails still waiting in the engine's queue. */
+  private readonly thumbPages = new Map<AbortController, { generation: number; offset: number }>();
   private changeTimer: NodeJS.Timeout | undefined;
   private disposed = false;
   private readyResolve!: () => void;
@@ -157,6 +166,7 @@ export class GalleryPanel implements vscode.Disposable {
   private async refresh(): Promise<void> {
     const generation = ++this.generation;
     this.preparing?.abort();
+    this.cancelThumbnails();
     const controller = (this.preparing = new AbortController());
     const count = await this.source.prepare(this.query, {
       signal: controller.signal,
@@ -171,14 +181,33 @@ export class GalleryPanel implements vscode.Disposable {
     const items = await this.source.page(this.query, offset, limit);
     if (generation !== this.generation) return;
     this.post({ type: 'page', generation, offset, items: items.map(cellOf) });
+    const controller = new AbortController();
+    this.thumbPages.set(controller, { generation, offset });
+    if (this.thumbPages.size > THUMB_PAGES_IN_FLIGHT) {
+      const [oldest, page] = this.thumbPages.entries().next().value!;
+      this.thumbPages.delete(oldest);
+      oldest.abort();
+      this.post({ type: 'forget', ...page });
+    }
     // Thumbnails as they come: each one a message, so the first ones show before the slowest is made.
-    await Promise.all(
-      items.map(async (item) => {
-        if (item.status === 'missing') return;
-        const uri = await this.thumbs.uriFor(item.path, thumbSize).catch(() => undefined);
-        if (uri && !this.disposed) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
-      }),
-    );
+    try {
+      await Promise.all(
+        items.map(async (item) => {
+          if (item.status === 'missing') return;
+          const uri = await this.thumbs.uriFor(item.path, thumbSize, controller.signal).catch(() => undefined);
+          // Kept by path in the webview: useful even if the page was given up meanwhile.
+          if (uri && !this.disposed) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
+        }),
+      );
+    } finally {
+      this.thumbPages.delete(controller);
+    }
+  }
+
+  /** The thumbnails still waiting for this panel are not wanted any more (new ordering, panel closed). */
+  private cancelThumbnails(): void {
+    for (const c of this.thumbPages.keys()) c.abort();
+    this.thumbPages.clear();
   }
 
   /** The selection's absolute paths, in the grid's order. */
@@ -244,6 +273,7 @@ export class GalleryPanel implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.changeTimer);
     this.preparing?.abort();
+    this.cancelThumbnails();
     this._onDidDispose.fire();
     vscode.Disposable.from(...this.disposables).dispose();
     this.panel.dispose();

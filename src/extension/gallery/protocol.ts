@@ -39,6 +39,8 @@ export type HostMessage =
   | { type: 'busy'; message: string | null }
   | { type: 'page'; generation: number; offset: number; items: CellData[] }
   | { type: 'thumb'; path: string; uri: string }
+  /** That page's thumbnails were cancelled (scrolled far past): ask it again when it is in view again. */
+  | { type: 'forget'; generation: number; offset: number }
   | { type: 'paths'; id: number; generation: number; paths: string[] }
   | { type: 'error'; message: string };
 

@@ -41,7 +41,8 @@ export interface GallerySource extends vscode.Disposable {
 
 /** A thumbnail file for an image (made on demand and cached by the thumbnail service), never the original. */
 export interface ThumbnailSource {
-  uriFor(path: string, size: 64 | 256): Promise<vscode.Uri | undefined>;
+  /** `signal`: nobody will show it any more (scrolled far away, another ordering, the panel closed). */
+  uriFor(path: string, size: 64 | 256, signal?: AbortSignal): Promise<vscode.Uri | undefined>;
   /** Folders the thumbnails live in (added to the webview's local resource roots). */
   readonly roots?: readonly string[];
 }
