@@ -100,6 +100,8 @@ export class GalleryView {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < positions.length) {
+        // The cells left the view (the webview asked for others): stop reading their files.
+        signal?.throwIfAborted();
         const k = next++;
         items[k] = await this.item(state, c, positions[k], fixed ?? state.statusOf(c.list[positions[k]]));
       }

@@ -9,6 +9,9 @@ export const GALLERY_VIEW_TYPE = 'datasetIndex.gallery';
 
 /** Opening many editors at once is never what a click meant. */
 const MAX_OPEN = 20;
+/** Pages and thumbnails at work for one panel, at most: a screenful at the smallest zoom is ~200 cells. */
+const MAX_PAGE_JOBS = 16;
+const MAX_THUMB_JOBS = 512;
 
 /** What a test (and only a test) reads of a panel: the same calls the webview makes. */
 export interface GalleryTestHandle {
@@ -35,6 +38,9 @@ export class GalleryPanel implements vscode.Disposable {
   private query: GalleryQuery;
   private generation = 0;
   private preparing: AbortController | null = null;
+  /** Pages being read for the webview (by offset) and thumbnails being made (by path): only what is in view. */
+  private readonly pageJobs = new Map<number, AbortController>();
+  private readonly thumbJobs = new Map<string, AbortController>();
   private changeTimer: NodeJS.Timeout | undefined;
   private disposed = false;
   private readyResolve!: () => void;
@@ -125,8 +131,8 @@ export class GalleryPanel implements vscode.Disposable {
           this.query = m.query;
           await this.refresh();
           return;
-        case 'page':
-          if (m.generation === this.generation) await this.sendPage(m.generation, m.offset, m.limit, m.thumbSize);
+        case 'view':
+          if (m.generation === this.generation) this.onView(m);
           return;
         case 'paths':
           if (m.generation !== this.generation) return;
@@ -155,6 +161,9 @@ export class GalleryPanel implements vscode.Disposable {
   private async refresh(): Promise<void> {
     const generation = ++this.generation;
     this.preparing?.abort();
+    // Pages of the old ordering are of no use; thumbnails are per file and stay wanted until the next view.
+    for (const job of this.pageJobs.values()) job.abort();
+    this.pageJobs.clear();
     const controller = (this.preparing = new AbortController());
     const count = await this.source.prepare(this.query, {
       signal: controller.signal,
@@ -165,18 +174,62 @@ export class GalleryPanel implements vscode.Disposable {
     this.post({ type: 'count', generation, count });
   }
 
-  private async sendPage(generation: number, offset: number, limit: number, thumbSize: 64 | 256): Promise<void> {
-    const items = await this.source.page(this.query, offset, limit);
-    if (generation !== this.generation) return;
-    this.post({ type: 'page', generation, offset, items: items.map(cellOf) });
-    // Thumbnails as they come: each one a message, so the first ones show before the slowest is made.
-    await Promise.all(
-      items.map(async (item) => {
-        if (item.status === 'missing') return;
-        const uri = await this.thumbs.uriFor(item.path, thumbSize).catch(() => undefined);
-        if (uri) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
-      }),
-    );
+  /**
+   * The webview's settled view: start what it newly wants, cancel what it no longer wants (the
+   * engine stops reading a page's facts, the thumbnail queue drops a waiting job or aborts a
+   * running one). So scrolling past a million images leaves no work behind.
+   */
+  private onView(m: Extract<WebviewMessage, { type: 'view' }>): void {
+    const pages = new Set([...m.pages, ...m.keepPages]);
+    for (const [offset, job] of this.pageJobs) {
+      if (pages.has(offset)) continue;
+      job.abort();
+      this.pageJobs.delete(offset);
+    }
+    for (const offset of m.pages) {
+      if (this.pageJobs.has(offset) || this.pageJobs.size >= MAX_PAGE_JOBS) continue;
+      const job = new AbortController();
+      this.pageJobs.set(offset, job);
+      void this.sendPage(m.generation, offset, m.limit, job);
+    }
+    const thumbs = new Set([...m.thumbs, ...m.keepThumbs]);
+    for (const [file, job] of this.thumbJobs) {
+      if (thumbs.has(file)) continue;
+      job.abort();
+      this.thumbJobs.delete(file);
+    }
+    for (const file of m.thumbs) {
+      if (this.thumbJobs.has(file) || this.thumbJobs.size >= MAX_THUMB_JOBS) continue;
+      const job = new AbortController();
+      this.thumbJobs.set(file, job);
+      void this.sendThumb(file, m.thumbSize, job);
+    }
+  }
+
+  private async sendPage(generation: number, offset: number, limit: number, job: AbortController): Promise<void> {
+    try {
+      const items = await this.source.page(this.query, offset, limit, job.signal);
+      if (generation !== this.generation || job.signal.aborted) return;
+      this.post({ type: 'page', generation, offset, items: items.map(cellOf) });
+    } catch (err) {
+      if (job.signal.aborted) return;
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`gallery: ${message}`);
+      this.post({ type: 'error', message });
+    } finally {
+      if (this.pageJobs.get(offset) === job) this.pageJobs.delete(offset);
+    }
+  }
+
+  /** One thumbnail as it comes: each one a message, so the first ones show before the slowest is made. */
+  private async sendThumb(file: string, size: 64 | 256, job: AbortController): Promise<void> {
+    try {
+      const uri = await this.thumbs.uriFor(file, size, job.signal).catch(() => undefined);
+      if (job.signal.aborted || this.disposed) return;
+      this.post({ type: 'thumb', path: file, uri: uri ? this.panel.webview.asWebviewUri(uri).toString() : null });
+    } finally {
+      if (this.thumbJobs.get(file) === job) this.thumbJobs.delete(file);
+    }
   }
 
   /** The selection's absolute paths, in the grid's order. */
@@ -242,6 +295,9 @@ export class GalleryPanel implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.changeTimer);
     this.preparing?.abort();
+    for (const job of [...this.pageJobs.values(), ...this.thumbJobs.values()]) job.abort();
+    this.pageJobs.clear();
+    this.thumbJobs.clear();
     this._onDidDispose.fire();
     vscode.Disposable.from(...this.disposables).dispose();
     this.panel.dispose();
