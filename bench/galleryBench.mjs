@@ -4,7 +4,10 @@
 //     service is there; placeholders otherwise);
 //   - scroll frame times: the grid scrolled by one screen per animation frame for N frames
 //     (requestAnimationFrame deltas: median, p95, max), and cells in the DOM meanwhile;
+//   - blocks of items asked of the host during that scroll (the webview asks only once it settles);
+//   - the scroll stopped → every cell in view drawn (names and dimensions);
 //   - End (jump to the last row) → its cells drawn.
+//   Open → first cells is split into: the webview's document there, its count shown, cells drawn.
 // Options: --images N (default 100000), --runs R (default 3), --frames F (default 240).
 // Prints a table of medians; --json prints the raw runs too.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,6 +63,9 @@ async function oneRun(page, label) {
   await treeRow(page, label).click({ button: 'right' });
   await page.locator('.monaco-menu .action-item', { hasText: 'Open Gallery' }).first().click();
   const frame = await galleryFrame(page);
+  const webviewMs = Date.now() - t0;
+  await frame.waitForFunction(() => / images/.test(document.getElementById('count')?.textContent ?? ''), null, { timeout: 300_000, polling: 16 });
+  const countMs = Date.now() - t0;
   await frame.waitForFunction(() => [...document.querySelectorAll('.cell:not(.loading)')].some((c) => c.style.display !== 'none' && / × /.test(c.querySelector('.caption')?.textContent ?? '')), null, { timeout: 300_000, polling: 16 });
   const firstCells = Date.now() - t0;
   const thumb = await frame
@@ -79,6 +85,7 @@ async function oneRun(page, label) {
     }
     return deltas;
   }, Math.min(FRAMES, 120));
+  const requestsBefore = await frame.evaluate(() => Number(document.body.dataset.pageRequests || 0));
   const scroll = await frame.evaluate(async (frames) => {
     const vp = document.getElementById('viewport');
     const deltas = [];
@@ -94,6 +101,13 @@ async function oneRun(page, label) {
     }
     return { deltas, maxCells, scrollTop: vp.scrollTop, scrollHeight: vp.scrollHeight };
   }, FRAMES);
+  const requestsDuring = (await frame.evaluate(() => Number(document.body.dataset.pageRequests || 0))) - requestsBefore;
+  const tStop = Date.now();
+  await frame.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('.cell')].filter((c) => c.style.display !== 'none');
+    return cells.length > 0 && cells.every((c) => !c.classList.contains('loading') && / × /.test(c.querySelector('.caption')?.textContent ?? ''));
+  }, null, { timeout: 120_000, polling: 16 });
+  const settledMs = Date.now() - tStop;
   // End: the last row, drawn.
   await frame.locator('#viewport').focus();
   const tEnd = Date.now();
@@ -105,6 +119,8 @@ async function oneRun(page, label) {
   const endMs = Date.now() - tEnd;
   return {
     count,
+    webviewMs,
+    countMs,
     firstCellsMs: firstCells,
     firstThumbMs: thumb,
     idleFrameMedianMs: median(idle),
@@ -113,6 +129,8 @@ async function oneRun(page, label) {
     frameP95Ms: pct(scroll.deltas, 95),
     frameMaxMs: Math.max(...scroll.deltas),
     cellsInDom: scroll.maxCells,
+    blocksAskedWhileScrolling: requestsDuring,
+    settledMs,
     endMs,
   };
 }
@@ -153,11 +171,13 @@ async function main() {
     }
     const m = (k) => median(runs.map((x) => x[k]).filter((v) => v !== null));
     console.log(`\n| ${IMAGES.toLocaleString('en')} images (New), median of ${RUNS} | value |\n|---|---|`);
-    console.log(`| open → first cells drawn | ${m('firstCellsMs')} ms |`);
+    console.log(`| open → the webview's document / its count shown / first cells drawn | ${m('webviewMs')} / ${m('countMs')} / ${m('firstCellsMs')} ms |`);
     console.log(`| open → first thumbnail | ${runs.some((x) => x.firstThumbMs !== null) ? `${m('firstThumbMs')} ms` : 'n/a (placeholders: no thumbnail service)'} |`);
     console.log(`| scroll, one screen per frame × ${FRAMES}: frame median / p95 / max | ${m('frameMedianMs').toFixed(1)} / ${m('frameP95Ms').toFixed(1)} / ${m('frameMaxMs').toFixed(1)} ms |`);
     console.log(`| the same page idle (the machine's floor): frame median / p95 | ${m('idleFrameMedianMs').toFixed(1)} / ${m('idleFrameP95Ms').toFixed(1)} ms |`);
     console.log(`| cells in the DOM (max while scrolling) | ${m('cellsInDom')} |`);
+    console.log(`| blocks of items asked for during the scroll | ${m('blocksAskedWhileScrolling')} |`);
+    console.log(`| scroll stopped → every cell in view drawn | ${m('settledMs')} ms |`);
     console.log(`| load average (1 min) at the end | ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).cpus().length} cores |`);
     console.log(`| End → last row drawn | ${m('endMs')} ms |`);
     if (process.argv.includes('--json')) console.log(JSON.stringify(runs));

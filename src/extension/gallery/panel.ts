@@ -26,6 +26,12 @@ export interface GalleryTestHandle {
   readonly visible: boolean;
   /** Opened side by side (large cells, the given order): a duplicate or near-duplicate group. */
   readonly sideBySide: boolean;
+  /** Sends a settled view as the webview does (its generation filled in). */
+  view(m: { limit: number; pages: number[]; keepPages?: number[]; thumbs: string[]; keepThumbs?: string[] }): void;
+  /** Pages (offsets) and thumbnails (paths) the panel is working on now. */
+  jobs(): { pages: number[]; thumbs: string[] };
+  /** Messages posted to the webview since the handle was first taken. */
+  readonly posted: readonly HostMessage[];
 }
 
 /**
@@ -43,6 +49,8 @@ export class GalleryPanel implements vscode.Disposable {
   private readonly thumbJobs = new Map<string, AbortController>();
   private changeTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** Tests only: what was posted to the webview, from the first testHandle() on. */
+  private testPosted: HostMessage[] | undefined;
   private readyResolve!: () => void;
   readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
   private readonly _onDidDispose = new vscode.EventEmitter<void>();
@@ -85,8 +93,14 @@ export class GalleryPanel implements vscode.Disposable {
     this.panel.reveal();
   }
 
+  /** The images of the current query. */
+  count(): Promise<number> {
+    return this.source.prepare(this.query);
+  }
+
   testHandle(): GalleryTestHandle {
     const panel = this.panel;
+    const posted = (this.testPosted ??= []);
     return {
       title: this.source.title,
       count: () => this.source.prepare(this.query),
@@ -99,6 +113,9 @@ export class GalleryPanel implements vscode.Disposable {
       act: (action, selection) => this.act(action, selection),
       ready: this.ready,
       sideBySide: this.sideBySide,
+      view: (m) => this.onView({ type: 'view', generation: this.generation, keepPages: [], keepThumbs: [], thumbSize: 256, ...m }),
+      jobs: () => ({ pages: [...this.pageJobs.keys()], thumbs: [...this.thumbJobs.keys()] }),
+      posted,
       get visible() {
         return panel.visible;
       },
@@ -106,6 +123,7 @@ export class GalleryPanel implements vscode.Disposable {
   }
 
   private post(message: HostMessage): void {
+    this.testPosted?.push(message);
     void this.panel.webview.postMessage(message);
   }
 
