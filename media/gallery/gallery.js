@@ -328,7 +328,8 @@
       statusEl.style.display = state.busy ? '' : 'none';
     }
     state.firstIndex = Math.min(state.count - 1, Math.max(0, Math.floor(vt / rowH) * cols));
-    saveSoon();
+    // The scroll position is saved once it settles (setState is a message to the host).
+    if (!moving) saveSoon();
   }
   /** Thumbnails asked for and not come yet (cancelled by the host when they leave the view). */
   const thumbsPending = new Set();
