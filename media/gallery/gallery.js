@@ -165,7 +165,7 @@
   // what changed: a row scrolled in, a transform past the browser's height cap.
   /** @type {HTMLElement[]} */
   const pool = [];
-  /** What each pool cell shows, so a frame writes only what changed. @type {{ index: number, item: any, thumb: string | undefined, x: number, y: number, w: number, hidden: boolean, selected: boolean, focused: boolean }[]} */
+  /** What each pool cell shows, so a frame writes only what changed; `fresh`: its item came while the scroll moved. @type {{ index: number, item: any, thumb: string | undefined, fresh: boolean, x: number, y: number, w: number, hidden: boolean, selected: boolean, focused: boolean }[]} */
   const views = [];
   function cellElement(/** @type {number} */ k) {
     let c = pool[k];
@@ -176,7 +176,7 @@
       c.innerHTML = '<div class="frame"><img alt="" draggable="false" style="display:none"><span class="ph"></span><span class="dot"></span></div><div class="name"></div><div class="caption"></div>';
       cellsEl.appendChild(c);
       pool[k] = c;
-      views[k] = { index: -1, item: undefined, thumb: undefined, x: NaN, y: NaN, w: NaN, hidden: false, selected: false, focused: false };
+      views[k] = { index: -1, item: undefined, thumb: undefined, fresh: false, x: NaN, y: NaN, w: NaN, hidden: false, selected: false, focused: false };
     }
     return c;
   }
@@ -276,11 +276,13 @@
         }
         v.item = item;
         v.thumb = undefined;
+        v.fresh = moving;
         v.selected = !v.selected; // forces the check below
       }
       // While the scroll moves, a cell that shows something new keeps its placeholder: an image
       // load per cell per frame would cost the frame; the thumbnails come once it settles.
-      const thumb = item && (!moving || v.thumb !== undefined) ? state.thumbs.get(item.path) || '' : '';
+      if (!moving) v.fresh = false;
+      const thumb = item && !v.fresh ? state.thumbs.get(item.path) || '' : '';
       if (v.thumb !== thumb) {
         if (thumb) {
           img.src = thumb;
