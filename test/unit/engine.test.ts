@@ -286,4 +286,55 @@ describe('engine: gallery pages (orderings built and cached in the worker)', fun
     assert.deepEqual(page.items.map((i) => i.width), [4, 5, 6, 7, 8, 9]);
     await engine.close(config.key);
   });
+
+  it('sorting registered images by dimensions takes them from the registry rows, not from a read of each file; new files are read', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    for (const [name, w] of [['a.png', 3], ['b.png', 9], ['c.png', 6]] as const) fs.writeFileSync(path.join(root, 'd', name), makePng(w, w, w));
+    const config = configOf(root, store);
+    const engine = new Engine();
+    await engine.index(config, { verify: true }, {});
+    await engine.register(config, undefined, {});
+    // b.png gets other pixels in place, its mtime put back: the quick scan and the diff still call it
+    // registered, so only a read of the file could tell its new size — which the gallery must not need.
+    const b = path.join(root, 'd/b.png');
+    const before = fs.statSync(b);
+    fs.writeFileSync(b, makePng(1, 1, 1));
+    fs.utimesSync(b, before.atime, before.mtime);
+    fs.writeFileSync(path.join(root, 'e.png'), makePng(7, 7, 7));
+    await engine.index(config, {}, {});
+    const bySize = { sort: 'dimensions' as const, descending: true, filter: {} };
+    const registered = await engine.galleryPage(config, { group: 'registered' }, bySize, 0, 10, true);
+    assert.deepEqual(registered.items.map((i) => [i.rel, i.width]), [['d/b.png', 9], ['d/c.png', 6], ['d/a.png', 3]]);
+    const all = await engine.galleryPage(config, { group: 'all' }, bySize, 0, 10, true);
+    assert.deepEqual(all.items.map((i) => [i.rel, i.width, i.status]), [['d/b.png', 9, 'registered'], ['e.png', 7, 'new'], ['d/c.png', 6, 'registered'], ['d/a.png', 3, 'registered']]);
+    await engine.close(config.key);
+  });
+
+  it('"All images" holds every image of the scan, each once with its status: new, changed, registered and unreadable', async () => {
+    fs.mkdirSync(path.join(root, 'd'));
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(root, `d/img${i}.png`), makePng(6, 4, i));
+    fs.writeFileSync(path.join(root, 'd/broken.png'), makePng(6, 4, 99).subarray(0, 40));
+    const config = configOf(root, store);
+    const engine = new Engine();
+    await engine.index(config, { verify: true }, {});
+    await engine.register(config, undefined, {});
+    fs.writeFileSync(path.join(root, 'e.png'), makePng(5, 5, 100));
+    // An in-place edit with other bytes and a later mtime: a verify scan calls it changed.
+    const edited = path.join(root, 'd/img1.png');
+    fs.writeFileSync(edited, makePng(9, 9, 7));
+    fs.utimesSync(edited, new Date(), new Date(Date.now() + 5000));
+    await engine.index(config, { verify: true }, {});
+    const page = await engine.galleryPage(config, { group: 'all' }, { sort: 'name', descending: false, filter: {} }, 0, 100, true);
+    const statuses = Object.fromEntries(page.items.map((i) => [i.rel, i.status]));
+    assert.deepEqual(statuses, {
+      'd/broken.png': 'unreadable',
+      'd/img0.png': 'registered',
+      'd/img1.png': 'changed',
+      'd/img2.png': 'registered',
+      'd/img3.png': 'registered',
+      'e.png': 'new',
+    });
+    assert.equal(page.total, 6);
+    await engine.close(config.key);
+  });
 });

@@ -16,7 +16,7 @@ import { applyFileEvents, type FileEvent } from '../scanner/fileEvents';
 import { countSnapshot } from '../scanner/snapshot';
 import { hasFileStat, STAT_FIELDS } from '../scanner/fileStats';
 import { GalleryView, type GalleryChoices, type GalleryItemStatus, type GalleryPage, type GalleryScope, type GallerySourceState } from './galleryView';
-import type { GalleryQuery } from '../gallery/order';
+import type { GalleryFacts, GalleryQuery } from '../gallery/order';
 import { GroupIndex, type FolderPage } from './groupIndex';
 import { TeamReader } from './teamReader';
 import { SimilarState } from './similarState';
@@ -30,6 +30,9 @@ import {
 import type { ClearedTeamDataset } from '../registry/postgres/clearDataset';
 
 type FolderGroup = Exclude<GroupId, 'duplicates'>;
+
+/** Registry rows looked up at once for the gallery's dimensions (one query per chunk on PostgreSQL). */
+const FACT_ROWS_CHUNK = 5_000;
 
 export interface CallContext {
   signal?: AbortSignal;
@@ -96,19 +99,64 @@ class DatasetState {
   }
 
   /** The gallery's view of this dataset (its lists come from the same places as the tree's). */
-  galleryState(): GallerySourceState {
+  galleryState(rows: (rels: readonly string[]) => Promise<(ImageRow | null)[]>): GallerySourceState {
     return {
       root: this.config.root,
       list: (scope) => this.galleryList(scope),
       statusOf: (rel) => this.statusOf(rel),
+      knownFacts: (list, facts, signal) => this.knownFacts(list, facts, rows, signal),
     };
+  }
+
+  /**
+   * What sorting a big group by size, date or dimensions needs without a read per file: sizes and
+   * mtimes from the last scan's file stats (a verify scan records them), dimensions from the
+   * registry rows of registered, unchanged images (looked up a chunk at a time). The rest stays NaN
+   * for the disk.
+   */
+  private async knownFacts(list: readonly string[], facts: GalleryFacts, rows: (rels: readonly string[]) => Promise<(ImageRow | null)[]>, signal?: AbortSignal): Promise<void> {
+    const { size, mtime, width, height } = facts;
+    const snapshot = this.cache?.snapshot;
+    const positions = new Map<string, Map<string, number>>();
+    const registered: number[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const rel = list[i];
+      if (size && mtime && Number.isNaN(size[i]) && snapshot) {
+        const slash = rel.lastIndexOf('/');
+        const dir = slash < 0 ? '' : rel.slice(0, slash);
+        const rec = snapshot.get(dir);
+        if (rec?.stats) {
+          let at = positions.get(dir);
+          if (!at) positions.set(dir, (at = new Map(rec.files.map((n, k) => [n, k]))));
+          const k = at.get(rel.slice(slash + 1));
+          if (k !== undefined && hasFileStat(rec.stats, k)) {
+            size[i] = rec.stats[k * STAT_FIELDS];
+            mtime[i] = rec.stats[k * STAT_FIELDS + 1];
+          }
+        }
+      }
+      if (width && height && Number.isNaN(width[i]) && this.statusOf(rel) === 'registered') registered.push(i);
+    }
+    if (!width || !height) return;
+    for (let from = 0; from < registered.length; from += FACT_ROWS_CHUNK) {
+      signal?.throwIfAborted();
+      const chunk = registered.slice(from, from + FACT_ROWS_CHUNK);
+      const found = await rows(chunk.map((i) => list[i]));
+      for (let j = 0; j < chunk.length; j++) {
+        const row = found[j];
+        if (row?.status === 'ok' && row.width !== null && row.height !== null) {
+          width[chunk[j]] = row.width;
+          height[chunk[j]] = row.height;
+        }
+      }
+    }
   }
 
   private galleryList(scope: GalleryScope): string[] {
     if ('paths' in scope) return scope.paths;
     let source: Iterable<string>;
     if (scope.group === 'duplicates') source = (this.status?.duplicates ?? []).flatMap((d) => d.paths);
-    else if (scope.group === 'all') source = [...this.paths('registered'), ...this.paths('new')];
+    else if (scope.group === 'all') source = this.filesOnDisk();
     else source = this.paths(scope.group);
     const dir = scope.dir ?? '';
     if (!dir) return [...source];
@@ -130,6 +178,15 @@ class DatasetState {
     ]);
     for (const [status, set] of this.statusSets) if (set.has(rel)) return status;
     return 'registered';
+  }
+
+  /** Every image of the last scan — new, changed, registered and unreadable alike (the gallery's "All images"). */
+  private *filesOnDisk(): Generator<string> {
+    if (!this.cache) return;
+    for (const [dir, rec] of this.cache.snapshot) {
+      const prefix = dir ? `${dir}/` : '';
+      for (const name of rec.files) yield prefix + name;
+    }
   }
 
   private *paths(group: FolderGroup): Generator<string> {
@@ -325,12 +382,12 @@ export class Engine {
    */
   galleryPage(config: DatasetConfig, scope: GalleryScope, query: GalleryQuery, offset: number, limit: number, facts: boolean, ctx: CallContext = {}): Promise<GalleryPage> {
     const st = this.state(config);
-    return st.gallery.page(st.galleryState(), scope, query, offset, limit, facts, ctx.signal);
+    return st.gallery.page(st.galleryState((rels) => this.lookupRows(config, rels)), scope, query, offset, limit, facts, ctx.signal);
   }
 
   galleryChoices(config: DatasetConfig, scope: GalleryScope): GalleryChoices {
     const st = this.state(config);
-    return st.gallery.choices(st.galleryState(), scope);
+    return st.gallery.choices(st.galleryState((rels) => this.lookupRows(config, rels)), scope);
   }
 
   duplicates(config: DatasetConfig, offset: number, limit: number): DuplicatePage {

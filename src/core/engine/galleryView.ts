@@ -41,6 +41,11 @@ export interface GallerySourceState {
   list(scope: GalleryScope): readonly string[];
   /** The status of one path (for scopes that mix statuses). */
   statusOf(rel: string): GalleryItemStatus;
+  /**
+   * Fills into the NaNs of `facts` what the engine already knows of `list`'s files (the last scan's
+   * file stats, the registry's dimensions), so that only the rest is read from the disk.
+   */
+  knownFacts?(list: readonly string[], facts: GalleryFacts, signal?: AbortSignal): Promise<void>;
 }
 
 interface ScopeCache {
@@ -79,6 +84,7 @@ export class GalleryView {
     const need = factsNeeded(query);
     if ((need.stat && !c.facts.size) || (need.dims && !c.facts.width)) {
       const facts = emptyFacts(c.list.length, need, c.facts);
+      await state.knownFacts?.(c.list, facts, signal);
       await completeFacts(state.root, c.list, facts, { concurrency: 16, signal });
       // The dataset changed while the files were read: start again on the new list.
       if (generation !== this.generation) return this.order(state, scope, query, signal);

@@ -122,7 +122,9 @@ export class GalleryPanel implements vscode.Disposable {
     };
   }
 
+  /** A closed panel's webview throws on access: work still in flight when it closed posts nothing. */
   private post(message: HostMessage): void {
+    if (this.disposed) return;
     this.testPosted?.push(message);
     void this.panel.webview.postMessage(message);
   }
@@ -169,7 +171,7 @@ export class GalleryPanel implements vscode.Disposable {
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof Error && err.name === 'AbortError') return;
+      if ((err instanceof Error && err.name === 'AbortError') || this.disposed) return;
       this.log.error(`gallery: ${message}`);
       this.post({ type: 'error', message });
     }
