@@ -152,7 +152,7 @@ export class GalleryPanel implements vscode.Disposable {
           await this.refresh();
           return;
         case 'view':
-          if (m.generation === this.generation) this.onView(m);
+          this.onView(m);
           return;
         case 'paths':
           if (m.generation !== this.generation) return;
@@ -200,13 +200,15 @@ export class GalleryPanel implements vscode.Disposable {
    * running one). So scrolling past a million images leaves no work behind.
    */
   private onView(m: Extract<WebviewMessage, { type: 'view' }>): void {
-    const pages = new Set([...m.pages, ...m.keepPages]);
+    // Pages are of one ordering (a view of an older one is ignored: the webview asks again on the
+    // new count); thumbnails are per file, whatever the ordering.
+    const pages = new Set(m.generation === this.generation ? [...m.pages, ...m.keepPages] : []);
     for (const [offset, job] of this.pageJobs) {
       if (pages.has(offset)) continue;
       job.abort();
       this.pageJobs.delete(offset);
     }
-    for (const offset of m.pages) {
+    for (const offset of m.generation === this.generation ? m.pages : []) {
       if (this.pageJobs.has(offset) || this.pageJobs.size >= MAX_PAGE_JOBS) continue;
       const job = new AbortController();
       this.pageJobs.set(offset, job);
