@@ -160,7 +160,10 @@ async function main() {
     console.log(`[bench:gallery] ${IMAGES.toLocaleString('en')} images written in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const extensionsDir = join(work, 'extensions');
     await installVsix(join(repo, 'dataset-index.vsix'), extensionsDir);
-    server = await startCodeServer({ extensionsDir, logFile: join(work, 'code-server.log') });
+    // Its logs (the extension host's, the output channels': the engine logs a gallery page slower
+    // than 250 ms) are kept in test-results/bench-gallery-logs/.
+    mkdirSync(join(repo, 'test-results'), { recursive: true });
+    server = await startCodeServer({ extensionsDir, logFile: join(repo, 'test-results', 'bench-gallery-code-server.log'), keepLogsIn: join(repo, 'test-results', 'bench-gallery-logs') });
     mkdirSync(join(server.userDataDir, 'User'), { recursive: true });
     writeFileSync(join(server.userDataDir, 'User', 'settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true }));
     const { chromium } = await playwright();
