@@ -277,7 +277,6 @@
         v.item = item;
         v.thumb = undefined;
         v.fresh = moving;
-        v.selected = !v.selected; // forces the check below
       }
       // While the scroll moves, a cell that shows something new keeps its placeholder: an image
       // load per cell per frame would cost the frame; the thumbnails come once it settles.
