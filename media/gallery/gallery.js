@@ -513,14 +513,19 @@
         state.title = m.title;
         state.sideBySide = m.sideBySide;
         state.query = m.query;
-        state.formats = m.formats;
-        state.folders = m.folders;
         document.body.classList.toggle('side-by-side', m.sideBySide);
         el.title.textContent = m.title;
-        el.format.innerHTML = '<option value="">All</option>' + m.formats.map((/** @type {any} */ f) => `<option value="${f.format}">${f.format || '(none)'} (${f.count.toLocaleString()})</option>`).join('');
-        el.folders.innerHTML = m.folders.slice(0, 2000).map((/** @type {string} */ f) => `<option value="${f.replace(/"/g, '&quot;')}">`).join('');
         el.zoom.value = String(state.zoom);
         showQuery();
+        break;
+      }
+      case 'choices': {
+        state.formats = m.formats;
+        state.folders = m.folders;
+        el.format.innerHTML = '<option value="">All</option>' + m.formats.map((/** @type {any} */ f) => `<option value="${f.format}">${f.format || '(none)'} (${f.count.toLocaleString()})</option>`).join('');
+        el.folders.innerHTML = m.folders.slice(0, 2000).map((/** @type {string} */ f) => `<option value="${f.replace(/"/g, '&quot;')}">`).join('');
+        // The format in the query has an option now (the other inputs are left as the user has them).
+        el.format.value = (state.query.filter && state.query.filter.formats && state.query.filter.formats[0]) || '';
         break;
       }
       case 'count': {

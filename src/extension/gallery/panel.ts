@@ -133,18 +133,16 @@ export class GalleryPanel implements vscode.Disposable {
     try {
       switch (m.type) {
         case 'ready': {
-          const choices = await this.source.choices();
-          this.post({
-            type: 'init',
-            title: this.source.title,
-            sideBySide: this.sideBySide,
-            query: this.query,
-            formats: choices.formats,
-            folders: choices.folders,
-            canRegister: true,
-          });
+          this.post({ type: 'init', title: this.source.title, sideBySide: this.sideBySide, query: this.query, canRegister: true });
           this.readyResolve();
-          await this.refresh();
+          // The count first (the engine builds the scope's list for it), the filters' choices after:
+          // the engine answers in the order asked, and the first cells need only the count.
+          const refreshed = this.refresh();
+          void this.source.choices().then(
+            (choices) => this.post({ type: 'choices', formats: choices.formats, folders: choices.folders }),
+            (err: unknown) => this.log.warn(`gallery: the filters' choices: ${err instanceof Error ? err.message : String(err)}`),
+          );
+          await refreshed;
           return;
         }
         case 'query':

@@ -31,10 +31,10 @@ export type HostMessage =
       title: string;
       sideBySide: boolean;
       query: GalleryQuery;
-      formats: { format: string; count: number }[];
-      folders: string[];
       canRegister: boolean;
     }
+  /** What the filters offer; sent after the count, so the first cells do not wait for it. */
+  | { type: 'choices'; formats: { format: string; count: number }[]; folders: string[] }
   | { type: 'count'; generation: number; count: number }
   | { type: 'busy'; message: string | null }
   | { type: 'page'; generation: number; offset: number; items: CellData[] }
