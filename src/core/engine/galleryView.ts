@@ -52,6 +52,8 @@ interface ScopeCache {
   list: readonly string[];
   facts: GalleryFacts;
   orders: Map<string, Uint32Array>;
+  /** The filters' choices, made once per list (a pass over every path: ~0.4 s at 100,000 on a busy VM). */
+  choices?: GalleryChoices;
 }
 
 /** Per dataset: the cached lists and orderings; `clear()` whenever the dataset changes. */
@@ -135,7 +137,7 @@ export class GalleryView {
   }
 
   choices(state: GallerySourceState, scope: GalleryScope): GalleryChoices {
-    const list = this.scope(state, scope).list;
-    return { formats: formatCounts(list), folders: foldersOf(list).folders };
+    const c = this.scope(state, scope);
+    return (c.choices ??= { formats: formatCounts(c.list), folders: foldersOf(c.list).folders });
   }
 }
