@@ -157,17 +157,26 @@
   }
 
   // ---- rendering -----------------------------------------------------------------------------
+  // A frame draws only the cells in view, from what is already here; it asks the host for nothing.
+  // Pages and thumbnails are asked for once the scroll has settled (SETTLE_MS without a scroll
+  // event), for the cells then in view only, and what left the view is cancelled (the 'view'
+  // message carries the whole wanted set; the host aborts the rest). Cells are reused by index
+  // (index mod the pool's size), so a cell still in view keeps its content and a frame writes only
+  // what changed: a row scrolled in, a transform past the browser's height cap.
   /** @type {HTMLElement[]} */
   const pool = [];
+  /** What each pool cell shows, so a frame writes only what changed; `fresh`: its item came while the scroll moved. @type {{ index: number, item: any, thumb: string | undefined, fresh: boolean, x: number, y: number, w: number, hidden: boolean, selected: boolean, focused: boolean }[]} */
+  const views = [];
   function cellElement(/** @type {number} */ k) {
     let c = pool[k];
     if (!c) {
       c = document.createElement('div');
-      c.className = 'cell';
+      c.className = 'cell loading';
       c.setAttribute('role', 'gridcell');
-      c.innerHTML = '<div class="frame"><img alt="" draggable="false"><span class="ph"></span><span class="dot"></span></div><div class="name"></div><div class="caption"></div>';
+      c.innerHTML = '<div class="frame"><img alt="" draggable="false" style="display:none"><span class="ph"></span><span class="dot"></span></div><div class="name"></div><div class="caption"></div>';
       cellsEl.appendChild(c);
       pool[k] = c;
+      views[k] = { index: -1, item: undefined, thumb: undefined, fresh: false, x: NaN, y: NaN, w: NaN, hidden: false, selected: false, focused: false };
     }
     return c;
   }
@@ -182,6 +191,9 @@
     return state.selection.all ? state.count - state.selection.paths.size : state.selection.paths.size;
   }
 
+  const SETTLE_MS = 120;
+  let lastScrollAt = -Infinity;
+  let settleTimer = 0;
   let frame = 0;
   function render() {
     if (frame) return;
@@ -190,92 +202,182 @@
       draw();
     });
   }
+  /** Toolbar texts as last written: a frame rewrites them only when they change. */
+  const shown = { count: '', selected: '', disabled: /** @type {boolean|null} */ (null), busy: /** @type {string|null|undefined} */ (undefined) };
   function draw() {
-    const vt = virtualTop();
+    // The only layout reads of a frame, before any write.
+    const st = viewport.scrollTop;
+    const h = viewport.clientHeight;
+    const vt = st * scale;
+    const moving = performance.now() - lastScrollAt < SETTLE_MS;
+    const rows = Math.ceil(state.count / cols);
     const firstRow = Math.max(0, Math.floor(vt / rowH) - 1);
-    const lastRow = Math.min(Math.ceil(state.count / cols) - 1, Math.floor((vt + viewport.clientHeight) / rowH) + 1);
+    const lastRow = Math.min(rows - 1, Math.floor((vt + h) / rowH) + 1);
     const first = firstRow * cols;
     const last = Math.min(state.count - 1, (lastRow + 1) * cols - 1);
-    let k = 0;
-    for (let i = first; i <= last; i++, k++) {
-      const c = cellElement(k);
-      const row = Math.floor(i / cols);
-      const col = i % cols;
-      const y = viewport.scrollTop + (row * rowH - vt) + GAP;
-      c.style.transform = `translate(${GAP + col * (cellW + GAP)}px, ${y}px)`;
-      c.style.width = `${cellW}px`;
-      c.style.height = `${cellW + CAPTION_H}px`;
-      c.style.display = '';
-      const frameEl = /** @type {HTMLElement} */ (c.firstChild);
-      frameEl.style.height = `${cellW}px`;
-      const item = itemAt(i);
-      c.dataset.index = String(i);
-      c.classList.toggle('focused', i === state.focus);
-      const img = /** @type {HTMLImageElement} */ (frameEl.querySelector('img'));
-      const ph = /** @type {HTMLElement} */ (frameEl.querySelector('.ph'));
-      const dot = /** @type {HTMLElement} */ (frameEl.querySelector('.dot'));
-      const name = /** @type {HTMLElement} */ (c.children[1]);
-      const caption = /** @type {HTMLElement} */ (c.children[2]);
-      if (!item) {
-        c.dataset.path = '';
-        c.classList.remove('selected');
-        c.classList.add('loading');
-        img.removeAttribute('src');
-        img.style.display = 'none';
-        ph.textContent = '';
-        name.textContent = '';
-        caption.textContent = '';
-        dot.className = 'dot';
-        continue;
+    // Enough cells for the rows in view and one either side, whatever the scroll offset.
+    const capacity = (Math.floor(h / rowH) + 4) * cols;
+    for (let k = pool.length; k < capacity; k++) cellElement(k);
+    for (let i = first; i <= last; i++) {
+      const k = i % capacity;
+      const c = pool[k];
+      const v = views[k];
+      if (v.hidden) {
+        c.style.display = '';
+        v.hidden = false;
       }
-      c.classList.remove('loading');
-      c.dataset.path = item.path;
-      c.classList.toggle('selected', isSelected(item.path));
-      c.setAttribute('aria-selected', String(isSelected(item.path)));
-      c.title = item.path;
-      name.textContent = item.name;
-      caption.textContent = item.caption;
-      dot.className = `dot ${item.status}`;
-      const thumb = state.thumbs.get(item.path);
-      if (thumb) {
-        if (img.getAttribute('src') !== thumb) img.src = thumb;
-        img.style.display = '';
-        ph.textContent = '';
-      } else {
-        img.removeAttribute('src');
-        img.style.display = 'none';
-        ph.textContent = (item.name.split('.').pop() || '').toUpperCase();
+      const row = Math.floor(i / cols);
+      const x = GAP + (i % cols) * (cellW + GAP);
+      const y = st + (row * rowH - vt) + GAP;
+      if (v.x !== x || v.y !== y) {
+        c.style.transform = `translate(${x}px, ${y}px)`;
+        v.x = x;
+        v.y = y;
+      }
+      const frameEl = /** @type {HTMLElement} */ (c.firstChild);
+      if (v.w !== cellW) {
+        c.style.width = `${cellW}px`;
+        c.style.height = `${cellW + CAPTION_H}px`;
+        frameEl.style.height = `${cellW}px`;
+        v.w = cellW;
+      }
+      if (v.index !== i) {
+        c.dataset.index = String(i);
+        v.index = i;
+      }
+      const focused = i === state.focus;
+      if (v.focused !== focused) {
+        c.classList.toggle('focused', focused);
+        v.focused = focused;
+      }
+      const img = /** @type {HTMLImageElement} */ (frameEl.firstChild);
+      const ph = /** @type {HTMLElement} */ (img.nextSibling);
+      const item = itemAt(i);
+      if (v.item !== item) {
+        const dot = /** @type {HTMLElement} */ (ph.nextSibling);
+        const name = /** @type {HTMLElement} */ (c.children[1]);
+        const caption = /** @type {HTMLElement} */ (c.children[2]);
+        if (item) {
+          c.classList.remove('loading');
+          c.dataset.path = item.path;
+          c.title = item.path;
+          name.textContent = item.name;
+          caption.textContent = item.caption;
+          dot.className = `dot ${item.status}`;
+          ph.textContent = (item.name.split('.').pop() || '').toUpperCase();
+        } else {
+          c.classList.add('loading');
+          c.dataset.path = '';
+          c.title = '';
+          name.textContent = '';
+          caption.textContent = '';
+          dot.className = 'dot';
+          ph.textContent = '';
+        }
+        v.item = item;
+        v.thumb = undefined;
+        v.fresh = moving;
+      }
+      // While the scroll moves, a cell that shows something new keeps its placeholder: an image
+      // load per cell per frame would cost the frame; the thumbnails come once it settles.
+      if (!moving) v.fresh = false;
+      const thumb = item && !v.fresh ? state.thumbs.get(item.path) || '' : '';
+      if (v.thumb !== thumb) {
+        if (thumb) {
+          img.src = thumb;
+          img.style.display = '';
+          ph.style.display = 'none';
+        } else {
+          img.removeAttribute('src');
+          img.style.display = 'none';
+          ph.style.display = '';
+        }
+        v.thumb = thumb;
+      }
+      const selected = !!item && isSelected(item.path);
+      if (v.selected !== selected) {
+        c.classList.toggle('selected', selected);
+        c.setAttribute('aria-selected', String(selected));
+        v.selected = selected;
       }
     }
-    for (; k < pool.length; k++) pool[k].style.display = 'none';
-    requestBlocks(first, last);
-    el.count.textContent = `${state.count.toLocaleString()} images`;
+    for (let k = 0; k < pool.length; k++) {
+      const v = views[k];
+      if (v.hidden || (k < capacity && v.index >= first && v.index <= last && v.index % capacity === k)) continue;
+      pool[k].style.display = 'none';
+      v.hidden = true;
+      v.index = -1;
+    }
+    if (moving) {
+      // Asked again when the scroll has settled.
+      if (!settleTimer) settleTimer = setTimeout(() => ((settleTimer = 0), render()), SETTLE_MS);
+    } else {
+      want(first, last);
+    }
+    const countText = `${state.count.toLocaleString()} images`;
+    if (shown.count !== countText) el.count.textContent = shown.count = countText;
     const n = selectedCount();
-    el.selected.textContent = n ? `${n.toLocaleString()} selected` : '';
-    for (const id of ['register', 'reveal', 'copy', 'open']) /** @type {HTMLButtonElement} */ ($(id)).disabled = n === 0;
-    statusEl.textContent = state.busy || '';
-    statusEl.style.display = state.busy ? '' : 'none';
-    state.firstIndex = firstVisibleIndex();
-    saveSoon();
+    const selectedText = n ? `${n.toLocaleString()} selected` : '';
+    if (shown.selected !== selectedText) el.selected.textContent = shown.selected = selectedText;
+    if (shown.disabled !== (n === 0)) {
+      shown.disabled = n === 0;
+      for (const id of ['register', 'reveal', 'copy', 'open']) /** @type {HTMLButtonElement} */ ($(id)).disabled = n === 0;
+    }
+    if (shown.busy !== state.busy) {
+      shown.busy = state.busy;
+      statusEl.textContent = state.busy || '';
+      statusEl.style.display = state.busy ? '' : 'none';
+    }
+    state.firstIndex = Math.min(state.count - 1, Math.max(0, Math.floor(vt / rowH) * cols));
+    // The scroll position is saved once it settles (setState is a message to the host).
+    if (!moving) saveSoon();
   }
-
-  function requestBlocks(/** @type {number} */ first, /** @type {number} */ last) {
+  /** Thumbnails asked for and not come yet (cancelled by the host when they leave the view). */
+  const thumbsPending = new Set();
+  let lastWant = '';
+  /**
+   * The settled view's wants, as one message: the blocks to fetch (`pages`), the ones already on
+   * their way and still wanted (`keepPages`), the same for thumbnails. Anything the host is doing
+   * that is in neither list is cancelled there, so its queues hold only what is in view.
+   */
+  function want(/** @type {number} */ first, /** @type {number} */ last) {
     if (state.count === 0 || state.generation < 0) return;
     const from = Math.floor(first / BLOCK);
     const to = Math.floor(last / BLOCK);
-    const thumbSize = cellW <= 96 ? 64 : 256;
-    for (let b = from; b <= to + 1 && b * BLOCK < state.count; b++) {
+    const pages = [];
+    const keepPages = [];
+    for (let b = from; b <= to && b * BLOCK < state.count; b++) {
       const have = state.blocks.get(b);
-      if (have) {
+      if (have === 'pending') keepPages.push(b * BLOCK);
+      else if (!have) {
+        state.blocks.set(b, 'pending');
+        pages.push(b * BLOCK);
+      } else {
         // Touch: most recently used last.
         state.blocks.delete(b);
         state.blocks.set(b, have);
-        continue;
       }
-      state.blocks.set(b, 'pending');
-      vscode.postMessage({ type: 'page', generation: state.generation, offset: b * BLOCK, limit: BLOCK, thumbSize });
     }
+    for (const [b, have] of state.blocks) if (have === 'pending' && (b < from || b > to)) state.blocks.delete(b);
     while (state.blocks.size > MAX_BLOCKS) state.blocks.delete(/** @type {number} */ (state.blocks.keys().next().value));
+    const thumbs = [];
+    const keepThumbs = [];
+    const inView = new Set();
+    for (let i = first; i <= last; i++) {
+      const item = itemAt(i);
+      if (!item || item.status === 'missing' || state.thumbs.has(item.path)) continue;
+      inView.add(item.path);
+      if (thumbsPending.has(item.path)) keepThumbs.push(item.path);
+      else thumbs.push(item.path);
+    }
+    for (const p of thumbsPending) if (!inView.has(p)) thumbsPending.delete(p);
+    for (const p of thumbs) thumbsPending.add(p);
+    const thumbSize = cellW <= 96 ? 64 : 256;
+    const key = `${state.generation}|${keepPages.join()}|${keepThumbs.length}`;
+    if (pages.length === 0 && thumbs.length === 0 && key === lastWant) return;
+    lastWant = key;
+    if (pages.length) document.body.dataset.pageRequests = String(Number(document.body.dataset.pageRequests || 0) + pages.length);
+    vscode.postMessage({ type: 'view', generation: state.generation, limit: BLOCK, pages, keepPages, thumbs, keepThumbs, thumbSize });
   }
 
   // ---- selection and keys --------------------------------------------------------------------
@@ -308,7 +410,10 @@
     save();
   }
 
-  viewport.addEventListener('scroll', render, { passive: true });
+  viewport.addEventListener('scroll', () => {
+    lastScrollAt = performance.now();
+    render();
+  }, { passive: true });
   new ResizeObserver(() => {
     const keep = firstVisibleIndex();
     layout();
@@ -408,14 +513,19 @@
         state.title = m.title;
         state.sideBySide = m.sideBySide;
         state.query = m.query;
-        state.formats = m.formats;
-        state.folders = m.folders;
         document.body.classList.toggle('side-by-side', m.sideBySide);
         el.title.textContent = m.title;
-        el.format.innerHTML = '<option value="">All</option>' + m.formats.map((/** @type {any} */ f) => `<option value="${f.format}">${f.format || '(none)'} (${f.count.toLocaleString()})</option>`).join('');
-        el.folders.innerHTML = m.folders.slice(0, 2000).map((/** @type {string} */ f) => `<option value="${f.replace(/"/g, '&quot;')}">`).join('');
         el.zoom.value = String(state.zoom);
         showQuery();
+        break;
+      }
+      case 'choices': {
+        state.formats = m.formats;
+        state.folders = m.folders;
+        el.format.innerHTML = '<option value="">All</option>' + m.formats.map((/** @type {any} */ f) => `<option value="${f.format}">${f.format || '(none)'} (${f.count.toLocaleString()})</option>`).join('');
+        el.folders.innerHTML = m.folders.slice(0, 2000).map((/** @type {string} */ f) => `<option value="${f.replace(/"/g, '&quot;')}">`).join('');
+        // The format in the query has an option now (the other inputs are left as the user has them).
+        el.format.value = (state.query.filter && state.query.filter.formats && state.query.filter.formats[0]) || '';
         break;
       }
       case 'count': {
@@ -448,14 +558,10 @@
         document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
         render();
         break;
-      case 'forget':
-        // Its thumbnails were cancelled (scrolled far past): asked again, page and all, when in view again.
-        if (m.generation !== state.generation) return;
-        state.blocks.delete(Math.floor(m.offset / BLOCK));
-        render();
-        break;
       case 'thumb':
-        state.thumbs.set(m.path, m.uri);
+        // uri null: no thumbnail for this file (format, unreadable): the placeholder stays, not asked again.
+        thumbsPending.delete(m.path);
+        state.thumbs.set(m.path, m.uri || '');
         if (state.thumbs.size > MAX_THUMBS) state.thumbs.delete(/** @type {string} */ (state.thumbs.keys().next().value));
         render();
         break;

@@ -272,6 +272,21 @@ describe('engine: gallery pages (orderings built and cached in the worker)', fun
       await client.dispose();
     }
   });
+
+  it('a page whose cells left the view (its signal aborted) reads no facts and rejects with AbortError; the next one answers', async () => {
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(root, `p${i}.png`), makePng(4 + i, 4, i));
+    const config = configOf(root, store);
+    const engine = new Engine();
+    await engine.index(config, {}, {});
+    const query = { sort: 'path' as const, descending: false, filter: {} };
+    const gone = new AbortController();
+    gone.abort();
+    await assert.rejects(engine.galleryPage(config, { group: 'new' }, query, 0, 6, true, { signal: gone.signal }), (err: Error) => err.name === 'AbortError');
+    const page = await engine.galleryPage(config, { group: 'new' }, query, 0, 6, true, { signal: new AbortController().signal });
+    assert.deepEqual(page.items.map((i) => i.width), [4, 5, 6, 7, 8, 9]);
+    await engine.close(config.key);
+  });
+
   it('sorting registered images by dimensions takes them from the registry rows, not from a read of each file; new files are read', async () => {
     fs.mkdirSync(path.join(root, 'd'));
     for (const [name, w] of [['a.png', 3], ['b.png', 9], ['c.png', 6]] as const) fs.writeFileSync(path.join(root, 'd', name), makePng(w, w, w));

@@ -88,6 +88,32 @@ describe('gallery', () => {
     assert.deepEqual((await g.page(0, 100)).map((i) => i.rel).sort(), wide.sort());
   });
 
+  it('works on the settled view only: what it asks for comes, what left the view is cancelled and never sent', async () => {
+    const g = await gallery.open({ root }, { kind: 'group', group: 'new' });
+    // The webview's own first view (its page, its thumbnails) answered: the panel is idle.
+    let idleChecks = 0;
+    await waitFor(() => {
+      const j = g.jobs();
+      idleChecks = j.pages.length === 0 && j.thumbs.length === 0 ? idleChecks + 1 : 0;
+      return idleChecks >= 10;
+    }, 'the panel idle after the webview\'s first view', 30_000);
+    const paths = (await g.page(0, 6)).map((i) => i.path);
+    const from = g.posted.length;
+    g.view({ limit: 2, pages: [2, 4], thumbs: paths.slice(0, 3) });
+    assert.deepEqual(g.jobs(), { pages: [2, 4], thumbs: paths.slice(0, 3) });
+    // The view moves on before anything came: page 2 and the thumbnails of paths 0 and 2 left it.
+    g.view({ limit: 2, pages: [6], keepPages: [4], thumbs: [paths[3]], keepThumbs: [paths[1]] });
+    const now = g.jobs();
+    assert.deepEqual({ pages: [...now.pages].sort((x, y) => x - y), thumbs: [...now.thumbs].sort() }, { pages: [4, 6], thumbs: [paths[1], paths[3]].sort() });
+    await waitFor(() => g.jobs().pages.length === 0 && g.jobs().thumbs.length === 0, 'the wanted pages and thumbnails answered', 30_000);
+    const sent = g.posted.slice(from);
+    const pages = sent.flatMap((m) => (m.type === 'page' ? [m] : []));
+    assert.deepEqual(pages.map((m) => m.offset).sort((x, y) => x - y), [4, 6], 'only the pages still in view are sent');
+    assert.deepEqual(pages.find((m) => m.offset === 4)?.items.map((i) => i.path), paths.slice(4, 6));
+    const thumbs = sent.flatMap((m) => (m.type === 'thumb' ? [m.path] : []));
+    assert.deepEqual(thumbs.sort(), [paths[1], paths[3]].sort(), 'only the thumbnails still in view are sent');
+  });
+
   it('Register on a selection registers exactly it, and the open gallery follows: its count drops', async () => {
     const g = await gallery.open({ root }, { kind: 'group', group: 'new' });
     const chosen = (await g.page(0, 3)).map((i) => i.path);

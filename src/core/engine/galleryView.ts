@@ -52,6 +52,8 @@ interface ScopeCache {
   list: readonly string[];
   facts: GalleryFacts;
   orders: Map<string, Uint32Array>;
+  /** The filters' choices, made once per list (a pass over every path: ~0.4 s at 100,000 on a busy VM). */
+  choices?: GalleryChoices;
 }
 
 /** Per dataset: the cached lists and orderings; `clear()` whenever the dataset changes. */
@@ -106,6 +108,8 @@ export class GalleryView {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < positions.length) {
+        // The cells left the view (the webview asked for others): stop reading their files.
+        signal?.throwIfAborted();
         const k = next++;
         items[k] = await this.item(state, c, positions[k], fixed ?? state.statusOf(c.list[positions[k]]));
       }
@@ -133,7 +137,7 @@ export class GalleryView {
   }
 
   choices(state: GallerySourceState, scope: GalleryScope): GalleryChoices {
-    const list = this.scope(state, scope).list;
-    return { formats: formatCounts(list), folders: foldersOf(list).folders };
+    const c = this.scope(state, scope);
+    return (c.choices ??= { formats: formatCounts(c.list), folders: foldersOf(c.list).folders });
   }
 }

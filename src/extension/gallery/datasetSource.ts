@@ -59,8 +59,8 @@ export class DatasetGallerySource implements GallerySource {
     return page.rels.map((rel) => path.join(this.ds.root, rel));
   }
 
-  async page(query: GalleryQuery, offset: number, limit: number): Promise<GalleryItem[]> {
-    const page = await this.ds.galleryPage(this.engineScope, query, offset, limit, true);
+  async page(query: GalleryQuery, offset: number, limit: number, signal?: AbortSignal): Promise<GalleryItem[]> {
+    const page = await this.ds.galleryPage(this.engineScope, query, offset, limit, true, signal);
     return page.items.map((item) => ({ ...item, path: path.join(this.ds.root, item.rel) }));
   }
 

@@ -41,7 +41,7 @@ export class GalleryController implements vscode.Disposable {
     const target = await this.targetOf(arg, selected);
     if (!target) return undefined;
     const panel = this.show(target.ds, target.scope, target.sideBySide ?? false);
-    return { title: panel.title, count: await panel.testHandle().count() };
+    return { title: panel.title, count: await panel.count() };
   }
 
   /** Side by side: `paths` absolute, all in one dataset (the first dataset that holds the first one). */
@@ -54,7 +54,7 @@ export class GalleryController implements vscode.Disposable {
     const rels = (paths).map((p) => relOf(ds, p));
     const scope: DatasetScope = { kind: 'paths', paths: rels, label: typeof label === 'string' ? label : 'Side by side' };
     const panel = this.show(ds, scope, true);
-    return { title: panel.title, count: await panel.testHandle().count() };
+    return { title: panel.title, count: await panel.count() };
   }
 
   setThumbnails(thumbnailsFor: (ds: Dataset) => ThumbnailSource): void {

@@ -9,13 +9,9 @@ export const GALLERY_VIEW_TYPE = 'datasetIndex.gallery';
 
 /** Opening many editors at once is never what a click meant. */
 const MAX_OPEN = 20;
-/**
- * Pages whose thumbnails may still be on their way (the webview asks a page as it scrolls to it, 60
- * cells each; a large screen at the smallest zoom shows about 8): beyond this many, the oldest page's
- * are cancelled — long since scrolled past — and the webview forgets that page, to ask it again if
- * it comes back into view.
- */
-const THUMB_PAGES_IN_FLIGHT = 16;
+/** Pages and thumbnails at work for one panel, at most: a screenful at the smallest zoom is ~200 cells. */
+const MAX_PAGE_JOBS = 16;
+const MAX_THUMB_JOBS = 512;
 
 /** What a test (and only a test) reads of a panel: the same calls the webview makes. */
 export interface GalleryTestHandle {
@@ -30,6 +26,12 @@ export interface GalleryTestHandle {
   readonly visible: boolean;
   /** Opened side by side (large cells, the given order): a duplicate or near-duplicate group. */
   readonly sideBySide: boolean;
+  /** Sends a settled view as the webview does (its generation filled in). */
+  view(m: { limit: number; pages: number[]; keepPages?: number[]; thumbs: string[]; keepThumbs?: string[] }): void;
+  /** Pages (offsets) and thumbnails (paths) the panel is working on now. */
+  jobs(): { pages: number[]; thumbs: string[] };
+  /** Messages posted to the webview since the handle was first taken. */
+  readonly posted: readonly HostMessage[];
 }
 
 /**
@@ -42,10 +44,13 @@ export class GalleryPanel implements vscode.Disposable {
   private query: GalleryQuery;
   private generation = 0;
   private preparing: AbortController | null = null;
-  /** Per page asked (oldest first): cancels its thumbnails still waiting in the engine's queue. */
-  private readonly thumbPages = new Map<AbortController, { generation: number; offset: number }>();
+  /** Pages being read for the webview (by offset) and thumbnails being made (by path): only what is in view. */
+  private readonly pageJobs = new Map<number, AbortController>();
+  private readonly thumbJobs = new Map<string, AbortController>();
   private changeTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** Tests only: what was posted to the webview, from the first testHandle() on. */
+  private testPosted: HostMessage[] | undefined;
   private readyResolve!: () => void;
   readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
   private readonly _onDidDispose = new vscode.EventEmitter<void>();
@@ -88,8 +93,14 @@ export class GalleryPanel implements vscode.Disposable {
     this.panel.reveal();
   }
 
+  /** The images of the current query. */
+  count(): Promise<number> {
+    return this.source.prepare(this.query);
+  }
+
   testHandle(): GalleryTestHandle {
     const panel = this.panel;
+    const posted = (this.testPosted ??= []);
     return {
       title: this.source.title,
       count: () => this.source.prepare(this.query),
@@ -102,6 +113,9 @@ export class GalleryPanel implements vscode.Disposable {
       act: (action, selection) => this.act(action, selection),
       ready: this.ready,
       sideBySide: this.sideBySide,
+      view: (m) => this.onView({ type: 'view', generation: this.generation, keepPages: [], keepThumbs: [], thumbSize: 256, ...m }),
+      jobs: () => ({ pages: [...this.pageJobs.keys()], thumbs: [...this.thumbJobs.keys()] }),
+      posted,
       get visible() {
         return panel.visible;
       },
@@ -111,6 +125,7 @@ export class GalleryPanel implements vscode.Disposable {
   /** A closed panel's webview throws on access: work still in flight when it closed posts nothing. */
   private post(message: HostMessage): void {
     if (this.disposed) return;
+    this.testPosted?.push(message);
     void this.panel.webview.postMessage(message);
   }
 
@@ -118,26 +133,24 @@ export class GalleryPanel implements vscode.Disposable {
     try {
       switch (m.type) {
         case 'ready': {
-          const choices = await this.source.choices();
-          this.post({
-            type: 'init',
-            title: this.source.title,
-            sideBySide: this.sideBySide,
-            query: this.query,
-            formats: choices.formats,
-            folders: choices.folders,
-            canRegister: true,
-          });
+          this.post({ type: 'init', title: this.source.title, sideBySide: this.sideBySide, query: this.query, canRegister: true });
           this.readyResolve();
-          await this.refresh();
+          // The count first (the engine builds the scope's list for it), the filters' choices after:
+          // the engine answers in the order asked, and the first cells need only the count.
+          const refreshed = this.refresh();
+          void this.source.choices().then(
+            (choices) => this.post({ type: 'choices', formats: choices.formats, folders: choices.folders }),
+            (err: unknown) => this.log.warn(`gallery: the filters' choices: ${err instanceof Error ? err.message : String(err)}`),
+          );
+          await refreshed;
           return;
         }
         case 'query':
           this.query = m.query;
           await this.refresh();
           return;
-        case 'page':
-          if (m.generation === this.generation) await this.sendPage(m.generation, m.offset, m.limit, m.thumbSize);
+        case 'view':
+          this.onView(m);
           return;
         case 'paths':
           if (m.generation !== this.generation) return;
@@ -166,7 +179,9 @@ export class GalleryPanel implements vscode.Disposable {
   private async refresh(): Promise<void> {
     const generation = ++this.generation;
     this.preparing?.abort();
-    this.cancelThumbnails();
+    // Pages of the old ordering are of no use; thumbnails are per file and stay wanted until the next view.
+    for (const job of this.pageJobs.values()) job.abort();
+    this.pageJobs.clear();
     const controller = (this.preparing = new AbortController());
     const count = await this.source.prepare(this.query, {
       signal: controller.signal,
@@ -177,37 +192,64 @@ export class GalleryPanel implements vscode.Disposable {
     this.post({ type: 'count', generation, count });
   }
 
-  private async sendPage(generation: number, offset: number, limit: number, thumbSize: 64 | 256): Promise<void> {
-    const items = await this.source.page(this.query, offset, limit);
-    if (generation !== this.generation) return;
-    this.post({ type: 'page', generation, offset, items: items.map(cellOf) });
-    const controller = new AbortController();
-    this.thumbPages.set(controller, { generation, offset });
-    if (this.thumbPages.size > THUMB_PAGES_IN_FLIGHT) {
-      const [oldest, page] = this.thumbPages.entries().next().value!;
-      this.thumbPages.delete(oldest);
-      oldest.abort();
-      this.post({ type: 'forget', ...page });
+  /**
+   * The webview's settled view: start what it newly wants, cancel what it no longer wants (the
+   * engine stops reading a page's facts, the thumbnail queue drops a waiting job or aborts a
+   * running one). So scrolling past a million images leaves no work behind.
+   */
+  private onView(m: Extract<WebviewMessage, { type: 'view' }>): void {
+    // Pages are of one ordering (a view of an older one is ignored: the webview asks again on the
+    // new count); thumbnails are per file, whatever the ordering.
+    const pages = new Set(m.generation === this.generation ? [...m.pages, ...m.keepPages] : []);
+    for (const [offset, job] of this.pageJobs) {
+      if (pages.has(offset)) continue;
+      job.abort();
+      this.pageJobs.delete(offset);
     }
-    // Thumbnails as they come: each one a message, so the first ones show before the slowest is made.
-    try {
-      await Promise.all(
-        items.map(async (item) => {
-          if (item.status === 'missing') return;
-          const uri = await this.thumbs.uriFor(item.path, thumbSize, controller.signal).catch(() => undefined);
-          // Kept by path in the webview: useful even if the page was given up meanwhile.
-          if (uri && !this.disposed) this.post({ type: 'thumb', path: item.path, uri: this.panel.webview.asWebviewUri(uri).toString() });
-        }),
-      );
-    } finally {
-      this.thumbPages.delete(controller);
+    for (const offset of m.generation === this.generation ? m.pages : []) {
+      if (this.pageJobs.has(offset) || this.pageJobs.size >= MAX_PAGE_JOBS) continue;
+      const job = new AbortController();
+      this.pageJobs.set(offset, job);
+      void this.sendPage(m.generation, offset, m.limit, job);
+    }
+    const thumbs = new Set([...m.thumbs, ...m.keepThumbs]);
+    for (const [file, job] of this.thumbJobs) {
+      if (thumbs.has(file)) continue;
+      job.abort();
+      this.thumbJobs.delete(file);
+    }
+    for (const file of m.thumbs) {
+      if (this.thumbJobs.has(file) || this.thumbJobs.size >= MAX_THUMB_JOBS) continue;
+      const job = new AbortController();
+      this.thumbJobs.set(file, job);
+      void this.sendThumb(file, m.thumbSize, job);
     }
   }
 
-  /** The thumbnails still waiting for this panel are not wanted any more (new ordering, panel closed). */
-  private cancelThumbnails(): void {
-    for (const c of this.thumbPages.keys()) c.abort();
-    this.thumbPages.clear();
+  private async sendPage(generation: number, offset: number, limit: number, job: AbortController): Promise<void> {
+    try {
+      const items = await this.source.page(this.query, offset, limit, job.signal);
+      if (generation !== this.generation || job.signal.aborted) return;
+      this.post({ type: 'page', generation, offset, items: items.map(cellOf) });
+    } catch (err) {
+      if (job.signal.aborted) return;
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`gallery: ${message}`);
+      this.post({ type: 'error', message });
+    } finally {
+      if (this.pageJobs.get(offset) === job) this.pageJobs.delete(offset);
+    }
+  }
+
+  /** One thumbnail as it comes: each one a message, so the first ones show before the slowest is made. */
+  private async sendThumb(file: string, size: 64 | 256, job: AbortController): Promise<void> {
+    try {
+      const uri = await this.thumbs.uriFor(file, size, job.signal).catch(() => undefined);
+      if (job.signal.aborted || this.disposed) return;
+      this.post({ type: 'thumb', path: file, uri: uri ? this.panel.webview.asWebviewUri(uri).toString() : null });
+    } finally {
+      if (this.thumbJobs.get(file) === job) this.thumbJobs.delete(file);
+    }
   }
 
   /** The selection's absolute paths, in the grid's order. */
@@ -273,7 +315,9 @@ export class GalleryPanel implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.changeTimer);
     this.preparing?.abort();
-    this.cancelThumbnails();
+    for (const job of [...this.pageJobs.values(), ...this.thumbJobs.values()]) job.abort();
+    this.pageJobs.clear();
+    this.thumbJobs.clear();
     this._onDidDispose.fire();
     vscode.Disposable.from(...this.disposables).dispose();
     this.panel.dispose();

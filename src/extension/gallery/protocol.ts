@@ -31,23 +31,28 @@ export type HostMessage =
       title: string;
       sideBySide: boolean;
       query: GalleryQuery;
-      formats: { format: string; count: number }[];
-      folders: string[];
       canRegister: boolean;
     }
+  /** What the filters offer; sent after the count, so the first cells do not wait for it. */
+  | { type: 'choices'; formats: { format: string; count: number }[]; folders: string[] }
   | { type: 'count'; generation: number; count: number }
   | { type: 'busy'; message: string | null }
   | { type: 'page'; generation: number; offset: number; items: CellData[] }
-  | { type: 'thumb'; path: string; uri: string }
-  /** That page's thumbnails were cancelled (scrolled far past): ask it again when it is in view again. */
-  | { type: 'forget'; generation: number; offset: number }
+  /** `uri` null: the file has no thumbnail (format, unreadable); the webview keeps its placeholder. */
+  | { type: 'thumb'; path: string; uri: string | null }
   | { type: 'paths'; id: number; generation: number; paths: string[] }
   | { type: 'error'; message: string };
 
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'query'; query: GalleryQuery }
-  | { type: 'page'; generation: number; offset: number; limit: number; thumbSize: 64 | 256 }
+  /**
+   * What the settled view wants, whole: blocks of `limit` items to fetch (`pages`, offsets) and those
+   * on their way that are still in view (`keepPages`); thumbnails likewise (absolute paths). The host
+   * cancels whatever it is doing for this panel that is in neither list, so it only works on what is
+   * in view.
+   */
+  | { type: 'view'; generation: number; limit: number; pages: number[]; keepPages: number[]; thumbs: string[]; keepThumbs: string[]; thumbSize: 64 | 256 }
   | { type: 'paths'; id: number; generation: number; offset: number; limit: number }
   | { type: 'open'; path: string }
   | { type: 'action'; action: GalleryAction; generation: number; selection: SelectionData };

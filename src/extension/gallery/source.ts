@@ -30,7 +30,7 @@ export interface GallerySource extends vscode.Disposable {
   /** Builds (or reuses) the ordering of the query; resolves to its count. */
   prepare(query: GalleryQuery, options?: PrepareOptions): Promise<number>;
   /** Items [offset, offset + limit) of the query's ordering, with their facts. */
-  page(query: GalleryQuery, offset: number, limit: number): Promise<GalleryItem[]>;
+  page(query: GalleryQuery, offset: number, limit: number, signal?: AbortSignal): Promise<GalleryItem[]>;
   /** Absolute paths [offset, offset + limit) of the ordering (cheap: no facts). */
   paths(query: GalleryQuery, offset: number, limit: number): Promise<string[]>;
   /** What the filters can offer: formats present, folders present. */
@@ -41,7 +41,7 @@ export interface GallerySource extends vscode.Disposable {
 
 /** A thumbnail file for an image (made on demand and cached by the thumbnail service), never the original. */
 export interface ThumbnailSource {
-  /** `signal`: nobody will show it any more (scrolled far away, another ordering, the panel closed). */
+  /** Undefined: no thumbnail for this file, or `signal` aborted (the cell left the view) before it was made. */
   uriFor(path: string, size: 64 | 256, signal?: AbortSignal): Promise<vscode.Uri | undefined>;
   /** Folders the thumbnails live in (added to the webview's local resource roots). */
   readonly roots?: readonly string[];
