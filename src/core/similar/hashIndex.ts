@@ -156,46 +156,41 @@ export const GROUP_SLICE = 2048;
 export function uniteBandSlice(t: BandTable, radius: number, k: number, from: number, to: number, parent: Int32Array): void {
   const masks = bandMasks(radius);
   const { starts, ids, first: fh, second: sh } = t;
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  };
-  const union = (a: number, b: number): void => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
-  };
   for (let v = from; v < to; v++) {
     const s = starts[v];
     const e = starts[v + 1];
     if (s === e) continue;
-    for (let x = s; x < e; x++) {
-      const a1 = fh[x];
-      const a2 = sh[x];
-      for (let y = x + 1; y < e; y++) {
-        const d = popcount32((a1 ^ fh[y]) >>> 0);
-        if (d <= k && d + popcount32((a2 ^ sh[y]) >>> 0) <= k) union(ids[x], ids[y]);
-      }
-    }
-    for (let m = 0; m < masks.length; m++) {
-      const w = v ^ masks[m];
+    // m = −1: the bucket with itself (each pair once: y after x); then the buckets in reach.
+    for (let m = -1; m < masks.length; m++) {
+      const w = m < 0 ? v : v ^ masks[m];
       if (w < v) continue;
-      const ws = starts[w];
       const we = starts[w + 1];
-      if (ws === we) continue;
       for (let x = s; x < e; x++) {
         const a1 = fh[x];
         const a2 = sh[x];
-        for (let y = ws; y < we; y++) {
+        for (let y = m < 0 ? x + 1 : starts[w]; y < we; y++) {
           const d = popcount32((a1 ^ fh[y]) >>> 0);
-          if (d <= k && d + popcount32((a2 ^ sh[y]) >>> 0) <= k) union(ids[x], ids[y]);
+          if (d <= k && d + popcount32((a2 ^ sh[y]) >>> 0) <= k) unite(parent, ids[x], ids[y]);
         }
       }
     }
   }
+}
+
+/** The root of `x`'s set in a union-find, halving the path on the way. */
+export function rootOf(parent: Int32Array, x: number): number {
+  while (parent[x] !== x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+/** Joins the sets of `a` and `b` under the smaller root (so that every thread's roots agree). */
+export function unite(parent: Int32Array, a: number, b: number): void {
+  const ra = rootOf(parent, a);
+  const rb = rootOf(parent, b);
+  if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb;
 }
 
 /** Every entry points straight at its root (so that another thread's result merges in one pass). */
@@ -315,13 +310,7 @@ export class HashIndex {
    */
   components(parent: Int32Array): number[][] {
     const distinct = this.uHi.length;
-    const find = (x: number): number => {
-      while (parent[x] !== x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-      }
-      return x;
-    };
+    const find = (x: number): number => rootOf(parent, x);
     // Items per component root, then components of two or more items.
     const size = new Uint32Array(distinct);
     for (let u = 0; u < distinct; u++) size[find(u)] += this.first[u + 1] - this.first[u];

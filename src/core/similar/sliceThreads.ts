@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { bandRadii, checkDistance, flatten, GROUP_SLICE, type HashIndex } from './hashIndex';
+import { bandRadii, checkDistance, flatten, GROUP_SLICE, unite, type HashIndex } from './hashIndex';
 import type { GroupSliceJob, GroupSliceResult } from './similarGroupsWorker';
 
 /** Beside this file in out/ (tsc) and in dist/ (the bundles). */
@@ -50,21 +50,8 @@ export async function groupsOnThreads(index: HashIndex, k: number, options: Grou
       ),
     ]);
     const parent = index.singletons();
-    const find = (x: number): number => {
-      while (parent[x] !== x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-      }
-      return x;
-    };
     for (const theirs of results) {
-      for (let u = 0; u < theirs.length; u++) {
-        const r = theirs[u];
-        if (r === u) continue;
-        const a = find(u);
-        const b = find(r);
-        if (a !== b) parent[a < b ? b : a] = a < b ? a : b;
-      }
+      for (let u = 0; u < theirs.length; u++) if (theirs[u] !== u) unite(parent, u, theirs[u]);
     }
     flatten(parent);
     return index.components(parent);
